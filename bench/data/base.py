@@ -1,0 +1,68 @@
+"""The GroundTruthData contract: images whose generative factors are known (DESIGN.md)."""
+from __future__ import annotations
+
+import numpy as np
+
+
+class GroundTruthData:
+    """A dataset holding one image for every combination of discrete factor classes.
+
+    Subclasses set `name`, `factor_names`, `factor_sizes`, `image_shape` and implement
+    `images(indices)` (uint8, 0 = black, 255 = white, shape (n, C, H, W)) and `factor_values`.
+    Flat indices follow the row-major order of `factor_sizes`: the last factor varies fastest.
+    """
+
+    name: str
+    factor_names: tuple[str, ...]
+    factor_sizes: tuple[int, ...]
+    image_shape: tuple[int, int, int]
+
+    @property
+    def num_factors(self) -> int:
+        return len(self.factor_sizes)
+
+    def __len__(self) -> int:
+        return int(np.prod(self.factor_sizes))
+
+    @property
+    def bases(self) -> np.ndarray:
+        """Index weight of each factor: index = classes . bases."""
+        sizes = np.asarray(self.factor_sizes, dtype=np.int64)
+        return np.concatenate([np.cumprod(sizes[::-1])[::-1][1:], [1]]).astype(np.int64)
+
+    def index_of(self, factors: np.ndarray) -> np.ndarray:
+        """Flat indices of factor class vectors, shape (n, K) -> (n,)."""
+        return np.asarray(factors, dtype=np.int64) @ self.bases
+
+    def factors_of(self, indices: np.ndarray) -> np.ndarray:
+        """Factor class vectors of flat indices, shape (n,) -> (n, K)."""
+        indices = np.asarray(indices, dtype=np.int64)
+        return (indices[:, None] // self.bases) % np.asarray(self.factor_sizes)
+
+    def images(self, indices: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def factor_values(self, indices: np.ndarray) -> np.ndarray:
+        """Real-valued factors of the images; by default the class indices as floats."""
+        return self.factors_of(indices).astype(np.float64)
+
+    def sample_factors(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """n factor class vectors drawn independently and uniformly, shape (n, K)."""
+        return rng.integers(0, self.factor_sizes, size=(n, self.num_factors))
+
+    def one_factor_varying(self, k: int, n: int, rng: np.random.Generator) -> np.ndarray:
+        """n factor vectors that share every factor but k; factor k is drawn uniformly (DC-IGN)."""
+        factors = np.repeat(self.sample_factors(1, rng), n, axis=0)
+        factors[:, k] = rng.integers(0, self.factor_sizes[k], size=n)
+        return factors
+
+    def pairs_sharing_factor(self, k, n: int, rng: np.random.Generator):
+        """Two arrays of n factor vectors that agree on factor k and are otherwise independent.
+
+        `k` may be one factor or an array of n factors, one per pair (the beta-VAE metric, step 2).
+        """
+        first, second = self.sample_factors(n, rng), self.sample_factors(n, rng)
+        rows = np.arange(n)
+        k = np.broadcast_to(np.asarray(k), (n,))
+        second[rows, k] = first[rows, k]
+        return first, second

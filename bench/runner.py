@@ -1,0 +1,128 @@
+"""The one training loop every trainable method goes through (DESIGN.md, "data flow").
+
+Draws batches by the method's batch_kind, runs `train_step` under the compute policy, appends
+interval means to log.csv, and checkpoints model, optimisers, step and RNG states so that a
+resumed run ends with exactly the weights of an uninterrupted one (on CPU).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import math
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from bench.sampler import BatchSampler
+from bench.store import write_atomically
+
+LOG_EVERY = 100
+CHECKPOINT_EVERY = 1000
+
+
+class TrainingDiverged(RuntimeError):
+    """A loss became NaN or infinite; the run is marked failed with the step and the value."""
+
+    def __init__(self, step: int, key: str, value: float):
+        super().__init__(f"{key} became {value} at step {step}")
+        self.step = step
+
+
+def sampler_rng(seed: int) -> np.random.Generator:
+    return np.random.default_rng([seed, 1])
+
+
+def load_checkpoint(path: Path, method, sampler) -> int:
+    """Restore method and sampler from `path`; returns the step, 0 if there is no usable one."""
+    if not path.exists():
+        return 0
+    try:
+        state = torch.load(path, map_location=method.policy.device, weights_only=False)
+        method.load_state_dict(state["method"])
+        sampler.set_state(state["sampler"])
+        return int(state["method"]["step"])
+    except Exception as error:                          # a truncated or corrupt file
+        warnings.warn(f"checkpoint {path} is unreadable ({type(error).__name__}); training from scratch")
+        return 0
+
+
+def save_checkpoint(path: Path, method, sampler) -> None:
+    buffer = io.BytesIO()
+    torch.save({"method": method.state_dict(), "sampler": sampler.state()}, buffer)
+    write_atomically(path, buffer.getvalue())
+
+
+class TrainingLog:
+    """log.csv: one row of interval means every LOG_EVERY steps; rows past a resume point are dropped."""
+
+    def __init__(self, path: Path, resume_step: int):
+        self.path = path
+        rows = []
+        if path.exists() and resume_step > 0:
+            with open(path, newline="") as handle:
+                rows = [row for row in csv.DictReader(handle) if int(row["step"]) <= resume_step]
+        self.columns = list(rows[0]) if rows else None
+        write_atomically(path, self._format(rows))
+        self.sums: dict[str, float] = {}
+        self.count = 0
+        self.started = time.perf_counter()
+
+    def _format(self, rows) -> str:
+        if not rows:
+            return ""
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=self.columns)
+        writer.writeheader()
+        writer.writerows(rows)
+        return out.getvalue()
+
+    def add(self, values: dict[str, float]) -> None:
+        for key, value in values.items():
+            self.sums[key] = self.sums.get(key, 0.0) + value
+        self.count += 1
+
+    def flush(self, step: int, batch_size: int) -> dict[str, float]:
+        elapsed = time.perf_counter() - self.started
+        row = {"step": step, **{k: v / self.count for k, v in self.sums.items()},
+               "images_per_s": self.count * batch_size / elapsed}
+        if self.columns is None:
+            self.columns = list(row)
+            self.path.write_text(",".join(self.columns) + "\n")
+        with open(self.path, "a", newline="") as handle:
+            csv.DictWriter(handle, fieldnames=self.columns, extrasaction="ignore").writerow(row)
+        self.sums, self.count, self.started = {}, 0, time.perf_counter()
+        return row
+
+
+def train(method, dataset, steps: int, seed: int, run_dir: Path, progress: bool = True,
+          checkpoint_every: int = CHECKPOINT_EVERY) -> Path:
+    """Train `method` to `steps` steps, resuming from run_dir/checkpoint.pt; returns its path."""
+    if checkpoint_every % LOG_EVERY:
+        raise ValueError(f"checkpoint_every ({checkpoint_every}) must be a multiple of {LOG_EVERY}")
+    run_dir = Path(run_dir)
+    checkpoint = run_dir / "checkpoint.pt"
+    sampler = BatchSampler(dataset, method.batch_kind, method.params.batch_size, sampler_rng(seed), method.policy)
+    start = load_checkpoint(checkpoint, method, sampler)
+    log = TrainingLog(run_dir / "log.csv", start)
+    bar = tqdm(total=steps, initial=start, desc=run_dir.name, unit="step", disable=not progress,
+               dynamic_ncols=True, mininterval=2.0)
+    for step in range(start + 1, steps + 1):
+        with method.policy.autocast():
+            values = method.train_step(sampler.next())
+        for key, value in values.items():
+            if not math.isfinite(value):
+                bar.close()
+                raise TrainingDiverged(step, key, value)
+        log.add(values)
+        if step % LOG_EVERY == 0 or step == steps:
+            row = log.flush(step, method.params.batch_size)
+            bar.set_postfix(loss=f"{row.get('loss', float('nan')):.4g}", img_s=f"{row['images_per_s']:.0f}")
+        if step % checkpoint_every == 0 or step == steps:
+            save_checkpoint(checkpoint, method, sampler)
+        bar.update(1)
+    bar.close()
+    return checkpoint

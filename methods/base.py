@@ -1,0 +1,146 @@
+"""The Method contract every representation learner implements (DESIGN.md, "Method")."""
+from __future__ import annotations
+
+import dataclasses
+import typing
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from bench.device import ComputePolicy
+from bench.errors import UserError, unknown
+
+ENCODE_BATCH = 1024
+
+
+@dataclass
+class Batch:
+    """One training batch: images on the device as float in [0, 1], their factor classes, and
+    for one-factor-varying batches the index of the factor that varies."""
+    x: torch.Tensor
+    factors: np.ndarray
+    varying_factor: int | None = None
+
+
+@dataclass
+class Params:
+    """Hyperparameters common to every method; subclasses add theirs (defaults = the paper's)."""
+    batch_size: int = 64
+
+
+class Method:
+    """A representation learner trained by the common runner.
+
+    Trainable methods implement `train_step`; fitted baselines set `trainable = False` and
+    implement `fit`. Every method implements `encode` (the deterministic representation).
+    """
+
+    Params = Params
+    batch_kind = "iid"           # or "one_factor_varying" (DC-IGN)
+    trainable = True
+
+    def __init__(self, params: Params, image_shape, policy: ComputePolicy, seed: int):
+        self.params = params
+        self.image_shape = tuple(image_shape)
+        self.policy = policy
+        self.seed = seed
+        self.step = 0
+        torch.manual_seed(seed)              # initial weights depend on the run's seed only
+        self.generator = torch.Generator(policy.device).manual_seed(seed)
+
+    def train_step(self, batch: Batch) -> dict[str, float]:
+        raise NotImplementedError(f"{type(self).__name__} is not trained by gradient steps")
+
+    def fit(self, dataset, rng: np.random.Generator) -> None:
+        raise NotImplementedError(f"{type(self).__name__} is trained by gradient steps, not fit")
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """The representation of images x (float in [0, 1], on the device): (n, D)."""
+        raise NotImplementedError
+
+    def modules(self) -> dict[str, torch.nn.Module]:
+        """The networks whose weights make up the model (for state_dict and eval mode)."""
+        return {}
+
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        return {}
+
+    @torch.no_grad()
+    def codes_of(self, indices: np.ndarray, dataset) -> np.ndarray:
+        """Representation of the dataset's images at `indices`, encoded in batches: (n, D)."""
+        for module in self.modules().values():
+            module.eval()
+        chunks = []
+        for start in range(0, len(indices), ENCODE_BATCH):
+            images = torch.from_numpy(dataset.images(indices[start:start + ENCODE_BATCH]))
+            with self.policy.autocast():
+                chunks.append(self.encode(self.policy.prepare_images(images)).float().cpu().numpy())
+        for module in self.modules().values():
+            module.train()
+        return np.concatenate(chunks) if chunks else np.zeros((0, 0), np.float32)
+
+    def state_dict(self) -> dict:
+        """Everything needed to continue training exactly: weights, optimisers, step, RNG."""
+        return {"step": self.step, "generator": self.generator.get_state(),
+                "modules": {k: m.state_dict() for k, m in self.modules().items()},
+                "optimizers": {k: o.state_dict() for k, o in self.optimizers().items()}}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.step = state["step"]
+        self.generator.set_state(state["generator"])
+        for key, module in self.modules().items():
+            module.load_state_dict(state["modules"][key])
+        for key, optimizer in self.optimizers().items():
+            optimizer.load_state_dict(state["optimizers"][key])
+
+
+def parse_value(text: str, kind, where: str):
+    """A parameter value from its command-line text, checked against the field's type."""
+    origin = typing.get_origin(kind)
+    if origin is typing.Literal:
+        choices = typing.get_args(kind)
+        if text not in choices:
+            raise unknown(f"value for {where}", text, choices)
+        return text
+    if kind is bool:
+        if text.lower() in ("true", "1", "yes"):
+            return True
+        if text.lower() in ("false", "0", "no"):
+            return False
+        raise UserError(f"{where} takes true or false, not {text!r}")
+    if kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            raise UserError(f"{where} takes a{'n integer' if kind is int else ' number'}, not {text!r}") from None
+    if kind is str:
+        return text
+    raise UserError(f"{where} cannot be set from the command line")
+
+
+def build_params(method_name: str, params_class, overrides: dict):
+    """The method's Params with `overrides` (name -> value or command-line text) applied."""
+    hints = typing.get_type_hints(params_class)
+    fields = {f.name for f in dataclasses.fields(params_class)}
+    values = {}
+    for name, value in overrides.items():
+        if name not in fields:
+            raise unknown(f"parameter of {method_name}", name, fields)
+        where = f"{method_name}.{name}"
+        values[name] = parse_value(value, hints[name], where) if isinstance(value, str) else value
+    params = params_class(**values)
+    if getattr(params, "batch_size", 1) <= 0:
+        raise UserError(f"{method_name}.batch_size must be positive, not {params.batch_size}")
+    return params
+
+
+def describe_params(params_class) -> list[tuple[str, str, object]]:
+    """(name, type, default) of each parameter, for `bench list`."""
+    hints = typing.get_type_hints(params_class)
+    rows = []
+    for field in dataclasses.fields(params_class):
+        kind = hints[field.name]
+        label = "|".join(typing.get_args(kind)) if typing.get_origin(kind) is typing.Literal else kind.__name__
+        rows.append((field.name, label, field.default))
+    return rows

@@ -1,0 +1,82 @@
+"""Disentanglement metrics. Adding one is one new file and one line in METRICS.
+
+Each metric module has `score(codes, dataset, rng, **params) -> dict[str, float]` whose keyword
+defaults are disentanglement_lib's sample sizes, and a QUICK dict of smaller sizes for previews.
+"""
+from __future__ import annotations
+
+import inspect
+import zlib
+
+import numpy as np
+
+from bench.errors import UserError, unknown
+from metrics import beta_vae
+from metrics.codes import Representation
+
+METRICS = {
+    "beta_vae": beta_vae,
+}
+
+
+def metric_module(name: str):
+    if name not in METRICS:
+        raise unknown("metric", name, METRICS)
+    return METRICS[name]
+
+
+def metric_params(name: str) -> dict[str, object]:
+    """The metric's parameters and their defaults, for `bench list` and for validation."""
+    signature = inspect.signature(metric_module(name).score)
+    return {p.name: p.default for p in list(signature.parameters.values())[3:]}
+
+
+def metric_rng(name: str, seed: int) -> np.random.Generator:
+    """Each metric's own stream, derived from the run's seed and the metric's name."""
+    return np.random.default_rng([seed, zlib.crc32(name.encode())])
+
+
+def score(name: str, codes: Representation, dataset, seed: int, quick: bool = False, **params) -> dict[str, float]:
+    """Scores of metric `name`, keys namespaced as "name.key"."""
+    module = metric_module(name)
+    valid = metric_params(name)
+    for key in params:
+        if key not in valid:
+            raise unknown(f"parameter of metric {name}", key, valid)
+    settings = {**(module.QUICK if quick else {}), **params}
+    values = module.score(codes, dataset, metric_rng(name, seed), **settings)
+    return {f"{name}.{key}": value for key, value in values.items()}
+
+
+def evaluate(names, representation_fn, dataset, seed: int = 0, quick: bool = False,
+             params: dict | None = None, progress: bool = True) -> dict[str, float]:
+    """Score any representation: `representation_fn` maps uint8 images (n, C, H, W) to (n, D).
+
+    All metrics share one encode-once Representation; same call and seed, same numbers.
+    """
+    if isinstance(names, str):
+        names = [names]
+    params = params or {}
+    for name in params:
+        metric_module(name)
+    codes = representation_fn if isinstance(representation_fn, Representation) else \
+        Representation.from_image_fn(representation_fn, dataset, progress)
+    scores = {}
+    for name in names:
+        scores.update(score(name, codes, dataset, seed, quick, **params.get(name, {})))
+    return scores
+
+
+def parse_metric_names(text: str) -> list[str]:
+    """A comma list of metric names, or "all"."""
+    if text == "all":
+        return list(METRICS)
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        raise UserError(f"--metrics needs at least one name; valid: all, {', '.join(METRICS)}")
+    for name in names:
+        metric_module(name)
+    return names
+
+
+__all__ = ["METRICS", "Representation", "evaluate", "score"]
