@@ -57,7 +57,7 @@ def save_checkpoint(path: Path, method, sampler) -> None:
 
 
 class TrainingLog:
-    """log.csv: one row of interval means every LOG_EVERY steps; rows past a resume point are dropped."""
+    """log.csv: one row of interval means every log_every steps; rows past a resume point are dropped."""
 
     def __init__(self, path: Path, resume_step: int):
         self.path = path
@@ -99,11 +99,12 @@ class TrainingLog:
 
 
 def train(method, dataset, steps: int, seed: int, run_dir: Path, progress: bool = True,
-          checkpoint_every: int = CHECKPOINT_EVERY) -> Path:
+          checkpoint_every: int = CHECKPOINT_EVERY, log_every: int = LOG_EVERY) -> Path:
     """Train `method` to `steps` steps, resuming from run_dir/checkpoint.pt; returns its path."""
-    if checkpoint_every % LOG_EVERY:
-        raise ValueError(f"checkpoint_every ({checkpoint_every}) must be a multiple of {LOG_EVERY}")
+    if checkpoint_every % log_every:
+        raise ValueError(f"checkpoint_every ({checkpoint_every}) must be a multiple of log_every ({log_every})")
     run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
     checkpoint = run_dir / "checkpoint.pt"
     sampler = BatchSampler(dataset, method.batch_kind, method.params.batch_size, sampler_rng(seed), method.policy)
     start = load_checkpoint(checkpoint, method, sampler)
@@ -118,7 +119,7 @@ def train(method, dataset, steps: int, seed: int, run_dir: Path, progress: bool 
                 bar.close()
                 raise TrainingDiverged(step, key, value)
         log.add(values)
-        if step % LOG_EVERY == 0 or step == steps:
+        if step % log_every == 0 or step == steps:
             row = log.flush(step, method.params.batch_size)
             bar.set_postfix(loss=f"{row.get('loss', float('nan')):.4g}", img_s=f"{row['images_per_s']:.0f}")
         if step % checkpoint_every == 0 or step == steps:

@@ -1,0 +1,61 @@
+"""The runner: a killed run resumes to exactly the uninterrupted weights; divergence is caught."""
+import csv
+
+import pytest
+import torch
+
+import methods
+from bench.runner import TrainingDiverged, train
+
+PARAMS = {"architecture": "fc", "batch_size": 16}
+
+
+def weights(method):
+    return torch.cat([p.detach().flatten() for m in method.modules().values() for p in m.parameters()])
+
+
+class Killed(Exception):
+    pass
+
+
+def test_killed_run_resumes_to_the_same_weights_and_log(small_dsprites, cpu_fp32, tmp_path):
+    whole = methods.create("beta_vae", PARAMS, (1, 64, 64), cpu_fp32, 0)
+    train(whole, small_dsprites, 20, 0, tmp_path / "whole", False, checkpoint_every=10, log_every=5)
+
+    interrupted = methods.create("beta_vae", PARAMS, (1, 64, 64), cpu_fp32, 0)
+    original_step = interrupted.train_step
+
+    def dies_at_step_14(batch):
+        if interrupted.step == 13:
+            raise Killed
+        return original_step(batch)
+
+    interrupted.train_step = dies_at_step_14
+    with pytest.raises(Killed):
+        train(interrupted, small_dsprites, 20, 0, tmp_path / "resumed", False, checkpoint_every=10, log_every=5)
+    resumed = methods.create("beta_vae", PARAMS, (1, 64, 64), cpu_fp32, 0)
+    train(resumed, small_dsprites, 20, 0, tmp_path / "resumed", False, checkpoint_every=10, log_every=5)
+
+    assert resumed.step == whole.step == 20
+    assert torch.equal(weights(resumed), weights(whole))
+    logs = []
+    for folder in ("whole", "resumed"):
+        with open(tmp_path / folder / "log.csv") as handle:
+            logs.append([(row["step"], row["loss"], row["kl_z3"]) for row in csv.DictReader(handle)])
+    assert logs[0] == logs[1] and [step for step, _, _ in logs[0]] == ["5", "10", "15", "20"]
+
+
+def test_corrupt_checkpoint_restarts_from_scratch(small_dsprites, cpu_fp32, tmp_path):
+    (tmp_path / "checkpoint.pt").write_bytes(b"truncated")
+    method = methods.create("beta_vae", PARAMS, (1, 64, 64), cpu_fp32, 0)
+    with pytest.warns(UserWarning, match="unreadable"):
+        train(method, small_dsprites, 5, 0, tmp_path, False, checkpoint_every=5, log_every=5)
+    assert method.step == 5
+
+
+def test_non_finite_loss_stops_the_run_with_the_step(small_dsprites, cpu_fp32, tmp_path):
+    method = methods.create("beta_vae", PARAMS, (1, 64, 64), cpu_fp32, 0)
+    original_step = method.train_step
+    method.train_step = lambda batch: {**original_step(batch), "loss": float("nan") if method.step == 3 else 1.0}
+    with pytest.raises(TrainingDiverged, match="loss became nan at step 3"):
+        train(method, small_dsprites, 10, 0, tmp_path, False, checkpoint_every=5, log_every=5)
