@@ -2,6 +2,8 @@
 
 A Representation maps dataset indices to codes. Each index is encoded at most once; later
 requests for it are table look-ups, so several metrics over one model pay for encoding once.
+A representation too wide to tabulate for the whole dataset (raw pixels: 4,096 floats per image)
+is computed on request instead, since its "encoding" is only reading the image.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 CHUNK = 16_384
+TABLE_BYTES_LIMIT = 1 << 30
 
 
 class Representation:
@@ -21,6 +24,7 @@ class Representation:
         self.progress = progress
         self.table: np.ndarray | None = None          # (len(dataset), D) once the width is known
         self.known = np.zeros(len(dataset), dtype=bool)
+        self.tabulated = True
         self.encoded = 0
         self.encode_seconds = 0.0
 
@@ -36,24 +40,37 @@ class Representation:
     def __call__(self, indices) -> np.ndarray:
         """Codes of the images at `indices` (any shape of int array): indices.shape + (D,)."""
         indices = np.asarray(indices, dtype=np.int64)
-        missing = np.unique(indices[~self.known[indices]])
-        if len(missing):
-            self._encode(missing)
-        return self.table[indices]
+        if self.tabulated:
+            missing = np.unique(indices[~self.known[indices]])
+            codes = self._encode(missing) if len(missing) else None
+            if self.tabulated:
+                return self.table[indices]
+            # This first request found the codes too wide to tabulate; it had to encode them all.
+            return codes[np.searchsorted(missing, indices)]
+        unique, inverse = np.unique(indices, return_inverse=True)
+        return self._encode(unique)[inverse.reshape(indices.shape)]
 
-    def _encode(self, missing: np.ndarray) -> None:
+    def _encode(self, indices: np.ndarray) -> np.ndarray:
+        """Codes of sorted unique `indices`, stored in the table when it is affordable."""
         start = time.perf_counter()
-        chunks = range(0, len(missing), CHUNK)
-        bar = tqdm(total=len(missing), desc="encoding", unit="img", leave=False,
-                   disable=not self.progress or len(missing) < 4 * CHUNK)
-        for offset in chunks:
-            part = missing[offset:offset + CHUNK]
+        bar = tqdm(total=len(indices), desc="encoding", unit="img", leave=False,
+                   disable=not self.progress or len(indices) < 4 * CHUNK)
+        parts = []
+        for offset in range(0, len(indices), CHUNK):
+            part = indices[offset:offset + CHUNK]
             codes = np.asarray(self.codes_of(part), dtype=np.float32).reshape(len(part), -1)
-            if self.table is None:
-                self.table = np.zeros((len(self.dataset), codes.shape[1]), dtype=np.float32)
-            self.table[part] = codes
-            self.known[part] = True
+            if self.table is None and self.tabulated:
+                if len(self.dataset) * codes.shape[1] * 4 > TABLE_BYTES_LIMIT:
+                    self.tabulated = False
+                else:
+                    self.table = np.zeros((len(self.dataset), codes.shape[1]), dtype=np.float32)
+            if self.tabulated:
+                self.table[part] = codes
+                self.known[part] = True
+            else:
+                parts.append(codes)
             bar.update(len(part))
         bar.close()
-        self.encoded += len(missing)
+        self.encoded += len(indices)
         self.encode_seconds += time.perf_counter() - start
+        return np.concatenate(parts) if parts else self.table[indices]

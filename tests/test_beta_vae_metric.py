@@ -75,3 +75,13 @@ def test_codes_are_encoded_once(small_dsprites):
     encoded = np.concatenate(calls)
     assert len(encoded) == len(np.unique(encoded)) == codes.encoded
     assert codes.encoded <= len(small_dsprites)
+
+
+def test_wide_codes_are_computed_on_request_not_tabulated(small_dsprites, monkeypatch):
+    monkeypatch.setattr("metrics.codes.TABLE_BYTES_LIMIT", 1000)
+    pixels = lambda idx: small_dsprites.images(idx).reshape(len(idx), -1).astype(np.float32)
+    codes = Representation(pixels, small_dsprites)
+    indices = np.array([[5, 7], [7, 900]])
+    assert np.array_equal(codes(indices), pixels(indices.ravel()).reshape(2, 2, -1))
+    assert np.array_equal(codes(indices[::-1]), pixels(indices[::-1].ravel()).reshape(2, 2, -1))
+    assert not codes.tabulated and codes.table is None
