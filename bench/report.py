@@ -1,22 +1,95 @@
-"""Tables from scores.csv: method x metric, mean ± std over seeds (DESIGN.md, "Results")."""
+"""Tables from a results folder: method x metric, mean ± std over seeds (DESIGN.md, "Results").
+
+Reads only scores.csv and the run folders; never retrains.
+"""
 from __future__ import annotations
+
+from pathlib import Path
 
 import pandas as pd
 
+from bench.errors import UserError
+from bench.store import FAILED, read_json
+
 
 def summary(scores: pd.DataFrame) -> pd.DataFrame:
-    """One row per (method, params), one column per metric key: mean, std and seed count."""
+    """One row per (method, params, metric key): mean, std and seed count."""
     grouped = scores.groupby(["method", "params", "metric"], sort=False)["value"]
     table = grouped.agg(["mean", "std", "count"]).reset_index()
     table["std"] = table["std"].fillna(0.0)
     return table
 
 
+def run_label(method: str, params: str) -> str:
+    return method if params in ("{}", "") else f"{method} {params}"
+
+
 def formatted(table: pd.DataFrame) -> pd.DataFrame:
     """The summary as text cells "mean ± std (n)", methods as rows and metric keys as columns."""
     cells = table.assign(cell=[f"{m:.3f} ± {s:.3f} (n={n})" for m, s, n in
                                zip(table["mean"], table["std"], table["count"])])
-    cells["run"] = [m if p in ("{}", "") else f"{m} {p}" for m, p in zip(cells["method"], cells["params"])]
+    cells["run"] = [run_label(m, p) for m, p in zip(cells["method"], cells["params"])]
     wide = cells.pivot(index="run", columns="metric", values="cell")
     order = list(dict.fromkeys(cells["run"]))
     return wide.loc[order].rename_axis(index=None, columns=None)
+
+
+def numeric(table: pd.DataFrame) -> pd.DataFrame:
+    """table.csv: one row per (method, params); KEY.mean, KEY.std and n_seeds columns."""
+    wide = table.pivot_table(index=["method", "params"], columns="metric", values=["mean", "std"], sort=False)
+    wide.columns = [f"{metric}.{stat}" for stat, metric in wide.columns]
+    wide = wide[sorted(wide.columns)]
+    wide["n_seeds"] = table.groupby(["method", "params"], sort=False)["count"].max()
+    return wide.reset_index()
+
+
+def load_scores(results_dir: Path) -> pd.DataFrame:
+    path = Path(results_dir) / "scores.csv"
+    if not path.exists():
+        raise UserError(f"no scores.csv in {str(results_dir)!r}; give a folder written by `bench run`")
+    return pd.read_csv(path, keep_default_na=False, na_values=[""])
+
+
+def failed_runs(results_dir: Path) -> list[dict]:
+    """Runs whose status is failed, with the reason their status file gives."""
+    failed = []
+    runs_dir = Path(results_dir) / "runs"
+    for folder in sorted(runs_dir.iterdir()) if runs_dir.exists() else []:
+        status = (folder / "status").read_text().strip() if (folder / "status").exists() else ""
+        if status.startswith(FAILED):
+            spec = read_json(folder / "spec.json", {})
+            failed.append({"run_id": folder.name, "method": spec.get("method", "?"),
+                           "reason": status.partition(":")[2].strip()})
+    return failed
+
+
+def markdown(frame: pd.DataFrame) -> str:
+    """A GitHub Markdown table (pandas' to_markdown needs the tabulate package; this does not)."""
+    header = "| " + " | ".join(map(str, frame.columns)) + " |"
+    rule = "| " + " | ".join("---" for _ in frame.columns) + " |"
+    rows = ["| " + " | ".join(str(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join([header, rule, *rows]) + "\n"
+
+
+def write_tables(results_dir: Path, scores: pd.DataFrame, extra: pd.DataFrame | None = None) -> list[Path]:
+    """table.csv and table.md (with failed runs and their reasons); `extra` replaces the default
+    Markdown table when a caller (e.g. `bench reproduce`) adds columns."""
+    results_dir = Path(results_dir)
+    table = summary(scores)
+    csv_path, md_path = results_dir / "table.csv", results_dir / "table.md"
+    numeric(table).to_csv(csv_path, index=False)
+    shown = extra if extra is not None else formatted(table).reset_index(names="method")
+    text = markdown(shown)
+    failed = failed_runs(results_dir)
+    if failed:
+        text += "\nFailed runs:\n\n" + markdown(pd.DataFrame(failed))
+    md_path.write_text(text)
+    return [csv_path, md_path]
+
+
+def write_report(results_dir: Path, plots: bool = True) -> list[Path]:
+    """Every table and figure for a results folder; returns the paths written."""
+    from bench.plots import all_plots               # matplotlib is loaded only when plotting
+    scores = load_scores(results_dir)
+    paths = write_tables(results_dir, scores)
+    return paths + (all_plots(results_dir, scores) if plots else [])
