@@ -11,11 +11,16 @@ import zlib
 import numpy as np
 
 from bench.errors import UserError, unknown
-from metrics import beta_vae
+from metrics import beta_vae, dci, factor_vae, mig, modularity, sap
 from metrics.codes import Representation
 
 METRICS = {
     "beta_vae": beta_vae,
+    "factor_vae": factor_vae,
+    "mig": mig,
+    "dci": dci,
+    "sap": sap,
+    "modularity": modularity,
 }
 
 

@@ -6,6 +6,20 @@ vote's feature is the mean z_diff over the L pairs and its label is y (step 4). 
 classifier is fit on the training votes; the score is its accuracy on the evaluation votes.
 Defaults are disentanglement_lib's (L = 64, 10,000 / 5,000 votes, sklearn LogisticRegression at
 its defaults, raw features, all factors).
+
+Two protocols (PAPER.md section 2; the `protocol` parameter, stored with every score):
+- "disentanglement_lib" (default): the above; keys train_accuracy and eval_accuracy.
+- "higgins2017", the paper's Appendix as far as it is known: the target factors exclude shape on
+  dSprites (unless `factors` names a subset), and the classifier is a linear softmax classifier
+  (weights and bias, no regularisation) trained with Adagrad, learning rate 1e-2, from small
+  random weights (N(0, 0.01^2)), on minibatches of 64 votes drawn with replacement. The paper does
+  not give the number of updates or the initialisation ([?] in PAPER.md), so they are parameters:
+  `classifier_steps` (default 10,000 updates, 64 passes over 10,000 training votes) and
+  `classifier_seeds` (default 5). The same votes train `classifier_seeds` classifiers that differ
+  in initialisation and minibatch order; train_accuracy and eval_accuracy are their means and
+  eval_accuracy_std their standard deviation. The paper's "top half of the scores" is taken over
+  model replicas, which is a report's job, not one run's. Adagrad is torch's: accumulator starting
+  at 0, eps 1e-10.
 """
 from __future__ import annotations
 
@@ -20,12 +34,18 @@ from bench.errors import UserError, unknown
 
 QUICK = {"num_train": 400, "num_eval": 200}
 PREPROCESSING = ("none", "standardize")
+PROTOCOLS = ("disentanglement_lib", "higgins2017")
+HIGGINS_BATCH = 64
+HIGGINS_LEARNING_RATE = 1e-2
 
 
 def factor_subset(dataset, factors: str) -> np.ndarray:
-    """Indices of the factors named in a comma list ("all" = every factor)."""
+    """Indices of the factors named in a comma list ("all" = every factor; "without_shape" = every
+    factor but one named shape, the paper's dSprites subset)."""
     if factors == "all":
         return np.arange(dataset.num_factors)
+    if factors == "without_shape":
+        return np.array([k for k, name in enumerate(dataset.factor_names) if name != "shape"])
     names = [name.strip() for name in factors.split(",")]
     for name in names:
         if name not in dataset.factor_names:
@@ -41,20 +61,74 @@ def votes(codes, dataset, rng, num_votes: int, batch_size: int, candidates: np.n
     return z_diff.reshape(num_votes, batch_size, -1).mean(axis=1), labels
 
 
+def protocol_factors(protocol: str, factors: str) -> str:
+    """The `factors` setting a protocol implies when it is left at "protocol"."""
+    if factors != "protocol":
+        return factors
+    return "without_shape" if protocol == "higgins2017" else "all"
+
+
+def adagrad_softmax(train_x, train_y, num_classes: int, rng, num_seeds: int, steps: int):
+    """`num_seeds` linear softmax classifiers trained side by side with Adagrad: (W (S, D, C), b (S, C))."""
+    num_points, width = train_x.shape
+    weights = rng.normal(0.0, 0.01, size=(num_seeds, width, num_classes))
+    bias = np.zeros((num_seeds, num_classes))
+    sum_w, sum_b = np.zeros_like(weights), np.zeros_like(bias)
+    targets = np.eye(num_classes)[train_y]
+    for _ in range(steps):
+        batch = rng.integers(0, num_points, size=(num_seeds, HIGGINS_BATCH))
+        x, y = train_x[batch], targets[batch]                                # (S, B, D), (S, B, C)
+        logits = np.einsum("sbd,sdc->sbc", x, weights) + bias[:, None]
+        logits -= logits.max(axis=2, keepdims=True)
+        probabilities = np.exp(logits)
+        probabilities /= probabilities.sum(axis=2, keepdims=True)
+        error = (probabilities - y) / HIGGINS_BATCH                          # d mean cross-entropy / d logits
+        grad_w, grad_b = np.einsum("sbd,sbc->sdc", x, error), error.sum(axis=1)
+        sum_w += grad_w ** 2
+        sum_b += grad_b ** 2
+        weights -= HIGGINS_LEARNING_RATE * grad_w / (np.sqrt(sum_w) + 1e-10)
+        bias -= HIGGINS_LEARNING_RATE * grad_b / (np.sqrt(sum_b) + 1e-10)
+    return weights, bias
+
+
+def softmax_accuracies(weights, bias, x, y) -> np.ndarray:
+    """Accuracy of each of the S classifiers on (x, y)."""
+    predictions = np.argmax(np.einsum("nd,sdc->snc", x, weights) + bias[:, None], axis=2)
+    return np.mean(predictions == y, axis=1)
+
+
 def score(codes, dataset, rng, batch_size: int = 64, num_train: int = 10_000, num_eval: int = 5_000,
-          factors: str = "all", preprocessing: str = "none") -> dict[str, float]:
-    """Train and evaluation accuracy of a logistic regression predicting the shared factor."""
+          factors: str = "protocol", preprocessing: str = "none", protocol: str = "disentanglement_lib",
+          classifier_seeds: int = 5, classifier_steps: int = 10_000) -> dict[str, float]:
+    """Train and evaluation accuracy of a linear classifier predicting the shared factor.
+
+    `factors`: "protocol" (all factors for disentanglement_lib, all but shape for higgins2017),
+    "all", "without_shape", or a comma list of factor names. `classifier_seeds` and
+    `classifier_steps` are used by the higgins2017 protocol only.
+    """
     if preprocessing not in PREPROCESSING:
         raise unknown("beta_vae preprocessing", preprocessing, PREPROCESSING)
-    if min(batch_size, num_train, num_eval) <= 0:
+    if protocol not in PROTOCOLS:
+        raise unknown("beta_vae protocol", protocol, PROTOCOLS)
+    if min(batch_size, num_train, num_eval, classifier_seeds, classifier_steps) <= 0:
         raise UserError(f"beta_vae sample sizes must be positive, not batch_size={batch_size}, "
-                        f"num_train={num_train}, num_eval={num_eval}")
-    candidates = factor_subset(dataset, factors)
+                        f"num_train={num_train}, num_eval={num_eval}, classifier_seeds={classifier_seeds}, "
+                        f"classifier_steps={classifier_steps}")
+    candidates = factor_subset(dataset, protocol_factors(protocol, factors))
     train_x, train_y = votes(codes, dataset, rng, num_train, batch_size, candidates)
     eval_x, eval_y = votes(codes, dataset, rng, num_eval, batch_size, candidates)
     if preprocessing == "standardize":
         scaler = StandardScaler().fit(train_x)
         train_x, eval_x = scaler.transform(train_x), scaler.transform(eval_x)
+    if protocol == "higgins2017":
+        position = np.zeros(dataset.num_factors, dtype=np.int64)
+        position[candidates] = np.arange(len(candidates))                    # factor -> class 0..C-1
+        train_y, eval_y = position[train_y], position[eval_y]
+        weights, bias = adagrad_softmax(train_x, train_y, len(candidates), rng, classifier_seeds, classifier_steps)
+        train_accuracy = softmax_accuracies(weights, bias, train_x, train_y)
+        eval_accuracy = softmax_accuracies(weights, bias, eval_x, eval_y)
+        return {"train_accuracy": float(train_accuracy.mean()), "eval_accuracy": float(eval_accuracy.mean()),
+                "eval_accuracy_std": float(eval_accuracy.std())}
     classifier = LogisticRegression(random_state=int(rng.integers(2**31)))
     with warnings.catch_warnings():
         # disentanglement_lib fits at sklearn's defaults (100 iterations) without a warning filter;

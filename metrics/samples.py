@@ -1,0 +1,36 @@
+"""Shared sampling for the metrics that score codes of i.i.d. images against their factors.
+
+MIG, DCI, SAP and modularity all draw factor vectors uniformly and independently (as
+disentanglement_lib's `generate_batch_factor_code`), look up their codes and compare them with the
+factor classes. `factor_code_samples` draws every set a metric needs and fetches all their codes
+with ONE call of the shared Representation, so each image is encoded at most once per suite.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from bench.errors import UserError
+
+
+def check_positive(metric: str, **sizes) -> None:
+    """One clear message for a sample size that cannot work."""
+    bad = {name: value for name, value in sizes.items() if int(value) <= 0}
+    if bad:
+        shown = ", ".join(f"{name}={value}" for name, value in bad.items())
+        raise UserError(f"{metric} sample sizes must be positive, not {shown}")
+
+
+def factor_code_samples(codes, dataset, rng: np.random.Generator, *sizes: int):
+    """For each size n: (codes (n, D) float64, factor classes (n, K) int64), one codes() call."""
+    factors = dataset.sample_factors(int(sum(sizes)), rng)
+    values = np.asarray(codes(dataset.index_of(factors)), dtype=np.float64)
+    bounds = np.cumsum([0, *sizes])
+    return [(values[start:stop], factors[start:stop]) for start, stop in zip(bounds[:-1], bounds[1:])]
+
+
+def standardize_columns(train: np.ndarray, *others: np.ndarray):
+    """Scale each latent by the training mean and std; a constant latent becomes 0, not NaN."""
+    mean = train.mean(axis=0)
+    std = train.std(axis=0)
+    std = np.where(std > 0, std, 1.0)
+    return [(x - mean) / std for x in (train, *others)]
