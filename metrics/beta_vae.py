@@ -31,6 +31,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
 from bench.errors import UserError, unknown
+from metrics.samples import votes_per_lookup
 
 QUICK = {"num_train": 400, "num_eval": 200}
 PREPROCESSING = ("none", "standardize")
@@ -57,8 +58,14 @@ def votes(codes, dataset, rng, num_votes: int, batch_size: int, candidates: np.n
     """(features, labels): steps 1-4 for `num_votes` votes at once, without a loop per vote."""
     labels = candidates[rng.integers(0, len(candidates), size=num_votes)]
     first, second = dataset.pairs_sharing_factor(np.repeat(labels, batch_size), num_votes * batch_size, rng)
-    z_diff = np.abs(codes(dataset.index_of(first)) - codes(dataset.index_of(second)))
-    return z_diff.reshape(num_votes, batch_size, -1).mean(axis=1), labels
+    pairs = np.stack([dataset.index_of(first), dataset.index_of(second)]).reshape(2, num_votes, batch_size)
+    z = codes(pairs[:, :1])                                              # (2, votes, L, D)
+    features = [np.abs(z[0] - z[1]).mean(axis=1)]
+    step = votes_per_lookup(z.shape[-1], 2 * batch_size)   # the rest at once, unless the code is wide
+    for start in range(1, num_votes, step):
+        z = codes(pairs[:, start:start + step])
+        features.append(np.abs(z[0] - z[1]).mean(axis=1))
+    return np.concatenate(features), labels
 
 
 def protocol_factors(protocol: str, factors: str) -> str:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from bench.errors import UserError
-from metrics.samples import check_positive
+from metrics.samples import check_positive, votes_per_lookup
 
 QUICK = {"num_variance_estimate": 2_000, "num_train": 500, "num_eval": 250}
 
@@ -40,14 +40,14 @@ def vote_indices(dataset, rng, num_votes: int, batch_size: int):
     return labels, dataset.index_of(factors.reshape(-1, dataset.num_factors)).reshape(num_votes, batch_size)
 
 
-def vote_counts(batch_codes: np.ndarray, labels: np.ndarray, global_variance: np.ndarray,
-                active: np.ndarray, num_factors: int) -> np.ndarray:
-    """(D, K) counts of (argmin latent, fixed factor) over the votes; batch_codes is (n, L, D)."""
-    local = batch_codes[:, :, active].var(axis=1, ddof=1) / global_variance[active]
-    winners = np.flatnonzero(active)[np.argmin(local, axis=1)]
-    counts = np.zeros((len(active), num_factors), dtype=np.int64)
-    np.add.at(counts, (winners, labels), 1)
-    return counts
+def ratio_argmin(codes, indices: np.ndarray, global_variance: np.ndarray, active: np.ndarray) -> np.ndarray:
+    """Per vote (row of `indices`), the latent with the least batch variance / global variance."""
+    local = []
+    step = votes_per_lookup(len(active), indices.shape[1])     # one look-up unless the code is wide
+    for start in range(0, len(indices), step):
+        batch = np.asarray(codes(indices[start:start + step]), dtype=np.float64)[:, :, active]
+        local.append(batch.var(axis=1, ddof=1) / global_variance[active])
+    return np.flatnonzero(active)[np.argmin(np.concatenate(local), axis=1)]
 
 
 def score(codes, dataset, rng, batch_size: int = 64, num_train: int = 10_000, num_eval: int = 5_000,
@@ -60,20 +60,15 @@ def score(codes, dataset, rng, batch_size: int = 64, num_train: int = 10_000, nu
     variance_indices = dataset.index_of(dataset.sample_factors(num_variance_estimate, rng))
     train_labels, train_indices = vote_indices(dataset, rng, num_train, batch_size)
     eval_labels, eval_indices = vote_indices(dataset, rng, num_eval, batch_size)
-    everything = np.concatenate([variance_indices, train_indices.ravel(), eval_indices.ravel()])
-    values = np.asarray(codes(everything), dtype=np.float64)        # one look-up for every image
-    variance_codes = values[:num_variance_estimate]
-    train_codes = values[num_variance_estimate:num_variance_estimate + train_indices.size]
-    eval_codes = values[num_variance_estimate + train_indices.size:]
-
-    global_variance = variance_codes.var(axis=0, ddof=1)
+    global_variance = np.asarray(codes(variance_indices), dtype=np.float64).var(axis=0, ddof=1)
     active = np.sqrt(global_variance) >= prune_threshold
     if not active.any():
         return {"train_accuracy": 0.0, "eval_accuracy": 0.0, "num_active_dims": 0.0}
-    train_votes = vote_counts(train_codes.reshape(num_train, batch_size, -1), train_labels,
-                              global_variance, active, dataset.num_factors)
-    eval_votes = vote_counts(eval_codes.reshape(num_eval, batch_size, -1), eval_labels,
-                             global_variance, active, dataset.num_factors)
+    winners = ratio_argmin(codes, np.concatenate([train_indices, eval_indices]), global_variance, active)
+    train_votes = np.zeros((len(active), dataset.num_factors), dtype=np.int64)
+    eval_votes = np.zeros_like(train_votes)
+    np.add.at(train_votes, (winners[:num_train], train_labels), 1)
+    np.add.at(eval_votes, (winners[num_train:], eval_labels), 1)
     classifier = np.argmax(train_votes, axis=1)                     # latent -> factor
     latents = np.arange(len(classifier))
     return {"train_accuracy": float(train_votes[latents, classifier].sum() / num_train),

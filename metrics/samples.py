@@ -11,6 +11,8 @@ import numpy as np
 
 from bench.errors import UserError
 
+LOOKUP_BYTES = 1 << 28          # codes fetched per look-up when a metric needs many images per vote
+
 
 def check_positive(metric: str, **sizes) -> None:
     """One clear message for a sample size that cannot work."""
@@ -26,6 +28,15 @@ def factor_code_samples(codes, dataset, rng: np.random.Generator, *sizes: int):
     values = np.asarray(codes(dataset.index_of(factors)), dtype=np.float64)
     bounds = np.cumsum([0, *sizes])
     return [(values[start:stop], factors[start:stop]) for start, stop in zip(bounds[:-1], bounds[1:])]
+
+
+def votes_per_lookup(width: int, images_per_vote: int) -> int:
+    """How many votes to look up at once so that their codes (float64) fit in LOOKUP_BYTES.
+
+    For a usual code (10 latents) every vote of a metric fits in one look-up; a wide code such
+    as raw pixels (4,096 values per image) is looked up a few hundred votes at a time.
+    """
+    return max(1, LOOKUP_BYTES // (8 * max(1, width) * images_per_vote))
 
 
 def standardize_columns(train: np.ndarray, *others: np.ndarray):

@@ -144,3 +144,18 @@ def test_modularity_formula():
     assert modularity.modularity(np.vstack([diagonal, diagonal])) == pytest.approx(1.0)
     assert modularity.modularity(np.hstack([diagonal, diagonal])) == pytest.approx(1 - 1 / 9)
     assert modularity.modularity(np.zeros((3, 3))) == 0.0
+
+
+def test_wide_codes_are_looked_up_in_chunks_with_the_same_numbers(small_dsprites, monkeypatch):
+    """Raw pixels (4,096 values per image) would need gigabytes per vote set at default sizes."""
+    pixels = lambda idx: small_dsprites.images(idx).reshape(len(idx), -1).astype(np.float32)
+    params = {"beta_vae": {"num_train": 40, "num_eval": 20},
+              "factor_vae": {"num_variance_estimate": 300, "num_train": 40, "num_eval": 20}}
+    whole = metrics.evaluate(list(params), Representation(pixels, small_dsprites, progress=False),
+                             small_dsprites, seed=0, params=params, progress=False)
+    monkeypatch.setattr("metrics.samples.LOOKUP_BYTES", 8 * 4096 * 128 * 3)   # 3 votes per look-up
+    calls = []
+    counted = lambda idx: calls.append(len(idx)) or pixels(idx)
+    chunked = metrics.evaluate(list(params), Representation(counted, small_dsprites, progress=False),
+                               small_dsprites, seed=0, params=params, progress=False)
+    assert chunked == whole and len(calls) > 10
