@@ -108,6 +108,14 @@ def test_mutual_information_equals_sklearn():
     assert entropy(factors) == pytest.approx([mutual_info_score(f, f) for f in factors.T], abs=1e-12)
 
 
+def test_one_bin_carries_no_information_not_rounding_noise():
+    """Probabilities that do not sum to exactly 1 once left ~2e-16 of 'information' (modularity 1)."""
+    for n in range(100, 200):
+        factors = np.random.default_rng(n).integers(0, [3, 32], size=(n, 2))
+        info = mutual_information(np.zeros((n, 4), dtype=np.int64), factors)
+        assert np.all(info == 0) and modularity.modularity(info) == 0
+
+
 def test_histogram_discretize_is_equal_width_between_min_and_max():
     codes = np.array([[0.0, 5.0], [1.0, 5.0], [0.5, 5.0], [0.96, 5.0], [0.04, 5.0]])
     binned = histogram_discretize(codes, 20)
