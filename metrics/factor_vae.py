@@ -28,7 +28,7 @@ import numpy as np
 from bench.errors import UserError
 from metrics.samples import check_positive, votes_per_lookup
 
-QUICK = {"num_variance_estimate": 2_000, "num_train": 500, "num_eval": 250}
+QUICK = {"num_variance_estimate": 1_000, "num_train": 300, "num_eval": 150}
 
 
 def vote_indices(dataset, rng, num_votes: int, batch_size: int):
