@@ -12,13 +12,13 @@ import methods
 from bench import data, report
 from bench.device import DEVICES, PRECISIONS
 from bench.errors import UserError
-from bench.execute import ExecutionOptions
-from bench.spec import expand, parse_seeds, parse_set_flags
+from bench import config as sweep_config
+from bench.execute import ALREADY_DONE, ExecutionOptions
 from bench.store import FAILED, RunStore
-from bench.sweep import run_sweep
+from bench.sweep import connect, run_sweep
 from methods.base import describe_params
 
-DEFAULT_STEPS = 20_000
+DEFAULT_STEPS = sweep_config.DEFAULT_STEPS
 
 
 def split_names(text: str) -> list[str]:
@@ -27,48 +27,62 @@ def split_names(text: str) -> list[str]:
 
 def add_run_parser(commands) -> None:
     run = commands.add_parser("run", help="train methods and score them",
-                              description="Train each method x parameter grid x seed and score it.")
-    run.add_argument("--methods", required=True, help="comma list, e.g. beta_vae,vae (see `bench list`)")
-    run.add_argument("--dataset", default="dsprites", help="dataset name (default dsprites)")
-    run.add_argument("--seeds", default="0", help="e.g. 0,1,2 or 0-4 (default 0)")
-    run.add_argument("--steps", type=int, default=DEFAULT_STEPS,
-                     help=f"training steps per run (default {DEFAULT_STEPS})")
-    run.add_argument("--metrics", default="beta_vae", help="comma list or all (default beta_vae)")
+                              description="Train each method x parameter grid x seed and score it. "
+                              "Finished runs are skipped and interrupted ones resume, so the same "
+                              "command can simply be run again.")
+    run.add_argument("--config", metavar="FILE.toml",
+                     help="a sweep file with these settings (see bench/config.py); flags given here override it")
+    run.add_argument("--methods", help="comma list, e.g. beta_vae,vae (see `bench list`)")
+    run.add_argument("--dataset", help="dataset name (default dsprites)")
+    run.add_argument("--seeds", help="e.g. 0,1,2 or 0-4 (default 0)")
+    run.add_argument("--steps", type=int, help=f"training steps per run (default {DEFAULT_STEPS})")
+    run.add_argument("--metrics", help="comma list or all (default beta_vae)")
     run.add_argument("--out", help="results folder (default results/DATASET)")
     run.add_argument("--set", action="append", default=[], metavar="METHOD.PARAM=VALUE[,VALUE...]",
                      help="override a hyperparameter; several values make a grid (repeatable)")
-    run.add_argument("--device", default="auto", choices=DEVICES)
-    run.add_argument("--precision", default="auto", choices=PRECISIONS,
-                     help="auto: bf16 autocast where the hardware has native bf16, else fp32")
-    run.add_argument("--quick", action="store_true", help="small metric sample sizes (previews, tests)")
+    run.add_argument("--device", choices=DEVICES, help="default auto")
+    run.add_argument("--precision", choices=PRECISIONS,
+                     help="auto (default): bf16 autocast where the hardware has native bf16, else fp32")
+    run.add_argument("--quick", action=argparse.BooleanOptionalAction,
+                     help="small metric sample sizes (previews, tests)")
     run.add_argument("--data-path", help="the original dataset file (dSprites .npz) instead of the procedural one")
-    run.add_argument("--jobs", type=int, default=1, help="runs at once in worker processes (default 1)")
+    run.add_argument("--jobs", type=int,
+                     help="runs at once in worker processes here (default 1); on a cluster its workers decide")
+    run.add_argument("--backend", choices=sweep_config.BACKENDS,
+                     help="local (default): this machine; dask or ray: an existing cluster via joblib")
+    run.add_argument("--scheduler", metavar="ADDRESS",
+                     help="the cluster to use: a Dask scheduler (tcp://host:8786) or a Ray address")
+    run.add_argument("--checkpoint-every", type=int, metavar="STEPS",
+                     help=f"advanced: checkpoint interval (default {sweep_config.CHECKPOINT_EVERY}); "
+                          "not part of a run's identity")
+    run.add_argument("--threads", type=int, metavar="N",
+                     help="advanced: torch threads per run (default: the cores divided among --jobs)")
     run.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
 def command_run(args) -> int:
-    method_names = split_names(args.methods)
-    if not method_names:
-        raise UserError(f"--methods needs at least one name; valid: {', '.join(methods.METHODS)}")
-    if args.jobs < 1:
-        raise UserError(f"--jobs must be at least 1, not {args.jobs}")
-    metric_names = metrics.parse_metric_names(args.metrics)
-    grid = parse_set_flags(args.set, method_names)
-    specs = expand(method_names, args.dataset, parse_seeds(args.seeds), args.steps, grid)
-    dataset = data.load(args.dataset, args.data_path)        # checks the name and path, builds the cache
-    out = Path(args.out or Path("results") / args.dataset)
-    store = RunStore(out)
-    print(f"{len(specs)} run(s) on {dataset.name} ({len(dataset):,} images) -> {out}/", flush=True)
-    options = ExecutionOptions(tuple(metric_names), args.quick, args.device, args.precision,
-                               args.data_path, not args.no_progress)
-    outcomes = run_sweep(specs, store, options, args.jobs)
+    flags = {key: getattr(args, key) for key in sweep_config.FLAG_KEYS}
+    config = sweep_config.load(args.config, flags, args.set)
+    specs = config.specs()
+    dataset = data.load(config.dataset, config.data_path)   # checks the name and path, builds the cache
+    with connect(config.backend, config.scheduler):        # an unreachable cluster fails here, first
+        store = RunStore(config.out_dir)
+        print(f"{len(specs)} run(s) on {dataset.name} ({len(dataset):,} images) -> {config.out_dir}/", flush=True)
+        options = ExecutionOptions(config.metrics, config.quick, config.device, config.precision,
+                                   config.data_path, not args.no_progress,
+                                   threads=config.threads or 0, checkpoint_every=config.checkpoint_every,
+                                   log_every=config.log_every)
+        outcomes = run_sweep(specs, store, options, config.jobs, config.backend)
     scores = pd.read_csv(store.scores_csv)
     scores = scores[scores["run_id"].isin({spec.run_id for spec in specs})]
     if len(scores):
         print(report.formatted(report.summary(scores)).to_string())
     failed = [outcome for outcome in outcomes if outcome.state == FAILED]
+    skipped = sum(outcome.detail == ALREADY_DONE for outcome in outcomes if outcome.state != FAILED)
     for outcome in failed:
         print(f"FAILED {outcome.run_id}: {outcome.detail}", file=sys.stderr)
+    print(f"{len(outcomes) - len(failed)} of {len(outcomes)} run(s) done ({skipped} already done before), "
+          f"{len(failed)} failed")
     print(f"scores: {store.scores_csv}\nrun folders: {store.runs_dir}/")
     return 1 if failed else 0
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -11,7 +12,7 @@ import metrics
 import methods
 from bench import data
 from bench.device import choose_policy
-from bench.runner import TrainingDiverged, train
+from bench.runner import CHECKPOINT_EVERY, LOG_EVERY, TrainingDiverged, train
 from bench.store import DONE, FAILED, RunStore
 from metrics.codes import Representation
 
@@ -26,13 +27,18 @@ class ExecutionOptions:
     data_path: str | None = None
     progress: bool = True
     threads: int = 0                 # 0: leave torch's default (all cores)
+    checkpoint_every: int = CHECKPOINT_EVERY
+    log_every: int = LOG_EVERY
 
 
 @dataclass(frozen=True)
 class RunOutcome:
     run_id: str
     state: str                       # done or failed
-    detail: str = ""
+    detail: str = ""                 # why it failed; ALREADY_DONE when it was skipped
+
+
+ALREADY_DONE = "already done"
 
 
 @functools.lru_cache(maxsize=2)
@@ -46,7 +52,19 @@ def metric_settings(name: str, quick: bool) -> dict:
 
 
 def execute(spec, store: RunStore, options: ExecutionOptions) -> RunOutcome:
-    """Train (or resume, or skip when done) and score one run; failures are recorded, not raised."""
+    """Train (or resume, or skip when done) and score one run; failures are recorded, not raised.
+
+    One process at a time works on a run: another process (a second `bench run` on the same
+    results folder) waits for it and then skips what it finished.
+    """
+    def say_waiting():
+        print(f"{spec.run_id}: another process is working on this run; waiting for it", file=sys.stderr, flush=True)
+
+    with store.run_lock(spec, on_wait=say_waiting):
+        return execute_locked(spec, store, options)
+
+
+def execute_locked(spec, store: RunStore, options: ExecutionOptions) -> RunOutcome:
     if options.threads:
         import torch
         torch.set_num_threads(options.threads)
@@ -55,13 +73,14 @@ def execute(spec, store: RunStore, options: ExecutionOptions) -> RunOutcome:
     existing = store.scores(spec)
     missing = [name for name, settings in wanted.items() if existing.get(name, {}).get("settings") != settings]
     if store.status(spec)[0] == DONE and not missing:
-        return RunOutcome(spec.run_id, DONE)
+        return RunOutcome(spec.run_id, DONE, ALREADY_DONE)
     dataset = cached_dataset(spec.dataset, options.data_path)
     policy = choose_policy(options.device, options.precision)
     method = methods.create(spec.method, dict(spec.params), dataset.image_shape, policy, spec.seed)
     try:
         if method.trainable:       # resumes from the checkpoint; returns at once when trained
-            train(method, dataset, spec.steps, spec.seed, folder, options.progress)
+            train(method, dataset, spec.steps, spec.seed, folder, options.progress,
+                  options.checkpoint_every, options.log_every)
         else:
             method.fit(dataset, np.random.default_rng([spec.seed, 2]))
     except TrainingDiverged as error:
@@ -76,5 +95,9 @@ def execute(spec, store: RunStore, options: ExecutionOptions) -> RunOutcome:
 
 
 def default_threads(jobs: int) -> int:
-    """Split the cores among parallel runs instead of multiplying threads."""
-    return max(1, (os.cpu_count() or 1) // max(1, jobs))
+    """Split the cores this process may use among parallel runs instead of multiplying threads."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:                 # pragma: no cover - not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, cores // max(1, jobs))

@@ -43,7 +43,7 @@ class RunSpec:
         return {**self.identity(), "overrides": dict(self.params), "run_id": self.run_id}
 
 
-def parse_seeds(text: str) -> list[int]:
+def parse_seeds(text: str, where: str = "--seeds") -> list[int]:
     """"0,1,2", "0-4" or a mix such as "0-2,7"."""
     seeds = []
     try:
@@ -54,10 +54,17 @@ def parse_seeds(text: str) -> list[int]:
             else:
                 seeds.append(int(part))
     except ValueError:
-        raise UserError(f"--seeds takes integers like 0,1,2 or 0-4, not {text!r}") from None
+        raise UserError(f"{where} takes integers like 0,1,2 or 0-4, not {text!r}") from None
     if not seeds:
-        raise UserError(f"--seeds names no seed in {text!r}")
+        raise UserError(f"{where} names no seed in {text!r}")
     return sorted(set(seeds), key=seeds.index)
+
+
+def check_values(method: str, param: str, values: list[str]) -> None:
+    """Fails with the parameter's name and type when a value (command-line text) does not fit it."""
+    cls = methods.method_class(method)
+    for value in values:
+        build_params(method, cls.Params, {param: value})
 
 
 def parse_set_flags(flags: list[str], method_names: list[str]) -> dict[str, dict[str, list[str]]]:
@@ -71,24 +78,30 @@ def parse_set_flags(flags: list[str], method_names: list[str]) -> dict[str, dict
         if method not in method_names:
             raise UserError(f"--set {flag!r} names method {method!r}, which is not in --methods "
                             f"({', '.join(method_names)})")
-        cls = methods.method_class(method)
-        for value in values.split(","):
-            build_params(method, cls.Params, {param: value})      # fails early on a bad value
+        check_values(method, param, values.split(","))        # fails early on a bad value
         grid.setdefault(method, {})[param] = values.split(",")
     return grid
 
 
 def expand(method_names: list[str], dataset: str, seeds: list[int], steps: int,
-           grid: dict[str, dict[str, list[str]]]) -> list[RunSpec]:
-    """Methods x parameter grid x seeds, in that order."""
-    if steps <= 0:
-        raise UserError(f"--steps must be a positive number of training steps, not {steps}")
+           grid: dict[str, dict[str, list[str]]], method_steps: dict[str, int] | None = None) -> list[RunSpec]:
+    """Methods x parameter grid x seeds, in that order; `method_steps` overrides `steps` per method.
+
+    A run that the grid names twice (the same values spelt twice) is listed once.
+    """
+    method_steps = method_steps or {}
     for name in method_names:
         methods.method_class(name)
-    specs = []
+        if method_steps.get(name, steps) <= 0:
+            raise UserError(f"--steps must be a positive number of training steps, not {method_steps.get(name, steps)}")
+    specs, seen = [], set()
     for name in method_names:
         params = grid.get(name, {})
         for values in itertools.product(*params.values()):
             overrides = tuple(sorted(zip(params, values)))
-            specs.extend(RunSpec(name, dataset, seed, steps, overrides) for seed in seeds)
+            for seed in seeds:
+                spec = RunSpec(name, dataset, seed, method_steps.get(name, steps), overrides)
+                if spec.run_id not in seen:
+                    seen.add(spec.run_id)
+                    specs.append(spec)
     return specs

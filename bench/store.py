@@ -2,12 +2,24 @@
 
 results/NAME/runs/RUN_ID/ holds spec.json, log.csv, checkpoint.pt, scores.json and status;
 results/NAME/scores.csv is long format, one row per (run, metric key) (DESIGN.md, "Results").
+
+Several processes may share one results folder (two `bench run` commands, or the workers of a
+sweep, on one machine or a cluster's shared filesystem). They never corrupt it: every file is
+written to a temporary name and renamed; a run folder's `.lock` (flock) lets one process at a
+time work on that run, and the folder's `.scores.lock` serialises the rebuilds of scores.csv.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import threading
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:                # pragma: no cover - Windows: no locking between processes
+    fcntl = None
 
 import numpy as np
 import pandas as pd
@@ -24,12 +36,32 @@ SCORE_COLUMNS = ["run_id", "method", "dataset", "seed", "steps", "params", "metr
 def write_atomically(path: Path, text: str | bytes) -> None:
     """Write to a temporary file beside `path`, then rename: readers never see half a file."""
     path = Path(path)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
     with open(temporary, "wb") as handle:
         handle.write(text.encode() if isinstance(text, str) else text)
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(temporary, path)
+
+
+@contextlib.contextmanager
+def file_lock(path: Path, on_wait=None):
+    """Hold an exclusive flock on `path` (created if need be); waits for another holder, calling
+    `on_wait` first. The kernel releases it when its process dies, even by SIGKILL."""
+    with open(path, "a") as handle:
+        if fcntl is None:
+            yield
+            return
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if on_wait is not None:
+                on_wait()
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def library_versions() -> dict[str, str]:
@@ -49,10 +81,12 @@ class RunStore:
         self.runs_dir = self.out_dir / "runs"
         try:
             self.runs_dir.mkdir(parents=True, exist_ok=True)
+            probe = self.runs_dir / f".probe.{os.getpid()}-{threading.get_ident()}"
+            probe.write_bytes(b"")         # os.access says yes to root and on some network filesystems
+            probe.unlink()
         except OSError as error:
-            raise UserError(f"cannot write results to {str(self.out_dir)!r}: {error.strerror}") from None
-        if not os.access(self.runs_dir, os.W_OK):
-            raise UserError(f"cannot write results to {str(self.out_dir)!r}: permission denied")
+            raise UserError(f"cannot write results to {str(self.out_dir)!r}: "
+                            f"{error.strerror or type(error).__name__}") from None
 
     @property
     def scores_csv(self) -> Path:
@@ -61,9 +95,19 @@ class RunStore:
     def run_dir(self, spec) -> Path:
         return self.runs_dir / spec.run_id
 
-    def begin(self, spec) -> Path:
+    def run_lock(self, spec, on_wait=None):
+        """Held while a process trains or scores the run; a second process waits for it."""
         folder = self.run_dir(spec)
         folder.mkdir(parents=True, exist_ok=True)
+        return file_lock(folder / ".lock", on_wait)
+
+    def begin(self, spec) -> Path:
+        """The run's folder with its spec.json; called under run_lock, so the temporary files of a
+        writer that was killed before its rename can go."""
+        folder = self.run_dir(spec)
+        folder.mkdir(parents=True, exist_ok=True)
+        for leftover in folder.glob(".*.tmp"):
+            leftover.unlink(missing_ok=True)
         write_atomically(folder / "spec.json", json.dumps(spec.to_json(), indent=2))
         if self.status(spec)[0] != DONE:
             self.set_status(spec, RUNNING)
@@ -91,9 +135,14 @@ class RunStore:
         write_atomically(self.run_dir(spec) / "scores.json", json.dumps(scores, indent=2))
 
     def assemble_scores_csv(self) -> Path:
-        """Rebuild scores.csv from every run folder, so concurrent writers cannot corrupt it."""
+        """Rebuild scores.csv from every run folder, under the folder's lock: concurrent `bench run`
+        commands take turns, and the last one reads every run that had finished."""
+        with file_lock(self.out_dir / ".scores.lock"):
+            return self._assemble_scores_csv()
+
+    def _assemble_scores_csv(self) -> Path:
         rows = []
-        for folder in sorted(self.runs_dir.iterdir()):
+        for folder in sorted(path for path in self.runs_dir.iterdir() if path.is_dir()):
             spec = read_json(folder / "spec.json")
             scores = read_json(folder / "scores.json", {})
             if spec is None:

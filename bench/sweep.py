@@ -1,13 +1,25 @@
-"""Run a list of RunSpecs, one after another or in parallel worker processes through joblib."""
+"""Run a list of RunSpecs: one after another, in local worker processes, or on a Dask or Ray cluster.
+
+Every backend goes through joblib: "local" is joblib's process pool (loky), "dask" and "ray" are
+joblib's backends for those clusters. Workers write straight into the results folder, so on a
+cluster it must be on a filesystem that every worker and this machine share. Runs are independent:
+an error in one marks it failed and the others go on.
+"""
 from __future__ import annotations
 
+import contextlib
+import sys
 import traceback
 
-from joblib import Parallel, delayed
+from joblib import Parallel, delayed, parallel_config
 from tqdm.auto import tqdm
 
+from bench.errors import UserError
 from bench.execute import ExecutionOptions, RunOutcome, default_threads, execute
 from bench.store import FAILED, RunStore
+
+CONNECT_TIMEOUT_S = 10
+CLUSTER_BACKENDS = ("dask", "ray")
 
 
 def execute_isolated(spec, out_dir, options: ExecutionOptions) -> RunOutcome:
@@ -22,17 +34,96 @@ def execute_isolated(spec, out_dir, options: ExecutionOptions) -> RunOutcome:
         return RunOutcome(spec.run_id, FAILED, detail)
 
 
-def run_sweep(specs, store: RunStore, options: ExecutionOptions, jobs: int = 1) -> list[RunOutcome]:
-    """Execute every spec (finished runs are skipped, interrupted ones resume), then rebuild scores.csv."""
-    threads = options.threads or default_threads(jobs)
-    if jobs <= 1:
-        options = ExecutionOptions(**{**options.__dict__, "threads": threads})
-        outcomes = [execute_isolated(spec, store.out_dir, options)
-                    for spec in tqdm(specs, desc="runs", unit="run", disable=not options.progress or len(specs) < 2)]
-    else:
+def connect(backend: str = "local", scheduler: str | None = None) -> contextlib.ExitStack:
+    """A context in which joblib runs on `backend`; a cluster that cannot be reached is a UserError.
+
+    Call it before anything is written, so that a wrong address harms nothing.
+    """
+    stack = contextlib.ExitStack()
+    if backend == "dask":
+        client = dask_client(scheduler)
+        stack.callback(client.close)
+        stack.enter_context(parallel_config(backend=cluster_dask_backend(client)))
+    elif backend == "ray":
+        ray = ray_connection(scheduler)
+        stack.callback(ray.shutdown)
+        stack.enter_context(parallel_config(backend="ray"))
+    elif backend != "local":
+        raise UserError(f"unknown backend {backend!r}; valid: local, {', '.join(CLUSTER_BACKENDS)}")
+    return stack
+
+
+def dask_client(address: str | None):
+    try:
+        from distributed import Client
+    except ImportError:
+        raise UserError("--backend dask needs Dask's distributed scheduler: "
+                        "pip install 'disentanglement-bench[dask]' (or 'dask[distributed]')") from None
+    if not address:
+        raise UserError("--backend dask needs --scheduler ADDRESS of a running scheduler, "
+                        "e.g. tcp://10.0.0.5:8786")
+    try:
+        return Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
+    except (OSError, TimeoutError, ValueError, TypeError) as error:
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise UserError(f"cannot reach the Dask scheduler at {address!r} "
+                        f"(waited {CONNECT_TIMEOUT_S} s): {reason}") from None
+
+
+def cluster_dask_backend(client):
+    """joblib's Dask backend, except that a cluster with a single worker thread gets the runs too:
+    joblib runs the tasks itself, here in the client, whenever it counts one worker."""
+    from joblib._dask import DaskDistributedBackend
+
+    class ClusterOnly(DaskDistributedBackend):
+        def effective_n_jobs(self, n_jobs):
+            return max(2, super().effective_n_jobs(n_jobs))
+
+    return ClusterOnly(client=client)
+
+
+def ray_connection(address: str | None):
+    try:
+        import ray
+        from ray.util.joblib import register_ray
+    except ImportError:
+        raise UserError("--backend ray needs Ray: pip install 'disentanglement-bench[ray]' (or 'ray')") from None
+    try:                      # address None: Ray's own rule (RAY_ADDRESS, else a new local instance)
+        ray.init(address=address, ignore_reinit_error=True)
+    except (ConnectionError, OSError, TimeoutError, ValueError, RuntimeError) as error:
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise UserError(f"cannot reach the Ray cluster at {address or 'its default address'!r}: {reason}") from None
+    register_ray()
+    return ray
+
+
+def run_sweep(specs, store: RunStore, options: ExecutionOptions, jobs: int | None = 1,
+              backend: str = "local") -> list[RunOutcome]:
+    """Execute every spec (finished runs are skipped, interrupted ones resume), then rebuild scores.csv.
+
+    Locally, `jobs` runs go at once in worker processes, each with its share of the CPU threads.
+    On a cluster (inside `connect(...)`), `jobs` is ignored: the workers' threads decide how many
+    runs go at once, and torch keeps each worker's thread setting unless `options.threads` says
+    otherwise. Outcomes come back in the order of `specs`.
+    """
+    cluster = backend in CLUSTER_BACKENDS
+    try:
+        if not cluster and (jobs or 1) <= 1:
+            options = ExecutionOptions(**{**options.__dict__, "threads": options.threads or default_threads(1)})
+            return [execute_isolated(spec, store.out_dir, options)
+                    for spec in tqdm(specs, desc="runs", unit="run", file=sys.stderr,
+                                     disable=not options.progress or len(specs) < 2)]
+        threads = options.threads if cluster else options.threads or default_threads(jobs)
         worker_options = ExecutionOptions(**{**options.__dict__, "threads": threads, "progress": False})
         tasks = (delayed(execute_isolated)(spec, store.out_dir, worker_options) for spec in specs)
-        outcomes = list(tqdm(Parallel(n_jobs=jobs, return_as="generator")(tasks), total=len(specs),
-                             desc=f"runs ({jobs} at once)", unit="run", disable=not options.progress))
-    store.assemble_scores_csv()
-    return outcomes
+        n_jobs = -1 if cluster else jobs
+        if backend == "ray":                 # joblib's ray backend returns lists only
+            finished = Parallel(n_jobs=n_jobs)(tasks)
+        else:
+            finished = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(tasks)
+        by_id = {outcome.run_id: outcome for outcome in
+                 tqdm(finished, total=len(specs), desc=f"runs (on {backend})" if cluster else f"runs ({jobs} at once)",
+                      unit="run", file=sys.stderr, disable=not options.progress)}
+        return [by_id[spec.run_id] for spec in specs]
+    finally:
+        store.assemble_scores_csv()

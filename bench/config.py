@@ -1,0 +1,284 @@
+"""Sweep settings from a TOML file (`bench run --config FILE`) and the run flags, flags winning.
+
+A sweep file says what the flags of `bench run` say, so an experiment can be repeated and the
+presets (bench/presets/*.toml) are written the same way:
+
+    methods = ["vae", "beta_vae"]      # required here or as --methods
+    dataset = "dsprites"
+    seeds = "0-4"                      # or [0, 1, 2], or 3
+    steps = 20000                      # every method ...
+    metrics = ["beta_vae"]             # or "all"
+    quick = false
+    out = "results/beta_sweep"         # relative to the current directory, like --out
+    jobs = 2                           # also: backend, scheduler, device, precision, data_path
+
+    [params.beta_vae]                  # like --set beta_vae.beta=1,2,4: a list is a grid
+    beta = [1, 2, 4]
+    lr = 1e-4
+
+    [method_steps]                     # ... except these
+    beta_vae = 30000
+
+Flags given on the command line override the file: a flag replaces the file's value of that key;
+`--set METHOD.PARAM=...` replaces that one parameter's values and keeps the file's others;
+`--methods` picks the methods, and the file's tables for other methods are then left out.
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:                                                   # pragma: no cover
+    import tomli as tomllib
+
+import metrics
+import methods
+from bench.device import DEVICES, PRECISIONS
+from bench.errors import UserError, unknown
+from bench.runner import CHECKPOINT_EVERY, LOG_EVERY
+from bench.spec import RunSpec, check_values, expand, parse_seeds, parse_set_flags
+
+DEFAULT_STEPS = 20_000
+BACKENDS = ("local", "dask", "ray")
+
+
+@dataclass(frozen=True)
+class SweepConfig:
+    """Everything `bench run` needs to know about a sweep (apart from how it shows progress)."""
+    methods: tuple[str, ...] = ()
+    dataset: str = "dsprites"
+    seeds: tuple[int, ...] = (0,)
+    steps: int = DEFAULT_STEPS
+    method_steps: dict = field(default_factory=dict)    # method -> steps, over `steps`
+    metrics: tuple[str, ...] = ("beta_vae",)
+    quick: bool = False
+    out: str | None = None                              # None: results/DATASET
+    params: dict = field(default_factory=dict)          # method -> param -> values (text): the grid
+    jobs: int | None = None                             # runs at once locally (None: 1); not on a cluster
+    backend: str = "local"
+    scheduler: str | None = None
+    device: str = "auto"
+    precision: str = "auto"
+    data_path: str | None = None
+    checkpoint_every: int = CHECKPOINT_EVERY            # how, not what: neither is in the run's id
+    threads: int | None = None                          # torch threads per run; None: cores / jobs
+
+    @property
+    def out_dir(self) -> Path:
+        return Path(self.out) if self.out else Path("results") / self.dataset
+
+    @property
+    def log_every(self) -> int:
+        return math.gcd(LOG_EVERY, self.checkpoint_every)
+
+    def specs(self) -> list[RunSpec]:
+        """Methods x parameter grid x seeds."""
+        return expand(list(self.methods), self.dataset, list(self.seeds), self.steps, self.params,
+                      self.method_steps)
+
+
+# What each setting accepts, in words (for messages) -------------------------------------------
+
+def is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def type_error(where: str, wanted: str, value) -> UserError:
+    kind = {bool: "a boolean", int: "an integer", float: "a number", str: "a string", list: "a list",
+            dict: "a table"}.get(type(value), type(value).__name__)
+    return UserError(f"{where} takes {wanted}, not {kind} ({value!r})")
+
+
+def as_names(value, where: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        names = [name.strip() for name in value.split(",") if name.strip()]
+    elif isinstance(value, list) and all(isinstance(name, str) for name in value):
+        names = [name.strip() for name in value]
+    else:
+        raise type_error(where, 'a list of names like ["vae", "beta_vae"]', value)
+    if not names:
+        raise UserError(f"{where} names nothing")
+    return tuple(dict.fromkeys(names))
+
+
+def as_seeds(value, where: str) -> tuple[int, ...]:
+    if is_int(value):
+        return (value,)
+    if isinstance(value, str):
+        return tuple(parse_seeds(value, where))
+    if isinstance(value, list) and value and all(is_int(seed) for seed in value):
+        return tuple(dict.fromkeys(value))
+    raise type_error(where, 'integers like [0, 1, 2] or "0-4"', value)
+
+
+def as_positive_int(value, where: str) -> int:
+    if not is_int(value):
+        raise type_error(where, "a positive integer", value)
+    if value <= 0:
+        raise UserError(f"{where} must be a positive integer, not {value}")
+    return value
+
+
+def as_steps(value, where: str) -> int:
+    if not is_int(value):
+        raise type_error(where, "a positive number of training steps", value)
+    if value <= 0:
+        raise UserError(f"{where} must be a positive number of training steps, not {value}")
+    return value
+
+
+def as_checkpoint_every(value, where: str) -> int:
+    value = as_positive_int(value, where)
+    if LOG_EVERY % value and value % LOG_EVERY:
+        raise UserError(f"{where} must divide {LOG_EVERY} or be a multiple of it, not {value}")
+    return value
+
+
+def as_bool(value, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise type_error(where, "true or false", value)
+    return value
+
+
+def as_text(value, where: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise type_error(where, "a non-empty string", value)
+    return value
+
+
+def choice(choices):
+    def as_choice(value, where: str) -> str:
+        if as_text(value, where) not in choices:
+            raise unknown(f"value for {where}", value, choices)
+        return value
+    return as_choice
+
+
+def as_method_steps(value, where: str) -> dict[str, int]:
+    if not isinstance(value, dict):
+        raise type_error(where, "a table of method = steps", value)
+    return {name: as_steps(steps, f"{where}.{name}") for name, steps in value.items()}
+
+
+def param_text(value, where: str) -> str:
+    """A TOML scalar as the text `--set` would give, so both spell a run the same way."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if is_int(value) or isinstance(value, float):
+        return repr(value)
+    if isinstance(value, str):
+        return value
+    raise type_error(where, "a number, a string or a boolean, or a list of them (a grid)", value)
+
+
+def as_params(value, where: str) -> dict[str, dict[str, list[str]]]:
+    if not isinstance(value, dict) or not all(isinstance(table, dict) for table in value.values()):
+        raise type_error(where, "tables like [params.beta_vae] with beta = [1, 4]", value)
+    grid = {}
+    for method, table in value.items():
+        for param, values in table.items():
+            spot = f"{where}.{method}.{param}"
+            values = values if isinstance(values, list) else [values]
+            if not values:
+                raise UserError(f"{spot} is an empty list; give at least one value")
+            grid.setdefault(method, {})[param] = [param_text(item, spot) for item in values]
+    return grid
+
+
+FILE_KEYS = {
+    "methods": as_names, "dataset": as_text, "seeds": as_seeds, "steps": as_steps,
+    "method_steps": as_method_steps, "metrics": as_names, "quick": as_bool, "out": as_text,
+    "params": as_params, "jobs": as_positive_int, "backend": choice(BACKENDS), "scheduler": as_text,
+    "device": choice(DEVICES), "precision": choice(PRECISIONS), "data_path": as_text,
+}
+FLAG_KEYS = {**{key: FILE_KEYS[key] for key in FILE_KEYS if key not in ("method_steps", "params")},
+             "checkpoint_every": as_checkpoint_every, "threads": as_positive_int}
+
+
+def flag_name(key: str) -> str:
+    return "--" + key.replace("_", "-")
+
+
+# Reading --------------------------------------------------------------------------------------
+
+def read_file(path) -> dict:
+    """The settings a sweep file gives, checked and converted; unknown keys and bad values fail."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as handle:
+            document = tomllib.load(handle)
+    except OSError as error:
+        raise UserError(f"cannot read sweep file {str(path)!r}: {error.strerror}") from None
+    except UnicodeDecodeError as error:
+        raise UserError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})") from None
+    except tomllib.TOMLDecodeError as error:
+        raise UserError(f"{path}: invalid TOML: {error}") from None
+    values = {}
+    for key, value in document.items():
+        if key not in FILE_KEYS:
+            hint = f" (a method's parameters go in [params.{key}])" if key in methods.METHODS else ""
+            raise UserError(f"{path}: {unknown('key', key, FILE_KEYS)}{hint}")
+        values[key] = FILE_KEYS[key](value, f"{path}: {key}")
+    return values
+
+
+def read_flags(flags: dict) -> dict:
+    """The run flags that were given (not None), checked and converted like the file's values."""
+    return {key: FLAG_KEYS[key](value, flag_name(key)) for key, value in flags.items()
+            if key in FLAG_KEYS and value is not None}
+
+
+def combine(file_values: dict, flag_values: dict, set_flags=(), source: str = "the sweep file") -> SweepConfig:
+    """The sweep: the file's settings with the flags over them, every name and value checked."""
+    values = {**file_values, **flag_values}
+    if not values.get("methods"):
+        raise UserError(f"name the methods with --methods or `methods = [...]` in a sweep file; "
+                        f"valid: {', '.join(methods.METHODS)}")
+    names = values["methods"]
+    with blamed_on(source if "methods" not in flag_values else None):
+        for name in names:
+            methods.method_class(name)
+    with blamed_on(source):
+        for key in ("params", "method_steps"):
+            for name in values.get(key, {}):
+                methods.method_class(name)
+                if name not in names and "methods" not in flag_values:
+                    raise UserError(f"[{key}.{name}] names a method that is not in methods ({', '.join(names)})")
+            values[key] = {name: setting for name, setting in values.get(key, {}).items() if name in names}
+        for method, table in values["params"].items():
+            for param, param_values in table.items():
+                check_values(method, param, param_values)
+    for method, table in parse_set_flags(list(set_flags), list(names)).items():
+        values["params"] = {**values["params"], method: {**values["params"].get(method, {}), **table}}
+    if "metrics" in values:
+        with blamed_on(source if "metrics" not in flag_values else None):
+            values["metrics"] = tuple(metrics.parse_metric_names(",".join(values["metrics"])))
+    if values.get("backend", "local") == "local" and values.get("scheduler"):
+        raise UserError("--scheduler goes with --backend dask or --backend ray")
+    if values.get("backend", "local") != "local" and values.get("jobs"):
+        raise UserError(f"--jobs goes with --backend local; on a {values['backend']} cluster its workers' "
+                        "threads decide how many runs go at once")
+    return SweepConfig(**values)
+
+
+@contextlib.contextmanager
+def blamed_on(source: str | None):
+    """Prefix the message of a UserError raised inside with the file it came from."""
+    try:
+        yield
+    except UserError as error:
+        if source is None:
+            raise
+        raise UserError(f"{source}: {error}") from None
+
+
+def load(path=None, flags: dict | None = None, set_flags=()) -> SweepConfig:
+    """The sweep of `bench run [--config path] flags...`; `flags` maps setting names to the values
+    given on the command line (None: not given)."""
+    file_values = read_file(path) if path else {}
+    return combine(file_values, read_flags(flags or {}), set_flags, str(path) if path else "the sweep file")

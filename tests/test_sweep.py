@@ -1,0 +1,175 @@
+"""Sweeps that survive: SIGKILL and resume, corrupt checkpoints, NaN losses, parallel workers, and
+several processes on one results folder. Tiny runs: conv VAE, batch 4, dsprites_small."""
+import csv
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pandas as pd
+import pytest
+import torch
+
+from bench.cli import main
+from bench.execute import ExecutionOptions, execute
+from bench.spec import RunSpec
+from bench.store import RunStore
+
+STEPS = 60
+TINY = ["--dataset", "dsprites_small", "--quick", "--no-progress", "--metrics", "beta_vae",
+        "--steps", str(STEPS), "--checkpoint-every", "10", "--threads", "1", "--set", "vae.batch_size=4"]
+SWEEP = ["run", "--methods", "vae", "--seeds", "0,1", *TINY]
+VALUE_COLUMNS = ["run_id", "method", "seed", "steps", "params", "metric", "value"]
+
+
+def tiny_spec(seed, method="vae", **params):
+    overrides = {"batch_size": "4", **{k: str(v) for k, v in params.items()}}
+    return RunSpec(method, "dsprites_small", seed, STEPS, tuple(sorted(overrides.items())))
+
+
+@pytest.fixture(autouse=True)
+def keep_torch_threads():
+    threads = torch.get_num_threads()      # `bench run` splits the cores among runs; put it back
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    """The sweep run once without interruption."""
+    out = tmp_path_factory.mktemp("reference")
+    assert main([*SWEEP, "--out", str(out)]) == 0
+    return out
+
+
+def values(out):
+    return pd.read_csv(out / "scores.csv")[VALUE_COLUMNS].sort_values(["run_id", "metric"]).reset_index(drop=True)
+
+
+def log_rows(path):
+    with open(path, newline="") as handle:
+        return [{k: v for k, v in row.items() if k != "images_per_s"} for row in csv.DictReader(handle)]
+
+
+def checkpoint_step(path):
+    return torch.load(path, weights_only=False)["method"]["step"]
+
+
+def test_a_sweep_killed_with_sigkill_resumes_to_the_uninterrupted_scores(reference, tmp_path):
+    out = tmp_path / "killed"
+    second = out / "runs" / tiny_spec(1).run_id
+    command = [sys.executable, "-m", "bench.cli", *SWEEP, "--out", str(out)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 240
+        while not (second / "checkpoint.pt").exists():        # the first run is done, the second started
+            assert process.poll() is None and time.monotonic() < deadline, "the sweep ended before the kill"
+            time.sleep(0.02)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == -signal.SIGKILL
+    assert (second / "status").read_text() == "running"
+    step = checkpoint_step(second / "checkpoint.pt")
+    assert 10 <= step < STEPS
+    with open(second / "log.csv", newline="") as handle:
+        timed_before = [row for row in csv.DictReader(handle) if int(row["step"]) <= step]
+
+    (second / ".checkpoint.pt.999-1.tmp").write_bytes(b"half a checkpoint")   # a kill before a rename
+    assert main([*SWEEP, "--out", str(out)]) == 0                # the same command again
+    assert list(out.rglob("*.tmp")) == []
+    pd.testing.assert_frame_equal(values(out), values(reference), check_exact=False, rtol=0, atol=1e-6)
+    for run_id in values(reference)["run_id"].unique():
+        assert (out / "runs" / run_id / "status").read_text() == "done"
+        assert log_rows(out / "runs" / run_id / "log.csv") == log_rows(reference / "runs" / run_id / "log.csv")
+    with open(second / "log.csv", newline="") as handle:       # rows before the checkpoint were kept,
+        resumed = [row for row in csv.DictReader(handle)]      # not trained again (their timing is the same)
+    assert resumed[:len(timed_before)] == timed_before and [int(r["step"]) for r in resumed] == list(range(10, 61, 10))
+
+
+def test_a_truncated_checkpoint_restarts_the_run_from_scratch_with_a_warning(reference, tmp_path, capsys):
+    out = tmp_path / "truncated"
+    shutil.copytree(reference, out)
+    folder = out / "runs" / tiny_spec(0).run_id
+    data = (folder / "checkpoint.pt").read_bytes()
+    (folder / "checkpoint.pt").write_bytes(data[:len(data) // 2])
+    (folder / "status").write_text("running")
+    (folder / "scores.json").unlink()
+    with pytest.warns(UserWarning, match="checkpoint .* is unreadable .*training from scratch"):
+        assert main([*SWEEP, "--out", str(out)]) == 0
+    assert "2 of 2 run(s) done (1 already done before), 0 failed" in capsys.readouterr().out
+    pd.testing.assert_frame_equal(values(out), values(reference), check_exact=False, rtol=0, atol=1e-6)
+    assert checkpoint_step(folder / "checkpoint.pt") == STEPS
+    assert log_rows(folder / "log.csv") == log_rows(reference / "runs" / folder.name / "log.csv")
+
+
+def test_a_diverging_run_fails_alone_and_the_command_says_so(tmp_path, capsys):
+    out = tmp_path / "nan"
+    code = main(["run", "--methods", "vae,beta_vae", "--set", "beta_vae.lr=1e30", "--set", "beta_vae.batch_size=4",
+                 *TINY, "--steps", "20", "--out", str(out)])
+    captured = capsys.readouterr()
+    assert code == 1
+    diverged = RunSpec("beta_vae", "dsprites_small", 0, 20, (("batch_size", "4"), ("lr", "1e30")))
+    status = (out / "runs" / diverged.run_id / "status").read_text()
+    assert status.startswith("failed: ") and "became nan at step" in status
+    assert f"FAILED {diverged.run_id}: " in captured.err and "became nan at step" in captured.err
+    assert "1 of 2 run(s) done (0 already done before), 1 failed" in captured.out
+    scores = pd.read_csv(out / "scores.csv")
+    assert set(scores["method"]) == {"vae"} and scores["value"].between(0, 1).all()
+    assert main(["run", "--methods", "vae,beta_vae", "--set", "beta_vae.lr=1e30", "--set", "beta_vae.batch_size=4",
+                 *TINY, "--steps", "20", "--out", str(out)]) == 1        # again: still failed, vae skipped
+    assert "1 of 2 run(s) done (1 already done before), 1 failed" in capsys.readouterr().out
+
+
+def test_two_workers_give_the_scores_of_one(reference, tmp_path, capfd):
+    out = tmp_path / "jobs2"
+    assert main([*SWEEP, "--jobs", "2", "--out", str(out)]) == 0
+    pd.testing.assert_frame_equal(values(out), values(reference), check_exact=False, rtol=0, atol=1e-6)
+    captured = capfd.readouterr()
+    assert "Traceback" not in captured.err and "\r" not in captured.out + captured.err   # no bars with --no-progress
+
+
+def test_a_second_process_waits_for_the_run_it_would_train_twice(tmp_path, capsys):
+    store = RunStore(tmp_path)
+    spec = RunSpec("vae", "dsprites_small", 0, 10, (("batch_size", "4"),))
+    options = ExecutionOptions(quick=True, progress=False, device="cpu", precision="fp32",
+                               checkpoint_every=10, log_every=10)
+    outcomes = []
+    with store.run_lock(spec):                         # another process is working on the run
+        worker = threading.Thread(target=lambda: outcomes.append(execute(spec, store, options)))
+        worker.start()
+        deadline = time.monotonic() + 30
+        while "waiting for it" not in capsys.readouterr().err:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert worker.is_alive() and not (store.run_dir(spec) / "status").exists()
+    worker.join(120)
+    assert outcomes[0].state == "done" and store.status(spec) == ("done", "")
+    assert execute(spec, store, options).detail == "already done"
+
+
+def test_two_commands_on_one_results_folder_lose_nothing(tmp_path):
+    out = tmp_path / "shared"
+    codes = []
+    commands = [["run", "--methods", "vae", "--seeds", seeds, *TINY, "--steps", "10", "--out", str(out)]
+                for seeds in ("0,1", "1,2")]
+    workers = [threading.Thread(target=lambda c=c: codes.append(main(c))) for c in commands]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(300)
+    assert codes == [0, 0]
+    scores = pd.read_csv(out / "scores.csv")
+    assert sorted(scores.groupby("seed")["run_id"].nunique().items()) == [(0, 1), (1, 1), (2, 1)]
+    assert len(scores) == 3 * 2 and not scores.duplicated(["run_id", "metric"]).any()
+    leftovers = [p.name for p in out.rglob("*.tmp")]
+    assert leftovers == []
+    for folder in (out / "runs").iterdir():
+        assert (folder / "status").read_text() == "done"
+        assert json.loads((folder / "spec.json").read_text())["run_id"] == folder.name
