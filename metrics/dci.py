@@ -63,7 +63,7 @@ def weighted_specificity(importance: np.ndarray) -> float:
     rows, columns = importance.shape
     if columns < 2:
         return 1.0 if importance.sum() > 0 else 0.0
-    per_row = 1.0 - entropy(importance.T + 1e-11, base=columns)
+    per_row = np.clip(1.0 - entropy(importance.T + 1e-11, base=columns), 0.0, 1.0)   # no -1e-16
     total = importance.sum()
     weights = importance.sum(axis=1) / total if total > 0 else np.full(rows, 1.0 / rows)
     return float(np.sum(per_row * weights))
