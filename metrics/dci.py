@@ -1,5 +1,6 @@
-"""Disentanglement, completeness and informativeness (Eastwood & Williams 2018, "A Framework for
-the Quantitative Evaluation of Disentangled Representations", section 2).
+"""Disentanglement, completeness and informativeness, DCI (Eastwood & Williams 2018).
+
+"A Framework for the Quantitative Evaluation of Disentangled Representations", section 2.
 
 For each factor k a predictor of v_k from the whole code gives the relative importance R_ik of
 latent i (the importance matrix R, latents x factors). With P_ik = R_ik / sum_k R_ik,

@@ -1,5 +1,6 @@
-"""Separated Attribute Predictability (Kumar et al. 2018, "Variational Inference of Disentangled
-Latent Concepts from Unlabeled Observations", section 3), the discrete-factor form.
+"""Separated Attribute Predictability, SAP (Kumar et al. 2018), the discrete-factor form.
+
+"Variational Inference of Disentangled Latent Concepts from Unlabeled Observations", section 3.
 
 A score matrix S (latents x factors) holds how well latent i ALONE predicts factor k; SAP is the
 mean over factors of the gap between the best and the second-best latent, S_(1)k - S_(2)k. For
