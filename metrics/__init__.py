@@ -60,7 +60,7 @@ def evaluate(names, representation_fn, dataset, seed: int = 0, quick: bool = Fal
     All metrics share one encode-once Representation; same call and seed, same numbers.
     """
     if isinstance(names, str):
-        names = [names]
+        names = parse_metric_names(names)
     params = params or {}
     for name in params:
         metric_module(name)
