@@ -1,11 +1,24 @@
 """Representation learners. Adding one is one new file and one line in METHODS."""
 from bench.errors import unknown
 from methods.base import Batch, Method, build_params
+from methods.dcign import DCIGN
+from methods.ground_truth import GroundTruth
+from methods.infogan import InfoGAN
+from methods.projection import ICAProjection, PCAProjection
+from methods.raw_pixels import RawPixels
+from methods.untrained import Untrained
 from methods.vae import VAE, BetaVAE
 
 METHODS: dict[str, type[Method]] = {
     "vae": VAE,
     "beta_vae": BetaVAE,
+    "infogan": InfoGAN,
+    "dcign": DCIGN,
+    "ground_truth": GroundTruth,
+    "raw_pixels": RawPixels,
+    "pca": PCAProjection,
+    "ica": ICAProjection,
+    "untrained": Untrained,
 }
 
 

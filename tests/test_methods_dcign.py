@@ -1,0 +1,57 @@
+"""DC-IGN: one-factor-varying batches, the latent layout, the factor-count check, a falling loss."""
+import numpy as np
+import pytest
+import torch
+
+import methods
+from bench.errors import UserError
+from bench.sampler import BatchSampler
+from methods.base import Batch
+
+
+def make(small_dsprites, cpu_fp32, **params):
+    return methods.create("dcign", {"batch_size": 16, **params}, small_dsprites.image_shape, cpu_fp32, 0)
+
+
+def test_batches_vary_exactly_the_announced_factor(small_dsprites, cpu_fp32):
+    method = make(small_dsprites, cpu_fp32)
+    batches = BatchSampler(small_dsprites, method.batch_kind, 32, np.random.default_rng(0), cpu_fp32)
+    seen = set()
+    for _ in range(40):
+        batch = batches.next()
+        varying = [k for k in range(small_dsprites.num_factors) if len(np.unique(batch.factors[:, k])) > 1]
+        assert varying == [batch.varying_factor]
+        seen.add(batch.varying_factor)
+        assert torch.equal(batch.x, cpu_fp32.prepare_images(
+            torch.from_numpy(small_dsprites.images(small_dsprites.index_of(batch.factors)))))
+    assert seen == set(range(small_dsprites.num_factors))
+
+
+def test_default_layout_is_five_tied_latents_and_five_free(small_dsprites, cpu_fp32):
+    method = make(small_dsprites, cpu_fp32)
+    assert method.params.latent_dim == 10
+    means_active = method.active_columns[:, :10]
+    assert torch.equal(means_active[2], torch.tensor([0, 0, 1, 0, 0, 1, 1, 1, 1, 1], dtype=torch.bool))
+    assert torch.equal(method.active_columns[:, 10:], means_active)      # log-variances alike
+    wide = make(small_dsprites, cpu_fp32, block_size=2, free_latents=0)
+    assert torch.equal(wide.active_columns[1, :10], torch.tensor([0, 0, 1, 1, 0, 0, 0, 0, 0, 0], dtype=torch.bool))
+    assert method.codes_of(np.arange(7), small_dsprites).shape == (7, 10)
+
+
+def test_wrong_factor_count_is_a_clear_error(small_dsprites, cpu_fp32):
+    method = make(small_dsprites, cpu_fp32, num_factors=4)
+    batch = Batch(torch.zeros(2, 1, 64, 64), np.zeros((2, 5), dtype=np.int64), 0)
+    with pytest.raises(UserError, match="dcign.num_factors is 4 but the dataset has 5"):
+        method.train_step(batch)
+    with pytest.raises(UserError, match="free_latents"):
+        make(small_dsprites, cpu_fp32, free_latents=-1)
+
+
+@pytest.mark.parametrize("clamp", ["first", "mean"])
+def test_loss_falls_on_one_factor_varying_batches(small_dsprites, cpu_fp32, clamp):
+    method = make(small_dsprites, cpu_fp32, clamp=clamp)
+    batches = BatchSampler(small_dsprites, method.batch_kind, 16, np.random.default_rng(0), cpu_fp32)
+    logs = [method.train_step(batches.next()) for _ in range(30)]
+    assert all(type(value) is float for log in logs for value in log.values())
+    losses = [log["loss"] for log in logs]
+    assert np.mean(losses[-5:]) < 0.7 * np.mean(losses[:5])

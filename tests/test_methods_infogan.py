@@ -1,0 +1,81 @@
+"""InfoGAN: the MI term falls on a tiny dataset, codes have the code's size, resume is exact."""
+import numpy as np
+import pytest
+import torch
+
+import methods
+from bench.sampler import BatchSampler
+from methods.infogan import fake_diversity, mutual_information_bound
+
+
+def make(small_dsprites, cpu_fp32, seed=0, **params):
+    return methods.create("infogan", {"batch_size": 16, **params}, small_dsprites.image_shape, cpu_fp32, seed)
+
+
+def sampler(method, dataset, cpu_fp32, seed=0):
+    return BatchSampler(dataset, method.batch_kind, method.params.batch_size, np.random.default_rng(seed), cpu_fp32)
+
+
+def test_mi_loss_falls_and_every_logged_value_is_a_float(small_dsprites, cpu_fp32):
+    method = make(small_dsprites, cpu_fp32)
+    batches = sampler(method, small_dsprites, cpu_fp32)
+    logs = [method.train_step(batches.next()) for _ in range(40)]
+    assert set(logs[0]) == {"d_loss", "g_loss", "mi_loss", "d_real", "d_fake", "fake_diversity", "collapsed"}
+    assert all(type(value) is float for log in logs for value in log.values())
+    mi = [log["mi_loss"] for log in logs]
+    # -L_I is at least code_dim * (log sqrt(2 pi) - log 2) = 2.26 nats with a unit-variance Q;
+    # an untrained Q (mean near 0) sits near 2.26 + code_dim / 6 = 3.93.
+    floor = 10 * (0.5 * np.log(2 * np.pi) - np.log(2))
+    assert np.mean(mi[:5]) == pytest.approx(floor + 10 / 6, abs=0.3)
+    assert np.mean(mi[-5:]) < np.mean(mi[:5]) - 0.3
+    assert min(mi) > floor
+
+
+def test_codes_have_the_code_size_and_decode_makes_images(small_dsprites, cpu_fp32):
+    method = make(small_dsprites, cpu_fp32, code_dim=6)
+    codes = method.codes_of(np.arange(20), small_dsprites)
+    assert codes.shape == (20, 6) and codes.dtype == np.float32
+    with torch.no_grad():
+        images = method.decode(torch.zeros(3, 6))
+        single = method.decode(torch.zeros(1, 6))
+    assert images.shape == (3, 1, 64, 64) and single.shape == (1, 1, 64, 64)
+    assert torch.allclose(images[0], single[0]) and method.image_generator.training
+    assert float(images.min()) >= 0.0 and float(images.max()) <= 1.0
+
+
+def test_learned_variance_doubles_the_q_head_but_not_the_code(small_dsprites, cpu_fp32):
+    method = make(small_dsprites, cpu_fp32, code_variance="learned")
+    assert method.discriminator.code[-1].out_features == 20
+    assert method.codes_of(np.arange(4), small_dsprites).shape == (4, 10)
+    log = method.train_step(sampler(method, small_dsprites, cpu_fp32).next())
+    assert np.isfinite(log["mi_loss"])
+
+
+def test_mutual_information_bound_is_exact_for_a_perfect_fixed_variance_q():
+    codes = torch.tensor([[0.5, -0.5], [0.2, 0.9]])
+    bound = mutual_information_bound(codes, codes.clone(), learned_variance=False)
+    assert float(bound) == pytest.approx(2 * (np.log(2) - 0.5 * np.log(2 * np.pi)))
+
+
+def test_collapse_signals():
+    real = torch.tensor(np.random.default_rng(0).integers(0, 2, (8, 1, 64, 64)), dtype=torch.float32)
+    assert fake_diversity(real, real) == pytest.approx(1.0)
+    assert fake_diversity(real[:1].expand(8, -1, -1, -1), real) == 0.0
+
+
+def test_resumed_training_matches_uninterrupted_training(small_dsprites, cpu_fp32):
+    def run(method, batches, steps):
+        return [method.train_step(batches.next())["g_loss"] for _ in range(steps)]
+
+    straight = make(small_dsprites, cpu_fp32, seed=3, batch_size=8)
+    straight_batches = sampler(straight, small_dsprites, cpu_fp32)
+    expected = run(straight, straight_batches, 4)
+
+    first = make(small_dsprites, cpu_fp32, seed=3, batch_size=8)
+    batches = sampler(first, small_dsprites, cpu_fp32)
+    run(first, batches, 2)
+    state, sampler_state = first.state_dict(), batches.state()
+    resumed = make(small_dsprites, cpu_fp32, seed=99, batch_size=8)
+    resumed.load_state_dict(state)
+    batches.set_state(sampler_state)
+    assert run(resumed, batches, 2) == expected[2:]
