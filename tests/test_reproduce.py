@@ -1,0 +1,36 @@
+"""`bench reproduce higgins2017 --quick` runs the paper's nine rows end to end and sets the paper's
+column beside ours."""
+import pandas as pd
+
+from bench import reproduce
+from bench.cli import main
+
+
+def test_quick_reproduction_on_the_small_dataset(tmp_path, capsys):
+    out = tmp_path / "higgins2017"
+    code = main(["reproduce", "higgins2017", "--quick", "--dataset", "dsprites_small", "--steps", "5",
+                 "--jobs", "1", "--out", str(out), "--no-progress", "--no-plots"])
+    assert code == 0
+    table = pd.read_csv(out / "comparison.csv")
+    assert list(table["method"]) == ["ground_truth", "raw_pixels", "pca", "ica", "dcign", "infogan",
+                                     "untrained", "vae", "beta_vae"]
+    assert table.loc[0, "ours (%)"] == "100.00 ± 0.00" and table.loc[0, "ours - paper"] == 0
+    assert table.loc[8, "paper (%)"] == "99.23 ± 0.1"
+    assert -1 <= table["spearman_rho"].iloc[0] <= 1
+    markdown = (out / "table.md").read_text()
+    assert "| representation | method | ours (%) | seeds | paper (%) | ours - paper |" in markdown
+    assert "Spearman" in markdown
+    assert str(out / "comparison.csv") in capsys.readouterr().out
+
+
+def test_the_preset_states_every_row_of_the_paper():
+    config, paper = reproduce.load("higgins2017", {}, quick=False)
+    assert len(paper["rows"]) == 9 and set(config.methods) == {row["method"] for row in paper["rows"]}
+    assert config.dataset == "dsprites" and config.metrics == ("beta_vae",)
+    quick, _ = reproduce.load("higgins2017", {}, quick=True)
+    assert quick.quick and quick.steps == reproduce.QUICK_STEPS and not quick.method_steps
+
+
+def test_unknown_preset_is_a_clear_error(capsys):
+    assert main(["reproduce", "higgins2018"]) == 2
+    assert "unknown preset 'higgins2018'; valid: higgins2017" in capsys.readouterr().err
