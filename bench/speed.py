@@ -1,0 +1,408 @@
+"""`bench speed`: how fast this machine trains, encodes, scores and builds data (issue 7).
+
+Every training figure compares two paths over the same model (same initial weights) and the same
+batches (same seeded draws), timed in alternating rounds (harness, plain, harness, ...) so that a
+busy machine slows both alike; figures are medians over rounds after untimed warm-up steps:
+- harness: exactly a step of bench/runner.py: `BatchSampler.next()` under the compute policy
+  (channels_last and the kept allocator on CPU, bf16 autocast where native, torch.compile with
+  --compile, the fast or the GPU-resident image path), `method.train_step`, the finite-loss check;
+- plain: what a user would write: fp32, eager, contiguous tensors, uint8 images from the dataset
+  divided by 255, `torch.randn`, the same optimiser (for other methods than the VAE family: the
+  method's own train_step under a plain fp32 policy with the same uint8 batches). It runs in a
+  child process, with the same number of threads, so that nothing the harness sets for its own
+  process helps it; the two processes never compute at the same time.
+The metric suite runs every registered metric twice on one model: sharing one encode-once
+Representation, and with each metric encoding every sample it draws (as disentanglement_lib does).
+"""
+from __future__ import annotations
+
+import csv
+import math
+import multiprocessing
+import os
+import statistics
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from threadpoolctl import threadpool_limits
+
+import metrics
+import methods
+from bench import data
+from bench.data.dsprites import timed_build_and_reload
+from bench.device import DEVICES, PRECISIONS, ComputePolicy, choose_policy
+from bench.errors import UserError
+from bench.runner import sampler_rng
+from bench.sampler import BatchSampler
+from methods import nets
+from methods.base import Batch
+from methods.vae import BetaVAE
+from metrics.codes import CHUNK, Representation
+
+SAMPLE_SIZE_PARAMS = ("num_train", "num_eval", "num_test", "num_variance_estimate")
+WORKER_TIMEOUT_S = 600
+
+
+@dataclass(frozen=True)
+class SpeedSettings:
+    warmup: int                 # untimed steps per training path
+    steps: int                  # timed steps per round
+    rounds: int                 # rounds per training path, alternating harness and plain
+    encode_images: int          # images per timed encoding pass
+    encode_repeats: int
+    metric_preset: str          # "default" (disentanglement_lib's sizes) or "quick" (QUICK dicts)
+    metric_scale: float         # multiplies every sample-size parameter of the preset
+
+
+FULL = SpeedSettings(warmup=3, steps=8, rounds=7, encode_images=8192, encode_repeats=3,
+                     metric_preset="default", metric_scale=1.0)
+# The metrics' QUICK sizes still re-encode ~130,000 images (minutes on 2 cores): --quick uses 5%.
+QUICK = SpeedSettings(warmup=1, steps=2, rounds=3, encode_images=512, encode_repeats=2,
+                      metric_preset="quick", metric_scale=0.05)
+
+
+class Rows:
+    """The measurements, in order: (measure, value, unit)."""
+
+    def __init__(self):
+        self.rows: list[tuple[str, float, str]] = []
+
+    def add(self, measure: str, value: float, unit: str) -> None:
+        self.rows.append((measure, float(value), unit))
+
+    def table(self) -> str:
+        width = max(len(measure) for measure, _, _ in self.rows)
+        return "\n".join(f"{measure:<{width}}  {format_value(value):>12}  {unit}" for measure, value, unit in self.rows)
+
+    def write_csv(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["measure", "value", "unit"])
+            writer.writerows([measure, f"{value:.6g}", unit] for measure, value, unit in self.rows)
+
+
+def format_value(value: float) -> str:
+    if abs(value) >= 100 or value == int(value):
+        return f"{value:,.0f}"
+    return f"{value:#.3g}"
+
+
+def synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+# ----------------------------------------------------------------------------- training
+
+class PlainVAELoop:
+    """The beta-VAE step as a plain PyTorch user writes it, on copies of the method's networks."""
+
+    def __init__(self, method: BetaVAE, device: torch.device):
+        p = method.params
+        self.encoder = nets.encoder(p.architecture, method.image_shape, 2 * p.latent_dim).to(device)
+        self.decoder = nets.decoder(p.architecture, method.image_shape, p.latent_dim).to(device)
+        self.encoder.load_state_dict(method.encoder.state_dict())
+        self.decoder.load_state_dict(method.decoder.state_dict())
+        optimizer = torch.optim.Adam if p.optimizer == "adam" else torch.optim.Adagrad
+        self.optimizer = optimizer([*self.encoder.parameters(), *self.decoder.parameters()], lr=p.lr)
+        self.beta = p.beta
+
+    def step(self, x: torch.Tensor, factors, varying) -> float:
+        mean, log_var = self.encoder(x).chunk(2, dim=1)
+        z = mean + torch.randn_like(mean) * (0.5 * log_var).exp()
+        reconstruction = F.binary_cross_entropy_with_logits(self.decoder(z), x, reduction="sum") / len(x)
+        kl = 0.5 * (mean.pow(2) + log_var.exp() - log_var - 1).mean(dim=0).sum()
+        loss = reconstruction + self.beta * kl
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+        return loss.item()
+
+
+class PlainMethodLoop:
+    """Any other method: its own train_step on a plain fp32, eager, contiguous instance."""
+
+    def __init__(self, method):
+        self.method = method
+
+    def step(self, x: torch.Tensor, factors, varying) -> float:
+        return self.method.train_step(Batch(x, factors, varying)).get("loss", 0.0)
+
+
+def plain_loop(method, device: torch.device):
+    """(loop, description) for a method built under a plain policy (same seed: same weights)."""
+    if isinstance(method, BetaVAE):
+        return PlainVAELoop(method, device), "the beta-VAE loss written out"
+    return PlainMethodLoop(method), "its train_step, fp32 eager"
+
+
+def plain_worker(connection, name: str, dataset_name: str, device: str, seed: int, threads: int) -> None:
+    """The plain loop in a process of its own: nothing the harness sets for its process (the
+    allocator, see device.keep_freed_memory) helps it. Runs `steps` when sent them; None ends it."""
+    try:
+        torch.set_num_threads(threads)
+        device = torch.device(device)
+        dataset = data.load(dataset_name)
+        plain_policy = ComputePolicy(device, None, False)
+        method = methods.create(name, {}, dataset.image_shape, plain_policy, seed)
+        loop, description = plain_loop(method, device)
+        draws = BatchSampler(dataset, method.batch_kind, method.params.batch_size, sampler_rng(seed),
+                             plain_policy, resident=False)
+
+        def step():                      # the same draws as the harness; uint8 images / 255
+            indices, factors, varying = draws.draw()
+            loop.step(torch.from_numpy(dataset.images(indices)).to(device).float() / 255.0, factors, varying)
+
+        connection.send(description)
+        while (steps := connection.recv()) is not None:
+            connection.send(timed(step, steps, device))
+    except Exception as error:                              # reported by the parent
+        connection.send(RuntimeError(f"plain loop of {name}: {type(error).__name__}: {error}"))
+
+
+class PlainProcess:
+    """Drives plain_worker: one round at a time, alternating with the harness's rounds."""
+
+    def __init__(self, name: str, dataset_name: str, device: torch.device, seed: int):
+        context = multiprocessing.get_context("spawn")
+        self.connection, child = context.Pipe()
+        self.process = context.Process(target=plain_worker, daemon=True,
+                                       args=(child, name, dataset_name, str(device), seed, torch.get_num_threads()))
+        self.process.start()
+        self.description = None                 # known once the process is ready (ready())
+
+    def ready(self) -> None:
+        if self.description is None:
+            self.description = self.receive()
+
+    def receive(self):
+        if not self.connection.poll(WORKER_TIMEOUT_S):
+            raise RuntimeError(f"the plain loop's process sent nothing for {WORKER_TIMEOUT_S} s")
+        message = self.connection.recv()
+        if isinstance(message, Exception):
+            raise message
+        return message
+
+    def seconds(self, steps: int) -> float:
+        self.ready()
+        self.connection.send(steps)
+        return self.receive()
+
+    def close(self) -> None:
+        if self.process.is_alive():
+            self.connection.send(None)
+        self.process.join(timeout=30)
+
+
+def measure_training(name: str, dataset_name: str, dataset, policy: ComputePolicy, settings: SpeedSettings,
+                     seed: int, rows: Rows):
+    """Harness and plain images/s, their ratio, the sampler's share of a harness step; returns
+    the trained-a-little harness method for the encoding and metric measurements."""
+    method = methods.create(name, {}, dataset.image_shape, policy, seed)
+    if not method.trainable:
+        raise UserError(f"{name} is fitted, not trained by gradient steps; `bench speed` times training")
+    batch_size = method.params.batch_size
+    sampler = BatchSampler(dataset, method.batch_kind, batch_size, sampler_rng(seed), method.policy)
+    sampler_seconds = [0.0]
+
+    def harness_step():                       # bench/runner.py's step, with the sampler timed
+        start = time.perf_counter()
+        batch = sampler.next()
+        synchronize(policy.device)
+        sampler_seconds[0] += time.perf_counter() - start
+        with method.policy.autocast():
+            values = method.train_step(batch)
+        for key, value in values.items():
+            if not math.isfinite(value):
+                raise UserError(f"{name}: {key} became {value} while timing")
+
+    plain = PlainProcess(name, dataset_name, policy.device, seed)        # starts while the harness warms up
+    try:
+        first_step = timed(harness_step, 1, policy.device)
+        timed(harness_step, settings.warmup - 1, policy.device)
+        plain.seconds(settings.warmup)
+        harness, plain_rates, ratios, shares = [], [], [], []
+        for _ in range(settings.rounds):
+            sampler_seconds[0] = 0.0
+            harness_seconds = timed(harness_step, settings.steps, policy.device)
+            shares.append(sampler_seconds[0] / harness_seconds)
+            plain_seconds = plain.seconds(settings.steps)
+            harness.append(settings.steps * batch_size / harness_seconds)
+            plain_rates.append(settings.steps * batch_size / plain_seconds)
+            ratios.append(plain_seconds / harness_seconds)
+    finally:
+        plain.close()
+    rows.add(f"train_images_per_s.{name}", statistics.median(harness), f"images/s, harness ({policy.describe()})")
+    rows.add(f"train_plain_images_per_s.{name}", statistics.median(plain_rates),
+             f"images/s, plain fp32 eager loop ({plain.description})")
+    rows.add(f"train_speedup_vs_plain.{name}", statistics.median(ratios), "x (median of paired rounds)")
+    rows.add(f"sampler_share.{name}", statistics.median(shares), "fraction of a harness step (target < 0.05)")
+    if policy.compile:
+        rows.add(f"compile_s.{name}", first_step, "s, first step with torch.compile")
+    return method
+
+
+def timed(step, count: int, device: torch.device) -> float:
+    synchronize(device)
+    start = time.perf_counter()
+    for _ in range(count):
+        step()
+    synchronize(device)
+    return time.perf_counter() - start
+
+
+# ----------------------------------------------------------------------------- encoding, metrics
+
+def measure_encoding(method, dataset, settings: SpeedSettings, rng: np.random.Generator, rows: Rows) -> None:
+    method.codes_of(rng.integers(0, len(dataset), size=min(1024, settings.encode_images)), dataset)   # warm-up
+    rates = []
+    for _ in range(settings.encode_repeats):
+        indices = rng.integers(0, len(dataset), size=settings.encode_images)
+        start = time.perf_counter()
+        method.codes_of(indices, dataset)
+        rates.append(len(indices) / (time.perf_counter() - start))
+    rows.add("encode_images_per_s", statistics.median(rates), "images/s, method.codes_of (batches of 1,024)")
+
+
+class ReencodedCodes:
+    """A metric's codes without the shared table: every requested image is encoded, duplicates too."""
+
+    def __init__(self, codes_of):
+        self.codes_of = codes_of
+        self.encoded = 0
+
+    def __call__(self, indices) -> np.ndarray:
+        indices = np.asarray(indices, dtype=np.int64)
+        flat = indices.reshape(-1)
+        codes = np.concatenate([np.asarray(self.codes_of(flat[start:start + CHUNK]), dtype=np.float32)
+                                for start in range(0, len(flat), CHUNK)])
+        self.encoded += len(flat)
+        return codes.reshape(*indices.shape, -1)
+
+
+def metric_settings(name: str, preset: str, scale: float) -> dict:
+    module = metrics.metric_module(name)
+    settings = {**metrics.metric_params(name), **(module.QUICK if preset == "quick" else {})}
+    for key in SAMPLE_SIZE_PARAMS:
+        if isinstance(settings.get(key), int) and scale != 1.0:
+            settings[key] = max(10, round(settings[key] * scale))
+    return settings
+
+
+def measure_metrics(method, dataset, settings: SpeedSettings, seed: int, rows: Rows, log=print) -> None:
+    """Each metric once with the shared table, then at once again encoding all it draws (so that
+    the two runs of a metric meet the same load); the shared table lives across the metrics."""
+    names = list(metrics.METRICS)
+    sizes = {name: metric_settings(name, settings.metric_preset, settings.metric_scale) for name in names}
+    codes_of = lambda indices: method.codes_of(indices, dataset)          # noqa: E731
+    shared = Representation(codes_of, dataset, progress=False)
+    once = reencode = 0.0
+    encoded = 0
+    for name in names:
+        start = time.perf_counter()
+        metrics.score(name, shared, dataset, seed, **sizes[name])
+        once += time.perf_counter() - start
+        own = ReencodedCodes(codes_of)
+        start = time.perf_counter()
+        metrics.score(name, own, dataset, seed, **sizes[name])
+        reencode += time.perf_counter() - start
+        encoded += own.encoded
+        log(f"  {name}: {once:.1f} s with the shared table, {reencode:.1f} s re-encoding (cumulative)")
+    label = f"{settings.metric_preset} sizes" + (f" x {settings.metric_scale:g}" if settings.metric_scale != 1 else "")
+    rows.add("metrics_encode_once_s", once, f"s, {len(names)} metrics ({', '.join(names)}), {label}, "
+                                            f"model after {method.step} steps")
+    rows.add("metrics_reencode_s", reencode, "s, each metric encoding every sample it draws")
+    rows.add("metrics_speedup_vs_reencode", reencode / once, "x (target >= 5)")
+    rows.add("metrics_images_encoded_once", shared.encoded, "images")
+    rows.add("metrics_images_encoded_reencode", encoded, "images")
+
+
+def measure_dsprites(rows: Rows) -> None:
+    with tempfile.TemporaryDirectory(prefix="bench-speed-") as directory:
+        built, reloaded = timed_build_and_reload(Path(directory))
+    rows.add("dsprites_build_s", built, "s, render 737,280 images and write the cache (360 MB)")
+    rows.add("dsprites_reload_s", reloaded, "s, load the cache")
+
+
+# ----------------------------------------------------------------------------- command
+
+def conditions(policy: ComputePolicy) -> str:
+    load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    return (f"torch {torch.__version__}, {torch.backends.cpu.get_cpu_capability()}, {torch.get_num_threads()} "
+            f"thread(s), {os.cpu_count()} cores, load average {load}; harness policy: {policy.describe()}")
+
+
+def run(method_names, dataset_name: str, policy: ComputePolicy, settings: SpeedSettings, seed: int = 0,
+        log=print) -> Rows:
+    dataset = data.load(dataset_name)
+    rows = Rows()
+    rng = np.random.default_rng(seed)
+    log(f"conditions at start: {conditions(policy)}")
+    rows.add("threads", torch.get_num_threads(), "torch threads")
+    first = None
+    for name in method_names:
+        log(f"training {name}: {settings.warmup} warm-up + {settings.rounds} x {settings.steps} steps per path")
+        method = measure_training(name, dataset_name, dataset, policy, settings, seed, rows)
+        first = first or method
+    log("encoding")
+    measure_encoding(first, dataset, settings, rng, rows)
+    log(f"metric suite on {method_names[0]}, {settings.metric_preset} sizes x {settings.metric_scale:g}")
+    measure_metrics(first, dataset, settings, seed, rows, log)
+    log("dSprites build and reload")
+    measure_dsprites(rows)
+    rows.add("load_average_end", os.getloadavg()[0], "runnable processes (1 min), for context")
+    return rows
+
+
+def add_parser(commands) -> None:
+    speed = commands.add_parser(
+        "speed", help="measure training, encoding, metric and data speed on this machine",
+        description="Training images/s of the harness against a plain fp32 PyTorch loop, encoding "
+                    "images/s, the metric suite with and without encode-once, dSprites build and "
+                    "reload seconds. Prints a table; --out writes it as CSV (measure,value,unit).")
+    speed.add_argument("--methods", default="beta_vae", help="comma list of trainable methods (default beta_vae)")
+    speed.add_argument("--dataset", default="dsprites", help="dataset for training and metrics (default dsprites)")
+    speed.add_argument("--device", default="auto", choices=DEVICES)
+    speed.add_argument("--precision", default="auto", choices=PRECISIONS)
+    speed.add_argument("--compile", action="store_true",
+                       help="torch.compile the harness's networks (compile time is reported)")
+    speed.add_argument("--threads", type=int, default=0,
+                       help="torch and BLAS/OpenMP threads (default: the libraries' own, all cores)")
+    speed.add_argument("--quick", action="store_true",
+                       help="a few steps and tiny metric samples (under a minute; for tests)")
+    speed.add_argument("--metric-scale", type=float,
+                       help="multiply the metrics' sample sizes (default 1: disentanglement_lib's; "
+                            "0.05 of the QUICK sizes with --quick)")
+    speed.add_argument("--seed", type=int, default=0)
+    speed.add_argument("--out", help="CSV file for the table")
+
+
+def command(args) -> int:
+    names = [name.strip() for name in args.methods.split(",") if name.strip()]
+    if not names:
+        raise UserError(f"--methods needs at least one name; valid: {', '.join(methods.METHODS)}")
+    for name in names:
+        methods.method_class(name)
+    if args.threads < 0:
+        raise UserError(f"--threads must be positive, not {args.threads}")
+    if args.metric_scale is not None and not 0 < args.metric_scale <= 1:
+        raise UserError(f"--metric-scale must be in (0, 1], not {args.metric_scale}")
+    if args.threads:
+        torch.set_num_threads(args.threads)
+        threadpool_limits(args.threads)          # numpy / scikit-learn BLAS and OpenMP (metrics)
+    settings = QUICK if args.quick else FULL
+    if args.metric_scale is not None:
+        settings = SpeedSettings(**{**settings.__dict__, "metric_scale": args.metric_scale})
+    policy = choose_policy(args.device, args.precision, compile=args.compile)
+    rows = run(names, args.dataset, policy, settings, args.seed, log=lambda text: print(text, flush=True))
+    print(rows.table())
+    if args.out:
+        rows.write_csv(Path(args.out))
+        print(f"table: {args.out}")
+    return 0

@@ -1,0 +1,108 @@
+"""`bench speed` and the fast data paths it measures: same batches, less time."""
+import csv
+import platform
+
+import numpy as np
+import pytest
+import torch
+
+import bench.sampler
+import methods
+from bench.cli import main
+from bench.device import ComputePolicy, choose_policy, keep_freed_memory
+from bench.sampler import BatchSampler, ResidentImages, resident_images
+from bench.speed import PlainVAELoop, ReencodedCodes
+from metrics.codes import Representation
+
+MEASURES = ["threads", "train_images_per_s.beta_vae", "train_plain_images_per_s.beta_vae",
+            "train_speedup_vs_plain.beta_vae", "sampler_share.beta_vae", "encode_images_per_s",
+            "metrics_encode_once_s", "metrics_reencode_s", "metrics_speedup_vs_reencode",
+            "metrics_images_encoded_once", "metrics_images_encoded_reencode",
+            "dsprites_build_s", "dsprites_reload_s"]
+
+
+def test_float_images_are_the_uint8_images_over_255_exactly(small_dsprites, rng):
+    indices = rng.integers(0, len(small_dsprites), size=300)          # duplicates included
+    fast = small_dsprites.float_images(indices)
+    assert fast.dtype == np.float32 and fast.shape == (300, 1, 64, 64)
+    assert np.array_equal(fast, small_dsprites.images(indices).astype(np.float32) / np.float32(255))
+
+
+@pytest.mark.parametrize("batch_kind", ["iid", "one_factor_varying"])
+def test_fast_and_resident_samplers_draw_the_batches_of_the_uint8_path(small_dsprites, batch_kind):
+    policies = [ComputePolicy(torch.device("cpu"), None, False), ComputePolicy(torch.device("cpu"), None, True)]
+    for policy in policies:
+        fast = BatchSampler(small_dsprites, batch_kind, 32, np.random.default_rng(5), policy)
+        resident = BatchSampler(small_dsprites, batch_kind, 32, np.random.default_rng(5), policy, resident=True)
+        reference = BatchSampler(small_dsprites, batch_kind, 32, np.random.default_rng(5), policy)
+        assert fast.resident is None and isinstance(resident.resident, ResidentImages)
+        for _ in range(3):
+            indices, factors, varying = reference.draw()
+            old = policy.prepare_images(torch.from_numpy(small_dsprites.images(indices)))    # the old path
+            for batch in (fast.next(), resident.next()):
+                assert batch.x.dtype == torch.float32 and batch.x.shape == (32, 1, 64, 64)
+                assert torch.equal(batch.x, old)
+                assert np.array_equal(batch.factors, factors) and batch.varying_factor == varying
+        assert fast.state() == resident.state() == reference.state()
+
+
+def test_resident_images_are_copied_once_per_dataset_and_device(small_dsprites):
+    assert resident_images(small_dsprites, torch.device("cpu")) is resident_images(small_dsprites, "cpu")
+
+
+def test_a_cuda_policy_selects_the_resident_sampler(small_dsprites, monkeypatch):
+    calls = []
+    monkeypatch.setattr(bench.sampler, "resident_images", lambda dataset, device: calls.append(device) or "resident")
+    cuda = ComputePolicy(torch.device("cuda"), torch.bfloat16, False)
+    sampler = BatchSampler(small_dsprites, "iid", 8, np.random.default_rng(0), cuda)
+    assert sampler.resident == "resident" and calls == [torch.device("cuda")]
+    cpu = BatchSampler(small_dsprites, "iid", 8, np.random.default_rng(0), choose_policy("cpu", "fp32"))
+    assert cpu.resident is None and len(calls) == 1
+
+
+def test_cpu_policy_is_channels_last_and_compile_keeps_checkpoint_keys():
+    assert choose_policy("cpu", "fp32").channels_last
+    eager = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.ReLU())
+    keys = list(eager.state_dict())
+    compiled = choose_policy("cpu", "fp32", compile=True).prepare_module(eager)
+    assert list(compiled.state_dict()) == keys                     # checkpoints stay interchangeable
+    assert compiled.forward is not type(compiled).forward          # compiled lazily on first call
+
+
+def test_cpu_policy_keeps_freed_memory_where_the_c_library_is_glibc():
+    choose_policy("cpu", "fp32")
+    assert keep_freed_memory() is keep_freed_memory() is (platform.libc_ver()[0] == "glibc")
+
+
+def test_plain_loop_starts_from_the_methods_weights(small_dsprites, cpu_fp32):
+    method = methods.create("beta_vae", {}, small_dsprites.image_shape, cpu_fp32, 3)
+    plain = PlainVAELoop(method, torch.device("cpu"))
+    for ours, theirs in ((method.encoder, plain.encoder), (method.decoder, plain.decoder)):
+        for a, b in zip(ours.state_dict().values(), theirs.state_dict().values()):
+            assert torch.equal(a, b) and b.is_contiguous()
+
+
+def test_reencoded_codes_encode_every_request_and_match_the_table(small_dsprites):
+    codes_of = lambda indices: np.stack([indices, 2 * indices], axis=1).astype(np.float32)   # noqa: E731
+    own, shared = ReencodedCodes(codes_of), Representation(codes_of, small_dsprites, progress=False)
+    indices = np.array([[3, 3, 7], [7, 9, 3]])
+    assert np.array_equal(own(indices), shared(indices)) and own(indices).shape == (2, 3, 2)
+    assert own.encoded == 12 and shared.encoded == 3
+
+
+def test_bench_speed_quick_writes_every_measure(tmp_path, capsys):
+    out = tmp_path / "speed.csv"
+    assert main(["speed", "--quick", "--dataset", "dsprites_small", "--out", str(out)]) == 0
+    with open(out, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0]) == ["measure", "value", "unit"]
+    values = {row["measure"]: float(row["value"]) for row in rows}
+    assert set(MEASURES) <= set(values)
+    assert all(values[name] > 0 for name in MEASURES)
+    assert values["sampler_share.beta_vae"] < 1
+    assert values["metrics_images_encoded_once"] <= 1_536 < values["metrics_images_encoded_reencode"]
+    assert "train_speedup_vs_plain.beta_vae" in capsys.readouterr().out
+
+
+def test_bench_speed_names_a_bad_method():
+    assert main(["speed", "--methods", "no_such_method"]) == 2
