@@ -9,7 +9,7 @@ import pandas as pd
 
 import metrics
 import methods
-from bench import data, report
+from bench import data, report, speed
 from bench.device import DEVICES, PRECISIONS
 from bench.errors import UserError
 from bench import config as sweep_config
@@ -110,10 +110,11 @@ def parser() -> argparse.ArgumentParser:
     commands = top.add_subparsers(dest="command", required=True)
     add_run_parser(commands)
     commands.add_parser("list", help="methods, datasets and metrics with their parameters")
+    speed.add_parser(commands)
     return top
 
 
-COMMANDS = {"run": command_run, "list": command_list}
+COMMANDS = {"run": command_run, "list": command_list, "speed": speed.command}
 
 
 def main(argv=None) -> int:
