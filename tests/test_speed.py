@@ -11,7 +11,8 @@ import methods
 from bench.cli import main
 from bench.device import ComputePolicy, choose_policy, keep_freed_memory
 from bench.sampler import BatchSampler, ResidentImages, resident_images
-from bench.speed import PlainVAELoop, ReencodedCodes
+from bench.plain_loop import PlainVAELoop
+from bench.speed import ReencodedCodes
 from metrics.codes import Representation
 
 MEASURES = ["threads", "train_images_per_s.beta_vae", "train_plain_images_per_s.beta_vae",
