@@ -146,7 +146,7 @@ def measure_encoding(method, dataset, settings: SpeedSettings, rng: np.random.Ge
         start = time.perf_counter()
         method.codes_of(indices, dataset)
         rates.append(len(indices) / (time.perf_counter() - start))
-    rows.add("encode_images_per_s", statistics.median(rates), "images/s, method.codes_of (batches of 1,024)")
+    rows.add("encode_images_per_s", statistics.median(rates), "images/s, method.codes_of (batches of up to 1,024)")
 
 
 class ReencodedCodes:
