@@ -71,7 +71,7 @@ def command_run(args) -> int:
         options = ExecutionOptions(config.metrics, config.quick, config.device, config.precision,
                                    config.data_path, not args.no_progress,
                                    threads=config.threads or 0, checkpoint_every=config.checkpoint_every,
-                                   log_every=config.log_every)
+                                   log_every=config.log_every, metric_params=config.metric_params)
         outcomes = run_sweep(specs, store, options, config.jobs, config.backend)
     scores = pd.read_csv(store.scores_csv)
     scores = scores[scores["run_id"].isin({spec.run_id for spec in specs})]

@@ -19,6 +19,9 @@ presets (bench/presets/*.toml) are written the same way:
     [method_steps]                     # ... except these
     beta_vae = 30000
 
+    [metric_params.beta_vae]           # a metric's settings (`bench list`), one value each
+    protocol = "higgins2017"
+
 Flags given on the command line override the file: a flag replaces the file's value of that key;
 `--set METHOD.PARAM=...` replaces that one parameter's values and keeps the file's others;
 `--methods` picks the methods, and the file's tables for other methods are then left out.
@@ -56,6 +59,7 @@ class SweepConfig:
     steps: int = DEFAULT_STEPS
     method_steps: dict = field(default_factory=dict)    # method -> steps, over `steps`
     metrics: tuple[str, ...] = ("beta_vae",)
+    metric_params: dict = field(default_factory=dict)   # metric -> param -> value (file only)
     quick: bool = False
     out: str | None = None                              # None: results/DATASET
     params: dict = field(default_factory=dict)          # method -> param -> values (text): the grid
@@ -88,10 +92,13 @@ def is_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def type_error(where: str, wanted: str, value) -> UserError:
-    kind = {bool: "a boolean", int: "an integer", float: "a number", str: "a string", list: "a list",
+def kind_of(value) -> str:
+    return {bool: "a boolean", int: "an integer", float: "a number", str: "a string", list: "a list",
             dict: "a table"}.get(type(value), type(value).__name__)
-    return UserError(f"{where} takes {wanted}, not {kind} ({value!r})")
+
+
+def type_error(where: str, wanted: str, value) -> UserError:
+    return UserError(f"{where} takes {wanted}, not {kind_of(value)} ({value!r})")
 
 
 def as_names(value, where: str) -> tuple[str, ...]:
@@ -176,6 +183,22 @@ def param_text(value, where: str) -> str:
     raise type_error(where, "a number, a string or a boolean, or a list of them (a grid)", value)
 
 
+def as_metric_params(value, where: str) -> dict[str, dict[str, object]]:
+    if not isinstance(value, dict) or not all(isinstance(table, dict) for table in value.values()):
+        raise type_error(where, 'tables like [metric_params.beta_vae] with protocol = "higgins2017"', value)
+    for metric, table in value.items():
+        if metric not in metrics.METRICS:
+            raise UserError(f"{where}: {unknown('metric', metric, metrics.METRICS)}")
+        valid = metrics.metric_params(metric)
+        for param, given in table.items():
+            if param not in valid:
+                raise UserError(f"{where}: {unknown(f'parameter of metric {metric}', param, valid)}")
+            default = valid[param]
+            if kind_of(given) != kind_of(default) and not (isinstance(default, float) and is_int(given)):
+                raise type_error(f"{where}.{metric}.{param}", f"{kind_of(default)} like its default {default!r}", given)
+    return value
+
+
 def as_params(value, where: str) -> dict[str, dict[str, list[str]]]:
     if not isinstance(value, dict) or not all(isinstance(table, dict) for table in value.values()):
         raise type_error(where, "tables like [params.beta_vae] with beta = [1, 4]", value)
@@ -193,10 +216,12 @@ def as_params(value, where: str) -> dict[str, dict[str, list[str]]]:
 FILE_KEYS = {
     "methods": as_names, "dataset": as_text, "seeds": as_seeds, "steps": as_steps,
     "method_steps": as_method_steps, "metrics": as_names, "quick": as_bool, "out": as_text,
-    "params": as_params, "jobs": as_positive_int, "backend": choice(BACKENDS), "scheduler": as_text,
+    "params": as_params, "metric_params": as_metric_params, "jobs": as_positive_int,
+    "backend": choice(BACKENDS), "scheduler": as_text,
     "device": choice(DEVICES), "precision": choice(PRECISIONS), "data_path": as_text,
 }
-FLAG_KEYS = {**{key: FILE_KEYS[key] for key in FILE_KEYS if key not in ("method_steps", "params")},
+FILE_ONLY = ("method_steps", "params", "metric_params")     # --set covers params
+FLAG_KEYS = {**{key: FILE_KEYS[key] for key in FILE_KEYS if key not in FILE_ONLY},
              "checkpoint_every": as_checkpoint_every, "threads": as_positive_int}
 
 
@@ -206,8 +231,9 @@ def flag_name(key: str) -> str:
 
 # Reading --------------------------------------------------------------------------------------
 
-def read_file(path) -> dict:
-    """The settings a sweep file gives, checked and converted; unknown keys and bad values fail."""
+def read_file(path, reserved=()) -> dict:
+    """The settings a sweep file gives, checked and converted; unknown keys and bad values fail.
+    Keys in `reserved` belong to the caller (a preset's [paper] table) and are passed over."""
     path = Path(path)
     try:
         with open(path, "rb") as handle:
@@ -220,6 +246,8 @@ def read_file(path) -> dict:
         raise UserError(f"{path}: invalid TOML: {error}") from None
     values = {}
     for key, value in document.items():
+        if key in reserved:
+            continue
         if key not in FILE_KEYS:
             hint = f" (a method's parameters go in [params.{key}])" if key in methods.METHODS else ""
             raise UserError(f"{path}: {unknown('key', key, FILE_KEYS)}{hint}")
@@ -258,6 +286,12 @@ def combine(file_values: dict, flag_values: dict, set_flags=(), source: str = "t
     if "metrics" in values:
         with blamed_on(source if "metrics" not in flag_values else None):
             values["metrics"] = tuple(metrics.parse_metric_names(",".join(values["metrics"])))
+    chosen = values.get("metrics", SweepConfig.metrics)
+    for metric in values.get("metric_params", {}):
+        if metric not in chosen and "metrics" not in flag_values:
+            raise UserError(f"{source}: [metric_params.{metric}] names a metric that is not in metrics "
+                            f"({', '.join(chosen)})")
+    values["metric_params"] = {m: table for m, table in values.get("metric_params", {}).items() if m in chosen}
     if values.get("backend", "local") == "local" and values.get("scheduler"):
         raise UserError("--scheduler goes with --backend dask or --backend ray")
     if values.get("backend", "local") != "local" and values.get("jobs"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -29,6 +29,7 @@ class ExecutionOptions:
     threads: int = 0                 # 0: leave torch's default (all cores)
     checkpoint_every: int = CHECKPOINT_EVERY
     log_every: int = LOG_EVERY
+    metric_params: dict = field(default_factory=dict)     # metric -> {param: value} over its defaults
 
 
 @dataclass(frozen=True)
@@ -46,9 +47,10 @@ def cached_dataset(name: str, data_path: str | None):
     return data.load(name, data_path)
 
 
-def metric_settings(name: str, quick: bool) -> dict:
+def metric_settings(name: str, quick: bool, params: dict | None = None) -> dict:
+    """Every setting a metric is scored with (stored with its scores: a change rescores the run)."""
     module = metrics.metric_module(name)
-    return {**metrics.metric_params(name), **(module.QUICK if quick else {})}
+    return {**metrics.metric_params(name), **(module.QUICK if quick else {}), **(params or {})}
 
 
 def execute(spec, store: RunStore, options: ExecutionOptions) -> RunOutcome:
@@ -69,7 +71,7 @@ def execute_locked(spec, store: RunStore, options: ExecutionOptions) -> RunOutco
         import torch
         torch.set_num_threads(options.threads)
     folder = store.begin(spec)
-    wanted = {name: metric_settings(name, options.quick) for name in options.metrics}
+    wanted = {name: metric_settings(name, options.quick, options.metric_params.get(name)) for name in options.metrics}
     existing = store.scores(spec)
     missing = [name for name, settings in wanted.items() if existing.get(name, {}).get("settings") != settings]
     if store.status(spec)[0] == DONE and not missing:
@@ -89,7 +91,7 @@ def execute_locked(spec, store: RunStore, options: ExecutionOptions) -> RunOutco
     store.set_status(spec, DONE)
     codes = Representation.from_method(method, dataset, options.progress)
     for name in missing:
-        values = metrics.score(name, codes, dataset, spec.seed, options.quick)
+        values = metrics.score(name, codes, dataset, spec.seed, options.quick, **options.metric_params.get(name, {}))
         store.add_scores(spec, name, wanted[name], values)
     return RunOutcome(spec.run_id, DONE)
 

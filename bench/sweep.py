@@ -8,7 +8,10 @@ an error in one marks it failed and the others go on.
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
+import threading
+import time
 import traceback
 
 from joblib import Parallel, delayed, parallel_config
@@ -22,8 +25,13 @@ CONNECT_TIMEOUT_S = 10
 CLUSTER_BACKENDS = ("dask", "ray")
 
 
-def execute_isolated(spec, out_dir, options: ExecutionOptions) -> RunOutcome:
-    """One run whose unexpected errors mark it failed instead of ending the sweep."""
+def execute_isolated(spec, out_dir, options: ExecutionOptions, parent_pid: int | None = None) -> RunOutcome:
+    """One run whose unexpected errors mark it failed instead of ending the sweep.
+
+    `parent_pid`: in a local worker process, the `bench run` process it works for (see exit_with_parent).
+    """
+    if parent_pid is not None:
+        exit_with_parent(parent_pid)
     store = RunStore(out_dir)
     try:
         return execute(spec, store, options)
@@ -32,6 +40,29 @@ def execute_isolated(spec, out_dir, options: ExecutionOptions) -> RunOutcome:
         store.set_status(spec, FAILED, detail)
         traceback.print_exc()
         return RunOutcome(spec.run_id, FAILED, detail)
+
+
+_watched_parent: int | None = None
+
+
+def exit_with_parent(parent_pid: int) -> None:
+    """Make this local worker process end soon after `bench run` (its parent) is gone.
+
+    A killed `bench run` (SIGKILL, the OOM killer) cannot stop its workers, which would otherwise
+    go on, unseen, with every run already handed to them. Ending them is safe: a run's checkpoint
+    is written atomically, the kernel releases its lock, and the next `bench run` resumes it.
+    """
+    global _watched_parent
+    if _watched_parent == parent_pid or os.getpid() == parent_pid:
+        return
+    _watched_parent = parent_pid
+
+    def watch():
+        while os.getppid() == parent_pid:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def connect(backend: str = "local", scheduler: str | None = None) -> contextlib.ExitStack:
@@ -115,7 +146,8 @@ def run_sweep(specs, store: RunStore, options: ExecutionOptions, jobs: int | Non
                                      disable=not options.progress or len(specs) < 2)]
         threads = options.threads if cluster else options.threads or default_threads(jobs)
         worker_options = ExecutionOptions(**{**options.__dict__, "threads": threads, "progress": False})
-        tasks = (delayed(execute_isolated)(spec, store.out_dir, worker_options) for spec in specs)
+        parent = None if cluster else os.getpid()      # cluster workers live on without us
+        tasks = (delayed(execute_isolated)(spec, store.out_dir, worker_options, parent) for spec in specs)
         n_jobs = -1 if cluster else jobs
         if backend == "ray":                 # joblib's ray backend returns lists only
             finished = Parallel(n_jobs=n_jobs)(tasks)

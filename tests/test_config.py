@@ -24,6 +24,10 @@ lr = 1e-4
 
 [method_steps]
 beta_vae = 300
+
+[metric_params.beta_vae]
+protocol = "higgins2017"
+num_eval = 300
 """
 
 
@@ -49,6 +53,7 @@ def test_a_sweep_file_gives_every_setting(tmp_path):
     assert {spec.params for spec in specs if spec.method == "beta_vae"} == {
         (("beta", "1"), ("lr", "0.0001")), (("beta", "4"), ("lr", "0.0001"))}
     assert {spec.resolved_params()["lr"] for spec in specs if spec.method == "beta_vae"} == {1e-4}
+    assert config.metric_params == {"beta_vae": {"protocol": "higgins2017", "num_eval": 300}}
 
 
 def test_the_file_and_the_flags_name_the_same_runs(tmp_path):
@@ -121,6 +126,13 @@ def test_checkpoint_interval_is_not_part_of_the_run_identity():
     ('methods = ["vae"]\n[params.vae]\ngamma_ray = 2\n', "sweep.toml: unknown parameter of vae 'gamma_ray'; valid: "),
     ('methods = ["vae"]\n[params.beta_vae]\nbeta = 2\n', "[params.beta_vae] names a method that is not in methods (vae)"),
     ('methods = ["vae"]\nparams = 3\n', "params takes tables like [params.beta_vae]"),
+    ('methods = ["vae"]\n[metric_params.beta_vae]\nnum_evals = 3\n',
+     "sweep.toml: metric_params: unknown parameter of metric beta_vae 'num_evals'; valid: "),
+    ('methods = ["vae"]\n[metric_params.beta_vae]\nnum_eval = "3"\n',
+     "metric_params.beta_vae.num_eval takes an integer like its default 5000, not a string ('3')"),
+    ('methods = ["vae"]\n[metric_params.mig2]\nx = 3\n', "sweep.toml: metric_params: unknown metric 'mig2'"),
+    ('methods = ["vae"]\n[metric_params.mig]\nnum_train = 3\n',
+     "[metric_params.mig] names a metric that is not in metrics (beta_vae)"),
     ('methods = ["vae"]\n[method_steps]\nvae = "long"\n', "method_steps.vae takes a positive number of training steps"),
     ('steps = 10\n', "name the methods with --methods or `methods = [...]` in a sweep file"),
     ('methods = ["vae"]\nscheduler = "tcp://x:1"\n', "--scheduler goes with --backend dask or --backend ray"),

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -59,38 +60,68 @@ def checkpoint_step(path):
     return torch.load(path, weights_only=False)["method"]["step"]
 
 
+def children_of(pid):
+    """Process ids whose parent is `pid` (Linux /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def alive(pid):
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads worker processes from /proc")
 def test_a_sweep_killed_with_sigkill_resumes_to_the_uninterrupted_scores(reference, tmp_path):
     out = tmp_path / "killed"
-    second = out / "runs" / tiny_spec(1).run_id
-    command = [sys.executable, "-m", "bench.cli", *SWEEP, "--out", str(out)]
+    folders = [out / "runs" / tiny_spec(seed).run_id for seed in (0, 1)]
+    command = [sys.executable, "-m", "bench.cli", *SWEEP, "--jobs", "2", "--out", str(out)]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 240
-        while not (second / "checkpoint.pt").exists():        # the first run is done, the second started
+        while not all((folder / "checkpoint.pt").exists() for folder in folders):   # both runs under way
             assert process.poll() is None and time.monotonic() < deadline, "the sweep ended before the kill"
             time.sleep(0.02)
+        workers = children_of(process.pid)
         process.send_signal(signal.SIGKILL)
         process.wait()
     finally:
         if process.poll() is None:
             process.kill()
     assert process.returncode == -signal.SIGKILL
-    assert (second / "status").read_text() == "running"
-    step = checkpoint_step(second / "checkpoint.pt")
-    assert 10 <= step < STEPS
-    with open(second / "log.csv", newline="") as handle:
-        timed_before = [row for row in csv.DictReader(handle) if int(row["step"]) <= step]
+    deadline = time.monotonic() + 30                # the workers notice and end too, their runs unfinished
+    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert workers and not any(alive(pid) for pid in workers)
+    interrupted = [folder for folder in folders if (folder / "status").read_text() == "running"]
+    assert interrupted, "both runs finished before the kill"
+    before = {}
+    for folder in interrupted:
+        step = checkpoint_step(folder / "checkpoint.pt")
+        assert 10 <= step < STEPS
+        with open(folder / "log.csv", newline="") as handle:
+            before[folder] = [row for row in csv.DictReader(handle) if int(row["step"]) <= step]
+    (folders[0] / ".checkpoint.pt.999-1.tmp").write_bytes(b"half a checkpoint")   # a kill before a rename
 
-    (second / ".checkpoint.pt.999-1.tmp").write_bytes(b"half a checkpoint")   # a kill before a rename
     assert main([*SWEEP, "--out", str(out)]) == 0                # the same command again
     assert list(out.rglob("*.tmp")) == []
     pd.testing.assert_frame_equal(values(out), values(reference), check_exact=False, rtol=0, atol=1e-6)
-    for run_id in values(reference)["run_id"].unique():
-        assert (out / "runs" / run_id / "status").read_text() == "done"
-        assert log_rows(out / "runs" / run_id / "log.csv") == log_rows(reference / "runs" / run_id / "log.csv")
-    with open(second / "log.csv", newline="") as handle:       # rows before the checkpoint were kept,
-        resumed = [row for row in csv.DictReader(handle)]      # not trained again (their timing is the same)
-    assert resumed[:len(timed_before)] == timed_before and [int(r["step"]) for r in resumed] == list(range(10, 61, 10))
+    for folder in folders:
+        assert (folder / "status").read_text() == "done"
+        assert log_rows(folder / "log.csv") == log_rows(reference / "runs" / folder.name / "log.csv")
+    for folder, rows in before.items():                        # rows up to the checkpoint were kept,
+        with open(folder / "log.csv", newline="") as handle:   # not trained again (same timings)
+            resumed = list(csv.DictReader(handle))
+        assert resumed[:len(rows)] == rows and [int(r["step"]) for r in resumed] == list(range(10, 61, 10))
 
 
 def test_a_truncated_checkpoint_restarts_the_run_from_scratch_with_a_warning(reference, tmp_path, capsys):
@@ -107,6 +138,19 @@ def test_a_truncated_checkpoint_restarts_the_run_from_scratch_with_a_warning(ref
     pd.testing.assert_frame_equal(values(out), values(reference), check_exact=False, rtol=0, atol=1e-6)
     assert checkpoint_step(folder / "checkpoint.pt") == STEPS
     assert log_rows(folder / "log.csv") == log_rows(reference / "runs" / folder.name / "log.csv")
+
+
+def test_new_metric_settings_rescore_without_retraining(reference, tmp_path):
+    out = tmp_path / "rescored"
+    shutil.copytree(reference, out)
+    folder = out / "runs" / tiny_spec(0).run_id
+    trained = (folder / "checkpoint.pt").read_bytes(), log_rows(folder / "log.csv")
+    sweep = tmp_path / "sweep.toml"
+    sweep.write_text('metrics = ["beta_vae"]\n[metric_params.beta_vae]\nnum_eval = 100\n')
+    assert main([*SWEEP, "--out", str(out), "--config", str(sweep)]) == 0
+    assert ((folder / "checkpoint.pt").read_bytes(), log_rows(folder / "log.csv")) == trained
+    settings = pd.read_csv(out / "scores.csv")["metric_settings"].map(json.loads)
+    assert len(settings) == 4 and all(s["num_eval"] == 100 and s["num_train"] == 400 for s in settings)
 
 
 def test_a_diverging_run_fails_alone_and_the_command_says_so(tmp_path, capsys):
