@@ -9,7 +9,7 @@ import pandas as pd
 
 import metrics
 import methods
-from bench import data, report, speed
+from bench import data, report, reproduce, speed
 from bench.device import DEVICES, PRECISIONS
 from bench.errors import UserError
 from bench import config as sweep_config
@@ -63,13 +63,18 @@ def add_run_parser(commands) -> None:
 def command_run(args) -> int:
     flags = {key: getattr(args, key) for key in sweep_config.FLAG_KEYS}
     config = sweep_config.load(args.config, flags, args.set)
+    return run_and_summarise(config, not args.no_progress)[0]
+
+
+def run_and_summarise(config, progress: bool) -> tuple[int, pd.DataFrame, RunStore]:
+    """Run a sweep, print its table and where its outputs went; (exit code, its scores, store)."""
     specs = config.specs()
     dataset = data.load(config.dataset, config.data_path)   # checks the name and path, builds the cache
     with connect(config.backend, config.scheduler):        # an unreachable cluster fails here, first
         store = RunStore(config.out_dir)
         print(f"{len(specs)} run(s) on {dataset.name} ({len(dataset):,} images) -> {config.out_dir}/", flush=True)
         options = ExecutionOptions(config.metrics, config.quick, config.device, config.precision,
-                                   config.data_path, not args.no_progress,
+                                   config.data_path, progress,
                                    threads=config.threads or 0, checkpoint_every=config.checkpoint_every,
                                    log_every=config.log_every, metric_params=config.metric_params)
         outcomes = run_sweep(specs, store, options, config.jobs, config.backend)
@@ -84,7 +89,41 @@ def command_run(args) -> int:
     print(f"{len(outcomes) - len(failed)} of {len(outcomes)} run(s) done ({skipped} already done before), "
           f"{len(failed)} failed")
     print(f"scores: {store.scores_csv}\nrun folders: {store.runs_dir}/")
-    return 1 if failed else 0
+    return (1 if failed else 0), scores, store
+
+
+def add_reproduce_parser(commands) -> None:
+    parser = commands.add_parser("reproduce", help="run a paper's preset and compare with the paper",
+                                 description="Run a preset (bench/presets/NAME.toml), then write the "
+                                 "report with the paper's column, ours minus the paper's, and the "
+                                 "rank agreement. Resumable like `bench run`.")
+    parser.add_argument("name", help=f"preset: {', '.join(reproduce.available())}")
+    parser.add_argument("--quick", action="store_true",
+                        help=f"a small version: {reproduce.QUICK_STEPS} steps, quick metric sizes")
+    parser.add_argument("--seeds", help="override the preset's seeds, e.g. 0-2")
+    parser.add_argument("--steps", type=int, help="override every method's training steps")
+    parser.add_argument("--dataset", help="override the preset's dataset (e.g. dsprites_small for a smoke test)")
+    parser.add_argument("--out", help="results folder (default results/NAME)")
+    parser.add_argument("--jobs", type=int, help="runs at once (default: the preset's)")
+    parser.add_argument("--device", choices=DEVICES, help="default auto")
+    parser.add_argument("--no-plots", action="store_true", help="tables only")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+
+def command_reproduce(args) -> int:
+    flags = {key: getattr(args, key) for key in ("seeds", "steps", "dataset", "out", "jobs", "device")}
+    config, paper = reproduce.load(args.name, flags, args.quick)
+    reproduce.check_rows(config, paper)
+    code, scores, store = run_and_summarise(config, not args.no_progress)
+    paths, table, rho = reproduce.write(store.out_dir, scores, paper)
+    print(table.to_string(index=False))
+    print(f"rank agreement with the paper (Spearman's rho): {rho:.2f}")
+    if not args.no_plots:
+        from bench.plots import all_plots
+        paths += all_plots(store.out_dir, scores)
+    for path in paths:
+        print(path)
+    return code
 
 
 def command_list(args) -> int:
@@ -111,10 +150,23 @@ def parser() -> argparse.ArgumentParser:
     add_run_parser(commands)
     commands.add_parser("list", help="methods, datasets and metrics with their parameters")
     speed.add_parser(commands)
+    add_reproduce_parser(commands)
+    report_parser = commands.add_parser("report", help="tables and plots of a results folder",
+                                        description="Write table.csv, table.md and PNG plots next to "
+                                                    "RESULTS_DIR/scores.csv; never retrains.")
+    report_parser.add_argument("results_dir", help="a folder written by `bench run`")
+    report_parser.add_argument("--no-plots", action="store_true", help="tables only")
     return top
 
 
-COMMANDS = {"run": command_run, "list": command_list, "speed": speed.command}
+def command_report(args) -> int:
+    for path in report.write_report(Path(args.results_dir), plots=not args.no_plots):
+        print(path)
+    return 0
+
+
+COMMANDS = {"run": command_run, "list": command_list, "report": command_report, "speed": speed.command,
+            "reproduce": command_reproduce}
 
 
 def main(argv=None) -> int:
