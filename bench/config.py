@@ -46,7 +46,7 @@ from bench.errors import UserError, unknown
 from bench.runner import CHECKPOINT_EVERY, LOG_EVERY
 from bench.spec import RunSpec, check_values, expand, parse_seeds, parse_set_flags
 
-DEFAULT_STEPS = 20_000
+DEFAULT_STEPS = 10_000        # conv beta-VAE, 640,000 images: about half an hour per run on 2 idle cores
 BACKENDS = ("local", "dask", "ray")
 
 
