@@ -21,10 +21,6 @@ from methods.base import describe_params
 DEFAULT_STEPS = sweep_config.DEFAULT_STEPS
 
 
-def split_names(text: str) -> list[str]:
-    return [name.strip() for name in text.split(",") if name.strip()]
-
-
 def add_run_parser(commands) -> None:
     run = commands.add_parser("run", help="train methods and score them",
                               description="Train each method x parameter grid x seed and score it. "

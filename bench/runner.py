@@ -75,7 +75,7 @@ class TrainingLog:
         if not rows:
             return ""
         out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=self.columns)
+        writer = csv.DictWriter(out, fieldnames=self.columns, lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
         return out.getvalue()
@@ -93,7 +93,7 @@ class TrainingLog:
             self.columns = list(row)
             self.path.write_text(",".join(self.columns) + "\n")
         with open(self.path, "a", newline="") as handle:
-            csv.DictWriter(handle, fieldnames=self.columns, extrasaction="ignore").writerow(row)
+            csv.DictWriter(handle, fieldnames=self.columns, extrasaction="ignore", lineterminator="\n").writerow(row)
         self.sums, self.count, self.started = {}, 0, time.perf_counter()
         return row
 
