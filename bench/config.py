@@ -123,20 +123,19 @@ def as_seeds(value, where: str) -> tuple[int, ...]:
     raise type_error(where, 'integers like [0, 1, 2] or "0-4"', value)
 
 
-def as_positive_int(value, where: str) -> int:
-    if not is_int(value):
-        raise type_error(where, "a positive integer", value)
-    if value <= 0:
-        raise UserError(f"{where} must be a positive integer, not {value}")
-    return value
+def positive_int(description: str):
+    """A checker for a whole number above 0, described in messages as `description`."""
+    def check(value, where: str) -> int:
+        if not is_int(value):
+            raise type_error(where, description, value)
+        if value <= 0:
+            raise UserError(f"{where} must be {description}, not {value}")
+        return value
+    return check
 
 
-def as_steps(value, where: str) -> int:
-    if not is_int(value):
-        raise type_error(where, "a positive number of training steps", value)
-    if value <= 0:
-        raise UserError(f"{where} must be a positive number of training steps, not {value}")
-    return value
+as_positive_int = positive_int("a positive integer")
+as_steps = positive_int("a positive number of training steps")
 
 
 def as_checkpoint_every(value, where: str) -> int:

@@ -176,8 +176,8 @@ def all_plots(results_dir: Path, scores: pd.DataFrame) -> list[Path]:
             kls[label] = kl
         restored = restore_method(folder, datasets.get(specs[run_id]["dataset"]))
         if restored is not None and hasattr(restored[0], "decode"):
-            method, datasets[specs[run_id]["dataset"]] = restored
-            dataset = restored[1]
+            method, dataset = restored
+            datasets[specs[run_id]["dataset"]] = dataset
             paths += [traversal(method, dataset, folder, results_dir),
                       reconstructions(method, dataset, folder, results_dir)]
     if kls:
