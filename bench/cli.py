@@ -9,7 +9,7 @@ import pandas as pd
 
 import metrics
 import methods
-from bench import data, report, reproduce, speed
+from bench import data, protocol_study, report, reproduce, speed
 from bench.device import DEVICES, PRECISIONS
 from bench.errors import UserError
 from bench import config as sweep_config
@@ -102,6 +102,9 @@ def add_reproduce_parser(commands) -> None:
     parser.add_argument("--out", help="results folder (default results/NAME)")
     parser.add_argument("--jobs", type=int, help="runs at once (default: the preset's)")
     parser.add_argument("--device", choices=DEVICES, help="default auto")
+    parser.add_argument("--protocols", action="store_true",
+                        help="then rescore every finished run under each metric protocol the preset "
+                             "lists (no retraining): protocols.csv, protocols.md, protocols.png")
     parser.add_argument("--no-plots", action="store_true", help="tables only")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
 
@@ -117,6 +120,13 @@ def command_reproduce(args) -> int:
     if not args.no_plots:
         from bench.plots import all_plots
         paths += all_plots(store.out_dir, scores)
+    if args.protocols:
+        metric, variants = reproduce.protocol_variants(args.name, config, paper)
+        print(f"rescoring the finished runs under {len(variants)} protocols of {metric} (no retraining)")
+        study = protocol_study.rescore(store.out_dir, metric, variants, config.quick, config.jobs or 1,
+                                       not args.no_progress)
+        paths += protocol_study.write(store.out_dir, study, paper, variants, plots=not args.no_plots)
+        print((store.out_dir / "protocols.md").read_text())
     for path in paths:
         print(path)
     return code

@@ -6,12 +6,11 @@ import os
 import sys
 from dataclasses import dataclass, field
 
-import numpy as np
-
 import metrics
 import methods
 from bench import data
 from bench.device import choose_policy
+from bench.restore import fitting_rng
 from bench.runner import CHECKPOINT_EVERY, LOG_EVERY, TrainingDiverged, train
 from bench.store import DONE, FAILED, RunStore
 from metrics.codes import Representation
@@ -84,7 +83,7 @@ def execute_locked(spec, store: RunStore, options: ExecutionOptions) -> RunOutco
             train(method, dataset, spec.steps, spec.seed, folder, options.progress,
                   options.checkpoint_every, options.log_every)
         else:
-            method.fit(dataset, np.random.default_rng([spec.seed, 2]))
+            method.fit(dataset, fitting_rng(spec.seed))
     except TrainingDiverged as error:
         store.set_status(spec, FAILED, str(error))
         return RunOutcome(spec.run_id, FAILED, str(error))

@@ -1,5 +1,6 @@
 """Figures of a results folder: metric bars, latent traversals, reconstructions, KL per latent,
-training curves, and the metric against normalised beta (PAPER.md sections 1 and 3)."""
+training curves, the metric against normalised beta (PAPER.md sections 1 and 3), and a
+reproduction's scores under each metric protocol."""
 from __future__ import annotations
 
 import json
@@ -150,6 +151,22 @@ def metric_against_normalised_beta(scores: pd.DataFrame, specs: dict[str, dict],
     path = out / "metric_vs_normalised_beta.png"
     grid.savefig(path, dpi=DPI)
     plt.close(grid.figure)
+    return path
+
+
+def protocol_heatmap(table: pd.DataFrame, out: Path) -> Path:
+    """Each paper row's score (%) under each protocol, the paper's column last (bench.protocol_study)."""
+    rows = table[table["representation"] != table["representation"].iloc[-1]].set_index("representation")
+    values = rows.astype(float)
+    figure, axes = plt.subplots(figsize=(1.3 * values.shape[1] + 3, 0.45 * len(values) + 1.6))
+    sns.heatmap(values, annot=True, fmt=".0f", cmap="viridis", vmin=0, vmax=100, cbar=False, ax=axes)
+    axes.set_xticklabels(axes.get_xticklabels(), rotation=30, ha="right")
+    axes.set_xlabel("")
+    axes.set_ylabel("")
+    figure.tight_layout()
+    path = out / "protocols.png"
+    figure.savefig(path, dpi=DPI)
+    plt.close(figure)
     return path
 
 

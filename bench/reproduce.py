@@ -13,6 +13,7 @@ else:                                                   # pragma: no cover
 import pandas as pd
 from scipy.stats import spearmanr
 
+import metrics
 from bench import config as sweep_config
 from bench.errors import UserError, unknown
 
@@ -30,6 +31,12 @@ def preset_path(name: str) -> Path:
     return PRESETS / f"{name}.toml"
 
 
+def preset_table(name: str, table: str) -> dict:
+    """One of a preset's own tables ([paper], [protocols]); {} when it has none."""
+    with open(preset_path(name), "rb") as handle:
+        return tomllib.load(handle).get(table, {})
+
+
 def load(name: str, flags: dict, quick: bool) -> tuple[sweep_config.SweepConfig, dict]:
     """The preset's sweep with the flags over it, and its [paper] table.
 
@@ -38,9 +45,8 @@ def load(name: str, flags: dict, quick: bool) -> tuple[sweep_config.SweepConfig,
     per-method steps included.
     """
     path = preset_path(name)
-    with open(path, "rb") as handle:
-        paper = tomllib.load(handle)["paper"]
-    values = sweep_config.read_file(path, reserved=("paper",))
+    paper = preset_table(name, "paper")
+    values = sweep_config.read_file(path, reserved=("paper", "protocols"))
     if quick:
         values["metric_params"] = {}
         flags = {**flags, "quick": True, "steps": flags.get("steps") or QUICK_STEPS}
@@ -88,6 +94,26 @@ def write(results_dir: Path, scores: pd.DataFrame, paper: dict) -> tuple[list[Pa
         handle.write(f"\nRank agreement with the paper (Spearman's rho over {table['_ours'].notna().sum()} "
                      f"rows): {rho:.2f}. Metric: {paper['metric']}.\n")
     return [csv_path, *paths], shown, rho
+
+
+def protocol_variants(name: str, config: sweep_config.SweepConfig, paper: dict) -> tuple[str, dict]:
+    """(metric, label -> its parameters): the preset's [protocols], each over the preset's own
+    [metric_params] for the paper's metric. Under --quick the metric's quick sample sizes win."""
+    metric = paper["metric"].partition(".")[0]
+    listed = preset_table(name, "protocols")
+    if not listed:
+        raise UserError(f"preset {name} lists no [protocols] to rescore its runs under")
+    quick_sizes = metrics.metric_module(metric).QUICK if config.quick else {}
+    base = config.metric_params.get(metric, {})
+    variants = {}
+    for label, params in listed.items():
+        merged = {**base, **params}
+        variants[label] = {key: value for key, value in merged.items() if key not in quick_sizes}
+        for key in variants[label]:
+            if key not in metrics.metric_params(metric):
+                raise unknown(f"parameter of metric {metric} in [protocols] {label!r}", key,
+                              metrics.metric_params(metric))
+    return metric, variants
 
 
 def check_rows(config: sweep_config.SweepConfig, paper: dict) -> None:

@@ -1,8 +1,9 @@
-"""Rebuild a trained method from its run folder (spec.json + checkpoint.pt), for reports."""
+"""Rebuild a method from its run folder (spec.json + checkpoint.pt), for reports and rescoring."""
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import torch
 
 import methods
@@ -11,8 +12,14 @@ from bench.device import choose_policy
 from bench.store import read_json
 
 
+def fitting_rng(seed: int) -> np.random.Generator:
+    """The stream a fitted baseline (PCA, ICA, ...) is fit with: the same in a run and a rebuild."""
+    return np.random.default_rng([seed, 2])
+
+
 def restore_method(run_folder: Path, dataset=None):
-    """(method, dataset) of a finished run on the CPU; None when the run has no checkpoint."""
+    """(method, dataset) of a finished trained run on the CPU, in inference (eval) mode; None when
+    the run has no checkpoint."""
     spec = read_json(Path(run_folder) / "spec.json")
     checkpoint = Path(run_folder) / "checkpoint.pt"
     if spec is None or not checkpoint.exists():
@@ -21,4 +28,22 @@ def restore_method(run_folder: Path, dataset=None):
     method = methods.create(spec["method"], spec["params"], dataset.image_shape,
                             choose_policy("cpu", "fp32"), spec["seed"])
     method.load_state_dict(torch.load(checkpoint, map_location="cpu", weights_only=False)["method"])
+    for module in method.modules().values():
+        module.eval()
+    return method, dataset
+
+
+def rebuild_method(run_folder: Path, dataset=None):
+    """(method, dataset) of any finished run: trained weights from the checkpoint, fitted
+    baselines fit again with the run's seed (they keep no checkpoint)."""
+    restored = restore_method(run_folder, dataset)
+    if restored is not None:
+        return restored
+    spec = read_json(Path(run_folder) / "spec.json")
+    dataset = dataset or data.load(spec["dataset"])
+    method = methods.create(spec["method"], spec["params"], dataset.image_shape,
+                            choose_policy("cpu", "fp32"), spec["seed"])
+    if method.trainable:
+        raise FileNotFoundError(f"{run_folder}: a trained run without checkpoint.pt cannot be rescored")
+    method.fit(dataset, fitting_rng(spec["seed"]))
     return method, dataset

@@ -69,6 +69,7 @@ class Method:
     @torch.no_grad()
     def codes_of(self, indices: np.ndarray, dataset) -> np.ndarray:
         """Representation of the dataset's images at `indices`, encoded in batches: (n, D)."""
+        was_training = {name: module.training for name, module in self.modules().items()}
         for module in self.modules().values():
             module.eval()
         chunks = []
@@ -76,8 +77,8 @@ class Method:
             images = torch.from_numpy(dataset.images(indices[start:start + ENCODE_BATCH]))
             with self.policy.autocast():
                 chunks.append(self.encode(self.policy.prepare_images(images)).float().cpu().numpy())
-        for module in self.modules().values():
-            module.train()
+        for name, module in self.modules().items():
+            module.train(was_training[name])
         return np.concatenate(chunks) if chunks else np.zeros((0, 0), np.float32)
 
     def state_dict(self) -> dict:

@@ -33,7 +33,7 @@ from sklearn.preprocessing import StandardScaler
 from bench.errors import UserError, unknown
 from metrics.samples import votes_per_lookup
 
-QUICK = {"num_train": 400, "num_eval": 200}
+QUICK = {"num_train": 400, "num_eval": 200, "classifier_steps": 1000}
 PREPROCESSING = ("none", "standardize")
 PROTOCOLS = ("disentanglement_lib", "higgins2017")
 HIGGINS_BATCH = 64
@@ -85,12 +85,12 @@ def adagrad_softmax(train_x, train_y, num_classes: int, rng, num_seeds: int, ste
     for _ in range(steps):
         batch = rng.integers(0, num_points, size=(num_seeds, HIGGINS_BATCH))
         x, y = train_x[batch], targets[batch]                                # (S, B, D), (S, B, C)
-        logits = np.einsum("sbd,sdc->sbc", x, weights) + bias[:, None]
+        logits = x @ weights + bias[:, None]
         logits -= logits.max(axis=2, keepdims=True)
         probabilities = np.exp(logits)
         probabilities /= probabilities.sum(axis=2, keepdims=True)
         error = (probabilities - y) / HIGGINS_BATCH                          # d mean cross-entropy / d logits
-        grad_w, grad_b = np.einsum("sbd,sbc->sdc", x, error), error.sum(axis=1)
+        grad_w, grad_b = x.transpose(0, 2, 1) @ error, error.sum(axis=1)
         sum_w += grad_w ** 2
         sum_b += grad_b ** 2
         weights -= HIGGINS_LEARNING_RATE * grad_w / (np.sqrt(sum_w) + 1e-10)
