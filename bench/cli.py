@@ -48,6 +48,10 @@ def add_run_parser(commands) -> None:
                      help="local (default): this machine; dask or ray: an existing cluster via joblib")
     run.add_argument("--scheduler", metavar="ADDRESS",
                      help="the cluster to use: a Dask scheduler (tcp://host:8786) or a Ray address")
+    run.add_argument("--warm-start", metavar="DIR",
+                     help="a trainable run without a checkpoint starts from the latest checkpoint of the "
+                          "same run trained for fewer steps, in this results folder or in DIR (the "
+                          "outcome equals training from scratch; only the time is saved)")
     run.add_argument("--checkpoint-every", type=int, metavar="STEPS",
                      help=f"advanced: checkpoint interval (default {sweep_config.CHECKPOINT_EVERY}); "
                           "not part of a run's identity")
@@ -65,6 +69,8 @@ def command_run(args) -> int:
 def run_and_summarise(config, progress: bool) -> tuple[int, pd.DataFrame, RunStore]:
     """Run a sweep, print its table and where its outputs went; (exit code, its scores, store)."""
     specs = config.specs()
+    if config.warm_start and not (Path(config.warm_start) / "runs").is_dir():
+        raise UserError(f"--warm-start {config.warm_start}: not a results folder (it has no runs/ folder)")
     dataset = data.load(config.dataset, config.data_path)   # checks the name and path, builds the cache
     with connect(config.backend, config.scheduler):        # an unreachable cluster fails here, first
         store = RunStore(config.out_dir)
@@ -72,7 +78,8 @@ def run_and_summarise(config, progress: bool) -> tuple[int, pd.DataFrame, RunSto
         options = ExecutionOptions(config.metrics, config.quick, config.device, config.precision,
                                    config.data_path, progress,
                                    threads=config.threads or 0, checkpoint_every=config.checkpoint_every,
-                                   log_every=config.log_every, metric_params=config.metric_params)
+                                   log_every=config.log_every, metric_params=config.metric_params,
+                                   warm_start=config.warm_start)
         outcomes = run_sweep(specs, store, options, config.jobs, config.backend)
     scores = pd.read_csv(store.scores_csv)
     scores = scores[scores["run_id"].isin({spec.run_id for spec in specs})]

@@ -11,6 +11,7 @@ presets (bench/presets/*.toml) are written the same way:
     quick = false
     out = "results/beta_sweep"         # relative to the current directory, like --out
     jobs = 2                           # also: backend, scheduler, device, precision, data_path
+    warm_start = "results/dsprites"    # start runs from shorter runs of theirs there (see --warm-start)
 
     [params.beta_vae]                  # like --set beta_vae.beta=1,2,4: a list is a grid
     beta = [1, 2, 4]
@@ -71,6 +72,7 @@ class SweepConfig:
     data_path: str | None = None
     checkpoint_every: int = CHECKPOINT_EVERY            # how, not what: neither is in the run's id
     threads: int | None = None                          # torch threads per run; None: cores / jobs
+    warm_start: str | None = None                       # another results folder to extend runs from
 
     @property
     def out_dir(self) -> Path:
@@ -218,6 +220,7 @@ FILE_KEYS = {
     "params": as_params, "metric_params": as_metric_params, "jobs": as_positive_int,
     "backend": choice(BACKENDS), "scheduler": as_text,
     "device": choice(DEVICES), "precision": choice(PRECISIONS), "data_path": as_text,
+    "warm_start": as_text,
 }
 FILE_ONLY = ("method_steps", "params", "metric_params")     # --set covers params
 FLAG_KEYS = {**{key: FILE_KEYS[key] for key in FILE_KEYS if key not in FILE_ONLY},

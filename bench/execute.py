@@ -29,6 +29,7 @@ class ExecutionOptions:
     checkpoint_every: int = CHECKPOINT_EVERY
     log_every: int = LOG_EVERY
     metric_params: dict = field(default_factory=dict)     # metric -> {param: value} over its defaults
+    warm_start: str | None = None    # a results folder whose shorter runs a run may start from
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,10 @@ def execute_locked(spec, store: RunStore, options: ExecutionOptions) -> RunOutco
     method = methods.create(spec.method, dict(spec.params), dataset.image_shape, policy, spec.seed)
     try:
         if method.trainable:       # resumes from the checkpoint; returns at once when trained
+            shorter = store.warm_start(spec, options.warm_start)
+            if shorter:
+                print(f"{spec.run_id}: starting from {shorter}, the same run trained for fewer steps",
+                      file=sys.stderr, flush=True)
             train(method, dataset, spec.steps, spec.seed, folder, options.progress,
                   options.checkpoint_every, options.log_every)
         else:

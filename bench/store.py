@@ -113,6 +113,30 @@ class RunStore:
             self.set_status(spec, RUNNING)
         return folder
 
+    def warm_start(self, spec, other_results: str | None = None) -> str | None:
+        """Give a trainable run that has no checkpoint the checkpoint and log of the longest-trained
+        run that is the same but for fewer steps (here or in `other_results`); the folder it came
+        from, or None. Every step depends only on the state a checkpoint restores (bench/runner.py),
+        so training on from there ends exactly where training from scratch would (on CPU)."""
+        folder = self.run_dir(spec)
+        if not spec.trainable or (folder / "checkpoint.pt").exists():
+            return None
+        same = {key: value for key, value in spec.identity().items() if key != "steps"}
+        best = None
+        for runs_dir in [self.runs_dir, *([Path(other_results) / "runs"] if other_results else [])]:
+            for candidate in sorted(runs_dir.glob("*/spec.json")):
+                other = read_json(candidate, {})
+                if ({key: other.get(key) for key in same} == same and 0 < other.get("steps", 0) < spec.steps
+                        and (candidate.parent / "checkpoint.pt").exists()
+                        and (best is None or other["steps"] > best[0])):
+                    best = (other["steps"], candidate.parent)
+        if best is None:
+            return None
+        for name in ("log.csv", "checkpoint.pt"):
+            if (best[1] / name).exists():
+                write_atomically(folder / name, (best[1] / name).read_bytes())
+        return str(best[1])
+
     def status(self, spec) -> tuple[str, str]:
         """(state, detail): state is done, running, failed or new."""
         try:
