@@ -128,15 +128,23 @@ def command_reproduce(args) -> int:
         from bench.plots import all_plots
         paths += all_plots(store.out_dir, scores)
     if args.protocols:
-        metric, variants = reproduce.protocol_variants(args.name, config, paper)
-        print(f"rescoring the finished runs under {len(variants)} protocols of {metric} (no retraining)")
-        study = protocol_study.rescore(store.out_dir, metric, variants, config.quick, config.jobs or 1,
-                                       not args.no_progress)
-        paths += protocol_study.write(store.out_dir, study, paper, variants, plots=not args.no_plots)
-        print((store.out_dir / "protocols.md").read_text())
+        paths += rescore_protocols(args.name, config, paper, store.out_dir, config.jobs or 1,
+                                   not args.no_progress, not args.no_plots)
     for path in paths:
         print(path)
     return code
+
+
+def rescore_protocols(preset: str, config, paper: dict, results_dir: Path, jobs: int, progress: bool,
+                      plots: bool) -> list[Path]:
+    """The finished runs of `results_dir` rescored under the preset's [protocols]; the files written."""
+    metric, variants = reproduce.protocol_variants(preset, config, paper)
+    print(f"rescoring the finished runs in {results_dir}/ under {len(variants)} protocols of {metric} "
+          f"(no retraining)", flush=True)
+    study = protocol_study.rescore(results_dir, metric, variants, config.quick, jobs, progress)
+    paths = protocol_study.write(results_dir, study, paper, variants, plots=plots)
+    print((Path(results_dir) / "protocols.md").read_text())
+    return paths
 
 
 def command_list(args) -> int:
@@ -169,11 +177,20 @@ def parser() -> argparse.ArgumentParser:
                                                     "RESULTS_DIR/scores.csv; never retrains.")
     report_parser.add_argument("results_dir", help="a folder written by `bench run`")
     report_parser.add_argument("--no-plots", action="store_true", help="tables only")
+    report_parser.add_argument("--protocols", metavar="PRESET",
+                               help="also rescore the finished runs under the preset's metric protocols "
+                                    "(no retraining): protocols.csv, protocols.md, protocols.png")
+    report_parser.add_argument("--jobs", type=int, default=1, help="runs rescored at once (default 1)")
     return top
 
 
 def command_report(args) -> int:
-    for path in report.write_report(Path(args.results_dir), plots=not args.no_plots):
+    paths = report.write_report(Path(args.results_dir), plots=not args.no_plots)
+    if args.protocols:
+        config, paper = reproduce.load(args.protocols, {}, quick=False)
+        paths += rescore_protocols(args.protocols, config, paper, Path(args.results_dir),
+                                   sweep_config.as_positive_int(args.jobs, "--jobs"), True, not args.no_plots)
+    for path in paths:
         print(path)
     return 0
 

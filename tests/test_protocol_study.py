@@ -85,3 +85,12 @@ def test_unknown_protocol_parameter_is_a_clear_error(monkeypatch):
                         lambda name, table: {"odd": {"votes": 3}} if table == "protocols" else real(name, table))
     with pytest.raises(UserError, match="unknown parameter of metric beta_vae in \\[protocols\\] 'odd'"):
         reproduce.protocol_variants("higgins2017", config, paper)
+
+
+def test_report_rescores_under_a_presets_protocols(results, monkeypatch, capsys):
+    real = reproduce.preset_table
+    monkeypatch.setattr(reproduce, "preset_table", lambda name, table: (
+        {"as run": {}, "no shape": {"factors": "without_shape"}} if table == "protocols" else real(name, table)))
+    assert main(["report", str(results), "--protocols", "higgins2017", "--no-plots"]) == 0
+    printed = capsys.readouterr().out
+    assert str(results / "protocols.md") in printed and "| ground truth factors | 100.00 | 100.00 |" in printed
