@@ -121,7 +121,7 @@ def command_reproduce(args) -> int:
     config, paper = reproduce.load(args.name, flags, args.quick)
     reproduce.check_rows(config, paper)
     code, scores, store = run_and_summarise(config, not args.no_progress)
-    paths, table, rho = reproduce.write(store.out_dir, scores, paper)
+    paths, table, rho = reproduce.write(store.out_dir, scores, paper, args.name)
     print(table.to_string(index=False))
     print(f"rank agreement with the paper (Spearman's rho): {rho:.2f}")
     if not args.no_plots:
@@ -185,10 +185,19 @@ def parser() -> argparse.ArgumentParser:
 
 
 def command_report(args) -> int:
-    paths = report.write_report(Path(args.results_dir), plots=not args.no_plots)
+    results_dir = Path(args.results_dir)
+    preset = reproduce.preset_of(results_dir)
+    if preset:                          # a reproduction's folder: keep the paper's column
+        scores = report.load_scores(results_dir)
+        paths = reproduce.write(results_dir, scores, reproduce.load(preset, {}, quick=False)[1], preset)[0]
+        if not args.no_plots:
+            from bench.plots import all_plots
+            paths += all_plots(results_dir, scores)
+    else:
+        paths = report.write_report(results_dir, plots=not args.no_plots)
     if args.protocols:
         config, paper = reproduce.load(args.protocols, {}, quick=False)
-        paths += rescore_protocols(args.protocols, config, paper, Path(args.results_dir),
+        paths += rescore_protocols(args.protocols, config, paper, results_dir,
                                    sweep_config.as_positive_int(args.jobs, "--jobs"), True, not args.no_plots)
     for path in paths:
         print(path)

@@ -19,6 +19,7 @@ from bench.errors import UserError, unknown
 
 PRESETS = Path(__file__).parent / "presets"
 QUICK_STEPS = 300
+PRESET_FILE = "preset.txt"
 
 
 def available() -> list[str]:
@@ -81,9 +82,17 @@ def rank_agreement(table: pd.DataFrame) -> float:
     return float(spearmanr(both["_ours"], both["_paper"]).statistic)
 
 
-def write(results_dir: Path, scores: pd.DataFrame, paper: dict) -> tuple[list[Path], pd.DataFrame, float]:
-    """comparison.csv and the table.md of the report with the paper's column added."""
+def preset_of(results_dir: Path) -> str | None:
+    """The preset whose reproduction wrote `results_dir` (its PRESET_FILE), or None."""
+    path = Path(results_dir) / PRESET_FILE
+    return path.read_text().strip() if path.exists() else None
+
+
+def write(results_dir: Path, scores: pd.DataFrame, paper: dict, preset: str) -> tuple[list[Path], pd.DataFrame, float]:
+    """comparison.csv and the table.md of the report with the paper's column added; PRESET_FILE
+    names the preset, so that `bench report` on the folder keeps the paper's column."""
     from bench import report
+    (Path(results_dir) / PRESET_FILE).write_text(preset + "\n")
     table = comparison(scores, paper)
     rho = rank_agreement(table)
     shown = table.drop(columns=["_ours", "_paper"])

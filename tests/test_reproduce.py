@@ -21,6 +21,8 @@ def test_quick_reproduction_on_the_small_dataset(tmp_path, capsys):
     assert "| representation | method | ours (%) | seeds | paper (%) | ours - paper |" in markdown
     assert "Spearman" in markdown
     assert str(out / "comparison.csv") in capsys.readouterr().out
+    assert main(["report", str(out), "--no-plots"]) == 0        # a later report keeps the paper's column
+    assert "| representation | method | ours (%) | seeds | paper (%) | ours - paper |" in (out / "table.md").read_text()
 
 
 def test_the_preset_states_every_row_of_the_paper():
