@@ -129,19 +129,20 @@ def command_reproduce(args) -> int:
         paths += all_plots(store.out_dir, scores)
     if args.protocols:
         paths += rescore_protocols(args.name, config, paper, store.out_dir, config.jobs or 1,
-                                   not args.no_progress, not args.no_plots)
+                                   not args.no_progress, not args.no_plots, {s.run_id for s in config.specs()})
     for path in paths:
         print(path)
     return code
 
 
 def rescore_protocols(preset: str, config, paper: dict, results_dir: Path, jobs: int, progress: bool,
-                      plots: bool) -> list[Path]:
-    """The finished runs of `results_dir` rescored under the preset's [protocols]; the files written."""
+                      plots: bool, run_ids=None) -> list[Path]:
+    """The finished runs of `results_dir` (or those in `run_ids`) rescored under the preset's
+    [protocols]; the files written."""
     metric, variants = reproduce.protocol_variants(preset, config, paper)
     print(f"rescoring the finished runs in {results_dir}/ under {len(variants)} protocols of {metric} "
           f"(no retraining)", flush=True)
-    study = protocol_study.rescore(results_dir, metric, variants, config.quick, jobs, progress)
+    study = protocol_study.rescore(results_dir, metric, variants, config.quick, jobs, progress, run_ids)
     paths = protocol_study.write(results_dir, study, paper, variants, plots=plots)
     print((Path(results_dir) / "protocols.md").read_text())
     return paths

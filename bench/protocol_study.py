@@ -57,9 +57,10 @@ def finished_runs(results_dir: Path) -> list[Path]:
 
 
 def rescore(results_dir: Path, metric: str, variants: dict[str, dict], quick: bool = False, jobs: int = 1,
-            progress: bool = True) -> pd.DataFrame:
-    """Every finished run of `results_dir` under every variant, `jobs` runs at a time."""
-    folders = finished_runs(results_dir)
+            progress: bool = True, run_ids=None) -> pd.DataFrame:
+    """Every finished run of `results_dir` (or those in `run_ids`) under every variant, `jobs` runs
+    at a time."""
+    folders = [f for f in finished_runs(results_dir) if run_ids is None or f.name in run_ids]
     threads = default_threads(jobs)
     rows = Parallel(n_jobs=jobs)(delayed(study_run)(folder, metric, variants, quick, threads, progress and jobs == 1)
                                  for folder in folders)
@@ -77,7 +78,8 @@ def comparison(scores: pd.DataFrame, paper: dict, variants: list[str]) -> pd.Dat
                  for label in variants}
         rows.append({"representation": row["label"], **cells, "paper": row["score"]})
     table = pd.DataFrame(rows)
-    rho = {label: spearmanr(table[label], table["paper"], nan_policy="omit").statistic for label in variants}
+    rho = {label: spearmanr(table[label], table["paper"], nan_policy="omit").statistic
+           if table[label].notna().sum() >= 3 else np.nan for label in variants}   # 2 rows rank trivially
     return pd.concat([table, pd.DataFrame([{"representation": "Spearman rho vs paper", **rho}])],
                      ignore_index=True)
 
