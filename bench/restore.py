@@ -17,16 +17,27 @@ def fitting_rng(seed: int) -> np.random.Generator:
     return np.random.default_rng([seed, 2])
 
 
-def restore_method(run_folder: Path, dataset=None):
-    """(method, dataset) of a finished trained run on the CPU, in inference (eval) mode; None when
-    the run has no checkpoint."""
+def created_method(run_folder: Path, dataset=None):
+    """(spec, method at its initialisation on the CPU, dataset) of a run folder; spec None when
+    the folder has no spec.json."""
     spec = read_json(Path(run_folder) / "spec.json")
-    checkpoint = Path(run_folder) / "checkpoint.pt"
-    if spec is None or not checkpoint.exists():
-        return None
+    if spec is None:
+        return None, None, dataset
     dataset = dataset or data.load(spec["dataset"])
     method = methods.create(spec["method"], spec["params"], dataset.image_shape,
                             choose_policy("cpu", "fp32"), spec["seed"])
+    return spec, method, dataset
+
+
+def restore_method(run_folder: Path, dataset=None):
+    """(method, dataset) of a finished trained run on the CPU, in inference (eval) mode; None when
+    the run has no checkpoint."""
+    checkpoint = Path(run_folder) / "checkpoint.pt"
+    if not checkpoint.exists():
+        return None
+    spec, method, dataset = created_method(run_folder, dataset)
+    if spec is None:
+        return None
     method.load_state_dict(torch.load(checkpoint, map_location="cpu", weights_only=False)["method"])
     for module in method.modules().values():
         module.eval()
@@ -39,11 +50,9 @@ def rebuild_method(run_folder: Path, dataset=None):
     restored = restore_method(run_folder, dataset)
     if restored is not None:
         return restored
-    spec = read_json(Path(run_folder) / "spec.json")
-    dataset = dataset or data.load(spec["dataset"])
-    method = methods.create(spec["method"], spec["params"], dataset.image_shape,
-                            choose_policy("cpu", "fp32"), spec["seed"])
-    if method.trainable:
-        raise FileNotFoundError(f"{run_folder}: a trained run without checkpoint.pt cannot be rescored")
+    spec, method, dataset = created_method(run_folder, dataset)
+    if spec is None or method.trainable:
+        raise FileNotFoundError(f"{run_folder}: only a finished run with spec.json (and, when trained, "
+                                "checkpoint.pt) can be rebuilt")
     method.fit(dataset, fitting_rng(spec["seed"]))
     return method, dataset
