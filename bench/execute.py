@@ -40,6 +40,7 @@ class RunOutcome:
 
 
 ALREADY_DONE = "already done"
+HEALTH = "health"                    # the scores.json entry of a run's training health
 
 
 @functools.lru_cache(maxsize=2)
@@ -93,11 +94,23 @@ def execute_locked(spec, store: RunStore, options: ExecutionOptions) -> RunOutco
         store.set_status(spec, FAILED, str(error))
         return RunOutcome(spec.run_id, FAILED, str(error))
     store.set_status(spec, DONE)
+    record_health(method, folder, store, spec)
     codes = Representation.from_method(method, dataset, options.progress)
     for name in missing:
         values = metrics.score(name, codes, dataset, spec.seed, options.quick, **options.metric_params.get(name, {}))
         store.add_scores(spec, name, wanted[name], values)
     return RunOutcome(spec.run_id, DONE)
+
+
+def record_health(method, folder, store: RunStore, spec) -> None:
+    """Store the method's `health.*` scores from its log.csv (GANs: methods/gan_health.py)."""
+    log = folder / "log.csv"
+    if not method.trainable or not log.exists() or log.stat().st_size == 0:
+        return
+    import pandas as pd
+    values = method.training_health(pd.read_csv(log))
+    if values:
+        store.add_scores(spec, HEALTH, {"steps": spec.steps}, values)
 
 
 def default_threads(jobs: int) -> int:

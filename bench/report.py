@@ -12,10 +12,26 @@ from bench.errors import UserError
 from bench.store import FAILED, read_json
 
 
+HEALTHY_KEY = "health.healthy"
+
+
+def unhealthy_run_ids(scores: pd.DataFrame) -> set[str]:
+    """Runs whose training health (methods/gan_health.py) says they failed, e.g. a collapsed GAN."""
+    return set(scores[(scores["metric"] == HEALTHY_KEY) & (scores["value"] < 1)]["run_id"])
+
+
+def healthy_scores(scores: pd.DataFrame) -> pd.DataFrame:
+    """The scores of the runs that are not unhealthy: the only ones a table's numbers come from."""
+    return scores[~scores["run_id"].isin(unhealthy_run_ids(scores))]
+
+
 def summary(scores: pd.DataFrame) -> pd.DataFrame:
-    """One row per (method, params, metric key): mean, std and seed count."""
-    grouped = scores.groupby(["method", "params", "metric"], sort=False)["value"]
-    table = grouped.agg(["mean", "std", "count"]).reset_index()
+    """One row per (method, params, metric key): mean, std and count over the healthy runs, and
+    the number of unhealthy runs left out (their health.* values are still summarised)."""
+    unhealthy = scores["run_id"].isin(unhealthy_run_ids(scores)) & ~scores["metric"].str.startswith("health.")
+    frame = scores.assign(value=scores["value"].where(~unhealthy), unhealthy=unhealthy)
+    grouped = frame.groupby(["method", "params", "metric"], sort=False)
+    table = grouped["value"].agg(["mean", "std", "count"]).join(grouped["unhealthy"].sum()).reset_index()
     table["std"] = table["std"].fillna(0.0)
     return table
 
@@ -25,9 +41,10 @@ def run_label(method: str, params: str) -> str:
 
 
 def formatted(table: pd.DataFrame) -> pd.DataFrame:
-    """The summary as text cells "mean ± std (n)", methods as rows and metric keys as columns."""
-    cells = table.assign(cell=[f"{m:.3f} ± {s:.3f} (n={n})" for m, s, n in
-                               zip(table["mean"], table["std"], table["count"])])
+    """The summary as text cells "mean ± std (n)", methods as rows and metric keys as columns;
+    a cell with unhealthy runs says how many it leaves out."""
+    cells = table.assign(cell=[f"{m:.3f} ± {s:.3f} (n={n})" + (f" [{u} unhealthy left out]" if u else "")
+                               for m, s, n, u in zip(table["mean"], table["std"], table["count"], table["unhealthy"])])
     cells["run"] = [run_label(m, p) for m, p in zip(cells["method"], cells["params"])]
     wide = cells.pivot(index="run", columns="metric", values="cell")
     order = list(dict.fromkeys(cells["run"]))
@@ -63,6 +80,15 @@ def failed_runs(results_dir: Path) -> list[dict]:
     return failed
 
 
+def unhealthy_table(scores: pd.DataFrame) -> pd.DataFrame:
+    """One row per unhealthy run with its health.* values."""
+    rows = scores[scores["run_id"].isin(unhealthy_run_ids(scores)) & scores["metric"].str.startswith("health.")]
+    if rows.empty:
+        return pd.DataFrame()
+    wide = rows.pivot_table(index=["run_id", "method"], columns="metric", values="value", sort=False)
+    return wide.round(3).reset_index().rename_axis(columns=None)
+
+
 def markdown(frame: pd.DataFrame) -> str:
     """A GitHub Markdown table (pandas' to_markdown needs the tabulate package; this does not)."""
     header = "| " + " | ".join(map(str, frame.columns)) + " |"
@@ -83,6 +109,9 @@ def write_tables(results_dir: Path, scores: pd.DataFrame, extra: pd.DataFrame | 
     failed = failed_runs(results_dir)
     if failed:
         text += "\nFailed runs:\n\n" + markdown(pd.DataFrame(failed))
+    unhealthy = unhealthy_table(scores)
+    if len(unhealthy):
+        text += "\nUnhealthy runs (trained to the end, but left out of every number above):\n\n" + markdown(unhealthy)
     md_path.write_text(text)
     return [csv_path, md_path]
 

@@ -15,6 +15,7 @@ from scipy.stats import spearmanr
 
 import metrics
 from bench import config as sweep_config
+from bench import claims, report, statistics
 from bench.errors import UserError, unknown
 
 PRESETS = Path(__file__).parent / "presets"
@@ -47,7 +48,7 @@ def load(name: str, flags: dict, quick: bool) -> tuple[sweep_config.SweepConfig,
     """
     path = preset_path(name)
     paper = preset_table(name, "paper")
-    values = sweep_config.read_file(path, reserved=("paper", "protocols"))
+    values = sweep_config.read_file(path, reserved=("paper", "protocols", "claims"))
     if quick:
         values["metric_params"] = {}
         flags = {**flags, "quick": True, "steps": flags.get("steps") or QUICK_STEPS}
@@ -59,23 +60,31 @@ def load(name: str, flags: dict, quick: bool) -> tuple[sweep_config.SweepConfig,
 
 
 def comparison(scores: pd.DataFrame, paper: dict) -> pd.DataFrame:
-    """One row per paper row: our mean ± std over seeds (in %), the paper's, ours minus paper."""
+    """One row per paper row over its healthy replicas (in %): n, median, mean ± std, the 95%
+    bootstrap interval of the mean, the paper's top-half selection (bench/statistics.py), the
+    paper's value, median minus paper, and how many unhealthy runs were left out."""
     metric = paper["metric"]
+    unhealthy = report.unhealthy_run_ids(scores)
     rows = []
     for row in paper["rows"]:
-        ours = scores[(scores["method"] == row["method"]) & (scores["metric"] == metric)]["value"] * 100
-        std = ours.std() if len(ours) > 1 else 0.0
-        rows.append({"representation": row["label"], "method": row["method"],
-                     "ours (%)": f"{ours.mean():.2f} ± {std:.2f}" if len(ours) else "missing",
-                     "seeds": len(ours),
+        runs = scores[(scores["method"] == row["method"]) & (scores["metric"] == metric)]
+        ours = runs[~runs["run_id"].isin(unhealthy)]["value"].to_numpy(dtype=float) * 100
+        stats = statistics.replica_summary(ours)
+        found = len(ours) > 0
+        rows.append({"representation": row["label"], "method": row["method"], "n": stats["n"],
+                     "median (%)": f"{stats['median']:.2f}" if found else "missing",
+                     "mean ± std (%)": f"{stats['mean']:.2f} ± {stats['std']:.2f}" if found else "missing",
+                     "95% CI (%)": f"[{stats['ci_low']:.2f}, {stats['ci_high']:.2f}]" if found else "",
+                     "top half (%)": f"{stats['top_half']:.2f}" if found else "",
                      "paper (%)": f"{row['score']:.2f}" + (f" ± {row['std']}" if "std" in row else ""),
-                     "ours - paper": round(ours.mean() - row["score"], 2) if len(ours) else float("nan"),
-                     "_ours": ours.mean() if len(ours) else float("nan"), "_paper": row["score"]})
+                     "median - paper": round(stats["median"] - row["score"], 2) if found else float("nan"),
+                     "unhealthy": int(runs["run_id"].isin(unhealthy).sum()),
+                     "_ours": stats["median"] if found else float("nan"), "_paper": row["score"]})
     return pd.DataFrame(rows)
 
 
 def rank_agreement(table: pd.DataFrame) -> float:
-    """Spearman's rho between our column and the paper's, over the rows both have."""
+    """Spearman's rho between our medians and the paper's column, over the rows both have."""
     both = table.dropna(subset=["_ours"])
     if len(both) < 3:
         return float("nan")
@@ -89,20 +98,39 @@ def preset_of(results_dir: Path) -> str | None:
 
 
 def write(results_dir: Path, scores: pd.DataFrame, paper: dict, preset: str) -> tuple[list[Path], pd.DataFrame, float]:
-    """comparison.csv and the table.md of the report with the paper's column added; PRESET_FILE
-    names the preset, so that `bench report` on the folder keeps the paper's column."""
-    from bench import report
-    (Path(results_dir) / PRESET_FILE).write_text(preset + "\n")
+    """comparison.csv and the table.md of the report with the paper's column added, and the
+    preset's claims tested (claims.csv, claims.md); PRESET_FILE names the preset, so that
+    `bench report` on the folder keeps the paper's column."""
+    results_dir = Path(results_dir)
+    (results_dir / PRESET_FILE).write_text(preset + "\n")
     table = comparison(scores, paper)
     rho = rank_agreement(table)
     shown = table.drop(columns=["_ours", "_paper"])
-    csv_path = Path(results_dir) / "comparison.csv"
+    csv_path = results_dir / "comparison.csv"
     shown.assign(spearman_rho=rho).to_csv(csv_path, index=False)
     paths = report.write_tables(results_dir, scores, extra=shown)
-    with open(Path(results_dir) / "table.md", "a") as handle:
-        handle.write(f"\nRank agreement with the paper (Spearman's rho over {table['_ours'].notna().sum()} "
-                     f"rows): {rho:.2f}. Metric: {paper['metric']}.\n")
-    return [csv_path, *paths], shown, rho
+    with open(results_dir / "table.md", "a") as handle:
+        handle.write(f"\nMetric: {paper['metric']}, over each row's healthy replicas (n). 95% CI: percentile "
+                     f"bootstrap interval of the mean. Top half: the mean of the best half of the replicas, the "
+                     f"paper's model selection (docs/reproduction.md). Rank agreement with the paper (Spearman's "
+                     f"rho of our medians over {table['_ours'].notna().sum()} rows): {rho:.2f}.\n")
+    return [csv_path, *paths, *write_claims(results_dir, scores, preset_table(preset, "claims"), paper["metric"])], shown, rho
+
+
+def write_claims(results_dir: Path, scores: pd.DataFrame, listed: list, metric: str) -> list[Path]:
+    """claims.csv and claims.md: the preset's [[claims]] tested on the healthy runs (bench/claims.py)."""
+    if not listed:
+        return []
+    table = claims.test_claims(report.healthy_scores(scores), listed, metric)
+    csv_path, md_path = Path(results_dir) / "claims.csv", Path(results_dir) / "claims.md"
+    table.to_csv(csv_path, index=False)
+    shown = table.assign(p_value=table["p_value"].map(lambda p: "" if pd.isna(p) else f"{p:.4f}"),
+                         effect_size=table["effect_size"].map(lambda e: "" if pd.isna(e) else f"{e:.3f}"))
+    md_path.write_text(report.markdown(shown) + f"\nMetric: {metric}; healthy runs only. greater: one-sided "
+                       f"Mann-Whitney U at alpha {claims.ALPHA} (effect size: the probability that a replica of "
+                       f"the first row beats one of the second); near: 95% bootstrap interval of the difference "
+                       f"of means against the margin.\n")
+    return [csv_path, md_path]
 
 
 def protocol_variants(name: str, config: sweep_config.SweepConfig, paper: dict) -> tuple[str, dict]:

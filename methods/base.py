@@ -59,6 +59,11 @@ class Method:
         """The representation of images x (float in [0, 1], on the device): (n, D)."""
         raise NotImplementedError
 
+    def training_health(self, log) -> dict[str, float]:
+        """`health.*` scores read from the run's log.csv (a DataFrame); {} for methods whose loss
+        tells how training went (GANs override it: methods/gan_health.py)."""
+        return {}
+
     def modules(self) -> dict[str, torch.nn.Module]:
         """The networks whose weights make up the model (for state_dict and eval mode)."""
         return {}

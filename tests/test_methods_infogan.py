@@ -1,11 +1,16 @@
 """InfoGAN: the MI term falls on a tiny dataset, codes have the code's size, resume is exact."""
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
 import methods
 from bench.sampler import BatchSampler
-from methods.infogan import fake_diversity, mutual_information_bound
+from methods.gan_health import fake_diversity
+from methods.infogan import mutual_information_bound
+
+OFFICIAL = {"noise_dim": 62, "code_dim": 10, "mi_weight": 1.0, "d_lr": 2e-4, "generator_steps": 1,
+            "discriminator_norm": "batch"}
 
 
 def make(small_dsprites, cpu_fp32, seed=0, **params):
@@ -17,10 +22,13 @@ def sampler(method, dataset, cpu_fp32, seed=0):
 
 
 def test_mi_loss_falls_and_every_logged_value_is_a_float(small_dsprites, cpu_fp32):
-    method = make(small_dsprites, cpu_fp32)
+    # The official code's settings (lambda = 1, batch norm in D ...) with 10 codes: there the MI
+    # term dominates the first steps.
+    method = make(small_dsprites, cpu_fp32, **OFFICIAL)
     batches = sampler(method, small_dsprites, cpu_fp32)
     logs = [method.train_step(batches.next()) for _ in range(40)]
-    assert set(logs[0]) == {"d_loss", "g_loss", "mi_loss", "d_real", "d_fake", "fake_diversity", "collapsed"}
+    assert set(logs[0]) == {"d_loss", "g_loss", "mi_loss", "d_real", "d_fake", "fake_diversity",
+                            "fake_mean_pixel", "real_mean_pixel", "collapsed"}
     assert all(type(value) is float for log in logs for value in log.values())
     mi = [log["mi_loss"] for log in logs]
     # -L_I is at least code_dim * (log sqrt(2 pi) - log 2) = 2.26 nats with a unit-variance Q;
@@ -45,8 +53,8 @@ def test_codes_have_the_code_size_and_decode_makes_images(small_dsprites, cpu_fp
 
 def test_learned_variance_doubles_the_q_head_but_not_the_code(small_dsprites, cpu_fp32):
     method = make(small_dsprites, cpu_fp32, code_variance="learned")
-    assert method.discriminator.code[-1].out_features == 20
-    assert method.codes_of(np.arange(4), small_dsprites).shape == (4, 10)
+    assert method.discriminator.code[-1].out_features == 10
+    assert method.codes_of(np.arange(4), small_dsprites).shape == (4, 5)
     log = method.train_step(sampler(method, small_dsprites, cpu_fp32).next())
     assert np.isfinite(log["mi_loss"])
 
@@ -79,3 +87,19 @@ def test_resumed_training_matches_uninterrupted_training(small_dsprites, cpu_fp3
     resumed.load_state_dict(state)
     batches.set_state(sampler_state)
     assert run(resumed, batches, 2) == expected[2:]
+
+
+def train_log(method, dataset, policy, steps: int) -> pd.DataFrame:
+    """log.csv's rows as the runner writes them: means over intervals of 20 steps."""
+    batches = sampler(method, dataset, policy)
+    logs = pd.DataFrame([method.train_step(batches.next()) for _ in range(steps)])
+    logs["step"] = np.arange(1, steps + 1)
+    return logs.groupby((logs["step"] - 1) // 20).mean().assign(step=lambda f: (f.index + 1) * 20)
+
+
+def test_a_generator_that_cannot_learn_is_flagged_as_collapsed(small_dsprites, cpu_fp32):
+    # g_lr = 0: D separates real from fake within a few dozen steps, and the fakes stay grey noise.
+    method = make(small_dsprites, cpu_fp32, seed=1, batch_size=32, g_lr=0.0)
+    health = method.training_health(train_log(method, small_dsprites, cpu_fp32, 60))
+    assert health["health.collapsed_fraction"] == 1.0 and health["health.d_real"] > 0.99
+    assert health["health.mean_pixel_gap"] > 0.3 and health["health.healthy"] == 0.0
