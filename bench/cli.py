@@ -38,7 +38,7 @@ def add_run_parser(commands) -> None:
                      help="override a hyperparameter; several values make a grid (repeatable)")
     run.add_argument("--device", choices=DEVICES, help="default auto")
     run.add_argument("--precision", choices=PRECISIONS,
-                     help="auto (default): bf16 autocast where the hardware has native bf16, else fp32")
+                     help="auto (default): bf16 autocast on a CUDA GPU with bf16, fp32 on CPUs")
     run.add_argument("--quick", action=argparse.BooleanOptionalAction,
                      help="small metric sample sizes (previews, tests)")
     run.add_argument("--data-path", help="the original dataset file (dSprites .npz) instead of the procedural one")
@@ -125,14 +125,19 @@ def command_reproduce(args) -> int:
     print(table.to_string(index=False))
     print(f"rank agreement with the paper (Spearman's rho): {rho:.2f}")
     if not args.no_plots:
-        from bench.plots import all_plots
-        paths += all_plots(store.out_dir, scores)
+        paths += reproduction_plots(store.out_dir, scores, paper)
     if args.protocols:
         paths += rescore_protocols(args.name, config, paper, store.out_dir, config.jobs or 1,
                                    not args.no_progress, not args.no_plots, {s.run_id for s in config.specs()})
     for path in paths:
         print(path)
     return code
+
+
+def reproduction_plots(results_dir: Path, scores, paper: dict) -> list[Path]:
+    """Every figure of a results folder, and the replicas of each paper row beside the paper's value."""
+    from bench.plots import all_plots, replicas
+    return all_plots(results_dir, scores) + [replicas(scores, paper, report.unhealthy_run_ids(scores), Path(results_dir))]
 
 
 def rescore_protocols(preset: str, config, paper: dict, results_dir: Path, jobs: int, progress: bool,
@@ -190,10 +195,10 @@ def command_report(args) -> int:
     preset = reproduce.preset_of(results_dir)
     if preset:                          # a reproduction's folder: keep the paper's column
         scores = report.load_scores(results_dir)
-        paths = reproduce.write(results_dir, scores, reproduce.load(preset, {}, quick=False)[1], preset)[0]
+        paper = reproduce.load(preset, {}, quick=False)[1]
+        paths = reproduce.write(results_dir, scores, paper, preset)[0]
         if not args.no_plots:
-            from bench.plots import all_plots
-            paths += all_plots(results_dir, scores)
+            paths += reproduction_plots(results_dir, scores, paper)
     else:
         paths = report.write_report(results_dir, plots=not args.no_plots)
     if args.protocols:

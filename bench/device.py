@@ -1,4 +1,4 @@
-"""Where and how tensors are computed: device, mixed precision and memory format (DESIGN.md).
+"""Where and how tensors are computed: device, mixed precision and memory format (docs/design.md).
 
 CUDA when available, else CPU. bf16 autocast is used where the hardware runs it natively (CUDA
 with bf16, CPUs with AVX-512 bf16 or AMX); on a CPU without it bf16 is emulated and slower, so
@@ -92,7 +92,11 @@ def choose_policy(device: str = "auto", precision: str = "auto", compile: bool =
     if device == "cuda" and not torch.cuda.is_available():
         raise unknown("device", "cuda (no CUDA device is visible)", ["auto", "cpu"])
     chosen = torch.device("cuda" if device == "cuda" or (device == "auto" and torch.cuda.is_available()) else "cpu")
-    use_bf16 = precision == "bf16" or (precision == "auto" and native_bf16(chosen))
+    # auto: bf16 autocast on CUDA only. On CPUs it was no faster even with native bf16 (an AVX-512
+    # Xeon: 400 against 510 images/s for fp32, two one-thread runs side by side), ~10x slower
+    # without it (AVX2), and it changed a result: beta-VAE seed 1 stayed in the posterior-collapse
+    # plateau past step 1,400 in bf16 while fp32 left it at step ~500 (docs/reproduction.md).
+    use_bf16 = precision == "bf16" or (precision == "auto" and chosen.type == "cuda" and native_bf16(chosen))
     if chosen.type == "cpu":
         keep_freed_memory()
     return ComputePolicy(chosen, torch.bfloat16 if use_bf16 else None,

@@ -1,4 +1,4 @@
-"""One run end to end: load data, build the method, train or fit, score, store (DESIGN.md)."""
+"""One run end to end: load data, build the method, train or fit, score, store (docs/design.md)."""
 from __future__ import annotations
 
 import functools

@@ -1,6 +1,6 @@
-"""Figures of a results folder: metric bars, latent traversals, reconstructions, KL per latent,
-training curves, the metric against normalised beta (PAPER.md sections 1 and 3), and a
-reproduction's scores under each metric protocol."""
+"""Figures of a results folder: metric bars, latent traversals, reconstructions (or a generator's
+samples), KL per latent, training curves, the metric against normalised beta (docs/paper.md), a
+reproduction's replicas beside the paper's values, and its scores under each metric protocol."""
 from __future__ import annotations
 
 import json
@@ -102,6 +102,53 @@ def reconstructions(method, dataset, run_folder: Path, out: Path) -> Path:
     return path
 
 
+@torch.no_grad()
+def samples(method, run_folder: Path, out: Path, rows: int = 8) -> Path:
+    """A generator without an encoder-decoder pair (InfoGAN): rows x rows images from random codes
+    and noise (a fixed seed, so that the grid is the same at every report)."""
+    pictures = method.sample(rows * rows, torch.Generator().manual_seed(0))
+    pictures = pictures[:, 0].cpu().numpy().reshape(rows, rows, *pictures.shape[-2:])
+    figure, axis = plt.subplots(figsize=(rows * 0.9, rows * 0.9 + 0.4))
+    axis.imshow(image_grid(pictures), cmap="gray", vmin=0, vmax=1)
+    axis.set_axis_off()
+    axis.set_title(f"{run_folder.name}: {rows * rows} generated samples")
+    path = out / f"samples_{run_folder.name}.png"
+    figure.savefig(path, dpi=DPI, bbox_inches="tight")
+    plt.close(figure)
+    return path
+
+
+def replicas(scores: pd.DataFrame, paper: dict, unhealthy: set, out: Path) -> Path:
+    """Every replica of every paper row as a point over a box, in the paper's row order, with the
+    paper's value (a red diamond) and the chance level (a dashed line); unhealthy runs as crosses."""
+    labels = {row["method"]: row["label"] for row in paper["rows"]}
+    frame = scores[(scores["metric"] == paper["metric"]) & scores["method"].isin(labels)]
+    frame = frame.assign(row=frame["method"].map(labels), score=frame["value"] * 100,
+                         healthy=~frame["run_id"].isin(unhealthy))
+    order = [row["label"] for row in paper["rows"]]
+    figure, axis = plt.subplots(figsize=(10, 0.55 * len(order) + 1.2))
+    healthy = frame[frame["healthy"]]
+    sns.boxplot(data=healthy, x="score", y="row", order=order, color="lightgrey", width=0.5, fliersize=0, ax=axis)
+    sns.stripplot(data=healthy, x="score", y="row", order=order, color="black", size=4, jitter=0.15, ax=axis)
+    failed = frame[~frame["healthy"]]
+    if len(failed):
+        axis.scatter(failed["score"], [order.index(r) for r in failed["row"]], marker="x", color="grey",
+                     label="unhealthy run (left out)")
+    axis.scatter([row["score"] for row in paper["rows"]], range(len(order)), marker="D", color="red",
+                 zorder=5, label="paper")
+    if "chance" in paper:
+        axis.axvline(paper["chance"], color="grey", linestyle="--", label=f"chance ({paper['chance']:g}%)")
+    axis.set_xlim(0, 102)
+    axis.set_xlabel(f"{paper['metric']} (%), one point per replica")
+    axis.set_ylabel("")
+    axis.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
+    figure.tight_layout()
+    path = out / "replicas.png"
+    figure.savefig(path, dpi=DPI)
+    plt.close(figure)
+    return path
+
+
 def kl_bars(runs: dict[str, np.ndarray], out: Path) -> Path:
     """Per run, the KL of each latent sorted from largest to smallest."""
     rows = [{"run": name, "latent rank": rank, "KL (nats)": value}
@@ -196,7 +243,8 @@ def all_plots(results_dir: Path, scores: pd.DataFrame) -> list[Path]:
             method, dataset = restored
             datasets[specs[run_id]["dataset"]] = dataset
             paths += [traversal(method, dataset, folder, results_dir),
-                      reconstructions(method, dataset, folder, results_dir)]
+                      samples(method, folder, results_dir) if hasattr(method, "sample")
+                      else reconstructions(method, dataset, folder, results_dir)]
     if kls:
         paths.append(kl_bars(kls, results_dir))
     if logs:

@@ -1,6 +1,6 @@
 """Rescore a reproduction's runs under several protocols of one metric, without retraining.
 
-PAPER.md section 7: the beta-VAE metric's protocol (classifier, preprocessing, factor subset,
+docs/paper.md section 7: the beta-VAE metric's protocol (classifier, preprocessing, factor subset,
 number of votes) can move every row by tens of points, so a gap to the paper is not read before
 each row has been scored under each candidate protocol. A preset lists the candidates in its
 [protocols] table (label -> metric parameters over the preset's own [metric_params]); every finished

@@ -1,4 +1,4 @@
-"""Tables from a results folder: method x metric, mean ± std over seeds (DESIGN.md, "Results").
+"""Tables from a results folder: method x metric, mean ± std over seeds (docs/design.md, "Results").
 
 Reads only scores.csv and the run folders; never retrains.
 """

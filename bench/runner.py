@@ -1,4 +1,4 @@
-"""The one training loop every trainable method goes through (DESIGN.md, "data flow").
+"""The one training loop every trainable method goes through (docs/design.md, "data flow").
 
 Draws batches by the method's batch_kind, runs `train_step` under the compute policy, appends
 interval means to log.csv, and checkpoints model, optimisers, step and RNG states so that a

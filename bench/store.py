@@ -1,7 +1,7 @@
 """The results folder: one folder per run, written atomically, and scores.csv assembled from them.
 
 results/NAME/runs/RUN_ID/ holds spec.json, log.csv, checkpoint.pt, scores.json and status;
-results/NAME/scores.csv is long format, one row per (run, metric key) (DESIGN.md, "Results").
+results/NAME/scores.csv is long format, one row per (run, metric key) (docs/design.md, "Results").
 
 Several processes may share one results folder (two `bench run` commands, or the workers of a
 sweep, on one machine or a cluster's shared filesystem). They never corrupt it: every file is

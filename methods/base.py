@@ -1,4 +1,4 @@
-"""The Method contract every representation learner implements (DESIGN.md, "Method")."""
+"""The Method contract every representation learner implements (docs/design.md, "Method")."""
 from __future__ import annotations
 
 import dataclasses

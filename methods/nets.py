@@ -1,4 +1,4 @@
-"""Shared networks for 64 x 64 images, so methods compare on one architecture (PAPER.md section 4).
+"""Shared networks for 64 x 64 images, so methods compare on one architecture (docs/paper.md section 4).
 
 - "fc": the paper's dSprites model (Higgins et al. 2017, Table 1 row 1): encoder 4096-1200-1200
   (ReLU), decoder latent-1200-1200-1200 (tanh)-4096.

@@ -16,7 +16,7 @@ from methods.base import Batch, Method, Params
 class BetaVAEParams(Params):
     """Defaults: beta = 4 and 10 latents as in the paper's dSprites model. The architecture and
     optimiser default to the conv model with Adam 5e-4, which shows the paper's effect on a CPU
-    budget (PAPER.md section 8); architecture="fc", optimizer="adagrad", lr=1e-2 is the paper's."""
+    budget (docs/paper.md section 8); architecture="fc", optimizer="adagrad", lr=1e-2 is the paper's."""
     beta: float = 4.0
     latent_dim: int = 10
     architecture: Literal["conv", "fc"] = "conv"

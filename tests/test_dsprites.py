@@ -1,4 +1,4 @@
-"""The procedural dSprites matches the published specification (PAPER.md section 5)."""
+"""The procedural dSprites matches the published specification (docs/paper.md section 5)."""
 import numpy as np
 import pytest
 

@@ -27,14 +27,14 @@ def test_batches_vary_exactly_the_announced_factor(small_dsprites, cpu_fp32):
     assert seen == set(range(small_dsprites.num_factors))
 
 
-def test_default_layout_is_five_tied_latents_and_five_free(small_dsprites, cpu_fp32):
+def test_default_layout_is_one_block_of_two_latents_per_factor_and_no_free_latents(small_dsprites, cpu_fp32):
     method = make(small_dsprites, cpu_fp32)
     assert method.params.latent_dim == 10
     means_active = method.active_columns[:, :10]
-    assert torch.equal(means_active[2], torch.tensor([0, 0, 1, 0, 0, 1, 1, 1, 1, 1], dtype=torch.bool))
+    assert torch.equal(means_active[1], torch.tensor([0, 0, 1, 1, 0, 0, 0, 0, 0, 0], dtype=torch.bool))
     assert torch.equal(method.active_columns[:, 10:], means_active)      # log-variances alike
-    wide = make(small_dsprites, cpu_fp32, block_size=2, free_latents=0)
-    assert torch.equal(wide.active_columns[1, :10], torch.tensor([0, 0, 1, 1, 0, 0, 0, 0, 0, 0], dtype=torch.bool))
+    with_free = make(small_dsprites, cpu_fp32, block_size=1, free_latents=5)
+    assert torch.equal(with_free.active_columns[2, :10], torch.tensor([0, 0, 1, 0, 0, 1, 1, 1, 1, 1], dtype=torch.bool))
     assert method.codes_of(np.arange(7), small_dsprites).shape == (7, 10)
 
 

@@ -1,4 +1,4 @@
-"""The GroundTruthData contract: images whose generative factors are known (DESIGN.md)."""
+"""The GroundTruthData contract: images whose generative factors are known (docs/design.md)."""
 from __future__ import annotations
 
 import numpy as np

@@ -1,6 +1,6 @@
 """dSprites (Matthey et al. 2017): regenerated procedurally, or read from the original .npz.
 
-Factors follow the dataset's README (PAPER.md section 5): shape 3 (square, ellipse, heart),
+Factors follow the dataset's README (docs/paper.md section 5): shape 3 (square, ellipse, heart),
 scale 6 = linspace(0.5, 1, 6), orientation 40 = linspace(0, 2 pi, 40), posX 32 and posY 32 =
 linspace(0, 1, 32); posY varies fastest, so index = classes . (245760, 40960, 1024, 32, 1).
 The single-valued colour factor of the original file is dropped.

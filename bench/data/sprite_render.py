@@ -1,4 +1,4 @@
-"""Analytic rasteriser for the dSprites shapes (PAPER.md section 5).
+"""Analytic rasteriser for the dSprites shapes (docs/paper.md section 5).
 
 Each (shape, scale, orientation) sprite is rendered once into a 32 x 32 patch by testing 4 x 4
 sub-pixel samples against the shape's inside test and keeping pixels that are at least half
