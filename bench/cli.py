@@ -103,6 +103,9 @@ def add_reproduce_parser(commands) -> None:
     parser.add_argument("name", help=f"preset: {', '.join(reproduce.available())}")
     parser.add_argument("--quick", action="store_true",
                         help=f"a small version: {reproduce.QUICK_STEPS} steps, quick metric sizes")
+    parser.add_argument("--budget", default="cpu",
+                        help="training budget: cpu (default, the preset's steps) or one the preset "
+                             "lists, e.g. paper (300,000 steps, for a GPU); results/NAME-BUDGET")
     parser.add_argument("--seeds", help="override the preset's seeds, e.g. 0-2")
     parser.add_argument("--steps", type=int, help="override every method's training steps")
     parser.add_argument("--dataset", help="override the preset's dataset (e.g. dsprites_small for a smoke test)")
@@ -118,7 +121,7 @@ def add_reproduce_parser(commands) -> None:
 
 def command_reproduce(args) -> int:
     flags = {key: getattr(args, key) for key in ("seeds", "steps", "dataset", "out", "jobs", "device")}
-    config, paper = reproduce.load(args.name, flags, args.quick)
+    config, paper = reproduce.load(args.name, flags, args.quick, args.budget)
     reproduce.check_rows(config, paper)
     code, scores, store = run_and_summarise(config, not args.no_progress)
     paths, table, rho = reproduce.write(store.out_dir, scores, paper, args.name)
@@ -137,7 +140,10 @@ def command_reproduce(args) -> int:
 def reproduction_plots(results_dir: Path, scores, paper: dict) -> list[Path]:
     """Every figure of a results folder, and the replicas of each paper row beside the paper's value."""
     from bench.plots import all_plots, replicas
-    return all_plots(results_dir, scores) + [replicas(scores, paper, report.unhealthy_run_ids(scores), Path(results_dir))]
+    paths = all_plots(results_dir, scores)
+    if paper.get("rows"):
+        paths.append(replicas(scores, paper, report.unhealthy_run_ids(scores), Path(results_dir)))
+    return paths
 
 
 def rescore_protocols(preset: str, config, paper: dict, results_dir: Path, jobs: int, progress: bool,

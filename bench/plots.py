@@ -177,24 +177,45 @@ def training_curves(logs: dict[str, pd.DataFrame], out: Path) -> Path:
     return path
 
 
-def metric_against_normalised_beta(scores: pd.DataFrame, specs: dict[str, dict], out: Path) -> Path | None:
-    """The paper's beta sweep: score against beta_norm = beta * M / N (M latents, N pixels)."""
+MIN_BETAS_FOR_A_SWEEP = 3
+
+
+def final_reconstruction(run_folder: Path) -> float | None:
+    """The reconstruction loss (nats per image) of the last log row, or None."""
+    log = run_folder / "log.csv"
+    if not log.exists() or log.stat().st_size == 0:
+        return None
+    last = pd.read_csv(log).iloc[-1]
+    return float(last["reconstruction"]) if "reconstruction" in last.index else None
+
+
+def metric_against_normalised_beta(scores: pd.DataFrame, specs: dict[str, dict], runs_dir: Path, out: Path) -> Path | None:
+    """The paper's beta sweep: each metric key and the final reconstruction loss against
+    beta_norm = beta * M / N (M latents, N pixels), one line per latent size (docs/paper.md
+    section 1). Drawn only when some latent size has runs at MIN_BETAS_FOR_A_SWEEP values of beta."""
     rows = []
     for run_id, group in scores.groupby("run_id"):
-        params = specs.get(run_id, {}).get("params", {})
+        spec = specs.get(run_id, {})
+        params = spec.get("params", {})
         if "beta" not in params or "latent_dim" not in params:
             continue
-        for metric, value in zip(group["metric"], group["value"]):
-            rows.append({"normalised beta": params["beta"] * params["latent_dim"] / 4096,
-                         "latents": params["latent_dim"], "metric": metric, "value": value})
+        where = {"normalised beta": params["beta"] * params["latent_dim"] / 4096, "latents": params["latent_dim"],
+                 "beta": params["beta"]}
+        rows += [{**where, "quantity": metric, "value": value} for metric, value in zip(group["metric"], group["value"])
+                 if not metric.startswith("health.")]
+        reconstruction = final_reconstruction(runs_dir / run_id)
+        if reconstruction is not None:
+            rows.append({**where, "quantity": "reconstruction loss (nats)", "value": reconstruction})
     frame = pd.DataFrame(rows)
-    if frame.empty or frame["normalised beta"].nunique() < 2:
+    if frame.empty or frame.groupby("latents")["beta"].nunique().max() < MIN_BETAS_FOR_A_SWEEP:
         return None
-    grid = sns.relplot(data=frame, x="normalised beta", y="value", hue="latents", col="metric",
-                       kind="line", marker="o", errorbar="sd", col_wrap=min(3, frame["metric"].nunique()),
-                       height=2.8, aspect=1.3, facet_kws={"sharey": False})
+    quantities = list(dict.fromkeys(frame["quantity"]))
+    grid = sns.relplot(data=frame, x="normalised beta", y="value", hue="latents", col="quantity",
+                       col_order=quantities, kind="line", marker="o", errorbar="sd", palette="viridis",
+                       col_wrap=min(3, len(quantities)), height=3.0, aspect=1.3, facet_kws={"sharey": False})
     grid.set(xscale="log")
     grid.set_titles("{col_name}")
+    grid.set_axis_labels("normalised beta (beta x latents / pixels)", "")
     path = out / "metric_vs_normalised_beta.png"
     grid.savefig(path, dpi=DPI)
     plt.close(grid.figure)
@@ -249,5 +270,5 @@ def all_plots(results_dir: Path, scores: pd.DataFrame) -> list[Path]:
         paths.append(kl_bars(kls, results_dir))
     if logs:
         paths.append(training_curves(logs, results_dir))
-    beta_plot = metric_against_normalised_beta(scores, specs, results_dir)
+    beta_plot = metric_against_normalised_beta(scores, specs, runs_dir, results_dir)
     return paths + ([beta_plot] if beta_plot else [])

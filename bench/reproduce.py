@@ -21,6 +21,7 @@ from bench.errors import UserError, unknown
 PRESETS = Path(__file__).parent / "presets"
 QUICK_STEPS = 300
 PRESET_FILE = "preset.txt"
+CPU_BUDGET = "cpu"
 
 
 def available() -> list[str]:
@@ -39,16 +40,29 @@ def preset_table(name: str, table: str) -> dict:
         return tomllib.load(handle).get(table, {})
 
 
-def load(name: str, flags: dict, quick: bool) -> tuple[sweep_config.SweepConfig, dict]:
+def budgets(name: str) -> list[str]:
+    """The preset's training budgets: "cpu" (its top-level steps) and those of its [budgets.NAME]."""
+    return [CPU_BUDGET, *preset_table(name, "budgets")]
+
+
+def load(name: str, flags: dict, quick: bool, budget: str = "cpu") -> tuple[sweep_config.SweepConfig, dict]:
     """The preset's sweep with the flags over it, and its [paper] table.
 
+    `budget`: "cpu" is the preset's own steps; another of its [budgets.NAME] tables replaces the
+    steps and per-method steps, and the results go to results/NAME-BUDGET unless --out says where.
     --quick keeps every row but trains QUICK_STEPS steps (unless --steps says otherwise) and uses
     the metrics' quick sample sizes; --steps sets every method's steps, the preset's
     per-method steps included.
     """
     path = preset_path(name)
     paper = preset_table(name, "paper")
-    values = sweep_config.read_file(path, reserved=("paper", "protocols", "claims"))
+    values = sweep_config.read_file(path, reserved=("paper", "protocols", "claims", "budgets"))
+    if budget not in budgets(name):
+        raise unknown(f"budget of preset {name}", budget, budgets(name))
+    if budget != CPU_BUDGET:
+        values.pop("method_steps", None)
+        values.update(preset_table(name, "budgets")[budget])
+        values.setdefault("out", str(Path("results") / f"{name}-{budget}"))
     if quick:
         values["metric_params"] = {}
         flags = {**flags, "quick": True, "steps": flags.get("steps") or QUICK_STEPS}
@@ -103,6 +117,8 @@ def write(results_dir: Path, scores: pd.DataFrame, paper: dict, preset: str) -> 
     `bench report` on the folder keeps the paper's column."""
     results_dir = Path(results_dir)
     (results_dir / PRESET_FILE).write_text(preset + "\n")
+    if not paper.get("rows"):                  # a sweep preset (e.g. higgins2017_beta): no paper column
+        return report.write_tables(results_dir, scores), pd.DataFrame(), float("nan")
     table = comparison(scores, paper)
     rho = rank_agreement(table)
     shown = table.drop(columns=["_ours", "_paper"])
@@ -113,8 +129,15 @@ def write(results_dir: Path, scores: pd.DataFrame, paper: dict, preset: str) -> 
         handle.write(f"\nMetric: {paper['metric']}, over each row's healthy replicas (n). 95% CI: percentile "
                      f"bootstrap interval of the mean. Top half: the mean of the best half of the replicas, the "
                      f"paper's model selection (docs/reproduction.md). Rank agreement with the paper (Spearman's "
-                     f"rho of our medians over {table['_ours'].notna().sum()} rows): {rho:.2f}.\n")
+                     f"rho of our medians over {table['_ours'].notna().sum()} rows): {rho:.2f}. "
+                     f"Training steps (batch 64): {training_steps(scores)}.\n")
     return [csv_path, *paths, *write_claims(results_dir, scores, preset_table(preset, "claims"), paper["metric"])], shown, rho
+
+
+def training_steps(scores: pd.DataFrame) -> str:
+    """The budget the rows were trained with, e.g. "vae 8000, infogan 4000" (trained rows only)."""
+    trained = scores[scores["steps"] > 0].groupby("method", sort=False)["steps"].unique()
+    return ", ".join(f"{method} {'/'.join(str(s) for s in sorted(steps))}" for method, steps in trained.items()) or "none"
 
 
 def write_claims(results_dir: Path, scores: pd.DataFrame, listed: list, metric: str) -> list[Path]:
