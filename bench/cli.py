@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pandas as pd
 import metrics
 import methods
 from bench import data, protocol_study, report, reproduce, speed
-from bench.device import DEVICES, PRECISIONS
+from bench.device import DEVICES, PRECISIONS, choose_policy, native_bf16
 from bench.errors import UserError
 from bench import config as sweep_config
 from bench.execute import ALREADY_DONE, ExecutionOptions
@@ -66,11 +67,20 @@ def command_run(args) -> int:
     return run_and_summarise(config, not args.no_progress)[0]
 
 
+def check_compute(device: str, precision: str) -> None:
+    """Fail on a device that is not there; warn where bf16 would be emulated (about 10x slower)."""
+    policy = choose_policy(device, precision)
+    if policy.autocast_dtype is not None and policy.device.type == "cpu" and not native_bf16(policy.device):
+        print("bench: warning: --precision bf16 on a CPU without native bf16 is emulated, about 10x slower "
+              "than fp32 (measured on an AVX2 CPU)", file=sys.stderr)
+
+
 def run_and_summarise(config, progress: bool) -> tuple[int, pd.DataFrame, RunStore]:
     """Run a sweep, print its table and where its outputs went; (exit code, its scores, store)."""
     specs = config.specs()
     if config.warm_start and not (Path(config.warm_start) / "runs").is_dir():
         raise UserError(f"--warm-start {config.warm_start}: not a results folder (it has no runs/ folder)")
+    check_compute(config.device, config.precision)           # a missing GPU fails here, before any run
     dataset = data.load(config.dataset, config.data_path)   # checks the name and path, builds the cache
     with connect(config.backend, config.scheduler):        # an unreachable cluster fails here, first
         store = RunStore(config.out_dir)
@@ -177,8 +187,17 @@ def command_list(args) -> int:
     return 0
 
 
+def package_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("disentanglement-bench")
+    except PackageNotFoundError:                          # run from a source tree that is not installed
+        return "(not installed)"
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="bench", description="Disentanglement benchmark harness.")
+    top.add_argument("--version", action="version", version=f"bench {package_version()}")
     commands = top.add_subparsers(dest="command", required=True)
     add_run_parser(commands)
     commands.add_parser("list", help="methods, datasets and metrics with their parameters")
@@ -227,6 +246,9 @@ def main(argv=None) -> int:
     except UserError as error:
         print(f"bench: error: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:                       # output piped into `head` and the like: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except KeyboardInterrupt:
         print("bench: interrupted; finished runs are kept and the next `bench run` resumes the rest",
               file=sys.stderr)

@@ -65,8 +65,8 @@ def load(name: str, flags: dict, quick: bool, budget: str = "cpu") -> tuple[swee
         values.setdefault("out", str(Path("results") / f"{name}-{budget}"))
     if quick:
         values["metric_params"] = {}
-        flags = {**flags, "quick": True, "steps": flags.get("steps") or QUICK_STEPS}
-    if flags.get("steps"):
+        flags = {**flags, "quick": True, "steps": QUICK_STEPS if flags.get("steps") is None else flags["steps"]}
+    if flags.get("steps") is not None:
         values.pop("method_steps", None)
     values.setdefault("out", str(Path("results") / name))
     given = sweep_config.read_flags(flags)

@@ -43,20 +43,29 @@ class RunSpec:
         return {**self.identity(), "overrides": dict(self.params), "run_id": self.run_id}
 
 
+MAX_SEEDS = 10_000
+
+
 def parse_seeds(text: str, where: str = "--seeds") -> list[int]:
-    """"0,1,2", "0-4" or a mix such as "0-2,7"."""
+    """"0,1,2", "0-4" or a mix such as "0-2,7": non-negative integers, at most MAX_SEEDS of them."""
     seeds = []
     try:
         for part in text.split(","):
             if "-" in part.strip()[1:]:
-                low, high = part.strip().split("-", 1)
-                seeds.extend(range(int(low), int(high) + 1))
+                low, high = (int(bound) for bound in part.strip().split("-", 1))
+                if high - low + 1 > MAX_SEEDS:
+                    raise UserError(f"{where} {text!r} names {high - low + 1:,} seeds; at most {MAX_SEEDS:,}")
+                seeds.extend(range(low, high + 1))
             else:
                 seeds.append(int(part))
     except ValueError:
         raise UserError(f"{where} takes integers like 0,1,2 or 0-4, not {text!r}") from None
     if not seeds:
         raise UserError(f"{where} names no seed in {text!r}")
+    if min(seeds) < 0:
+        raise UserError(f"{where} takes non-negative seeds, not {min(seeds)} (in {text!r})")
+    if len(seeds) > MAX_SEEDS:
+        raise UserError(f"{where} {text!r} names {len(seeds):,} seeds; at most {MAX_SEEDS:,}")
     return sorted(set(seeds), key=seeds.index)
 
 
@@ -79,6 +88,9 @@ def parse_set_flags(flags: list[str], method_names: list[str]) -> dict[str, dict
             raise UserError(f"--set {flag!r} names method {method!r}, which is not in --methods "
                             f"({', '.join(method_names)})")
         check_values(method, param, values.split(","))        # fails early on a bad value
+        if param in grid.get(method, {}):
+            raise UserError(f"--set gives {method}.{param} twice; give its values once, comma-separated "
+                            f"(e.g. --set {method}.{param}={','.join(grid[method][param] + values.split(','))})")
         grid.setdefault(method, {})[param] = values.split(",")
     return grid
 

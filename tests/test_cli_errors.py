@@ -124,3 +124,36 @@ def test_a_missing_cluster_library_is_named(tmp_path, capsys, monkeypatch):
     run_fails(capsys, [*BASE, "--methods", "vae", "--out", str(tmp_path / "r"), "--backend", "dask",
                        "--scheduler", "tcp://127.0.0.1:1"], "--backend dask needs Dask's distributed scheduler")
     assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("flags,message", [
+    (["--methods", "vae", "--seeds", "-1"], "--seeds takes non-negative seeds, not -1 (in '-1')"),
+    (["--methods", "vae", "--seeds", "0-100000000"], "--seeds '0-100000000' names 100,000,001 seeds; at most 10,000"),
+    (["--methods", "vae", "--set", "vae.beta=1", "--set", "vae.beta=4"],
+     "--set gives vae.beta twice; give its values once, comma-separated (e.g. --set vae.beta=1,4)"),
+])
+def test_bad_seeds_and_repeated_settings_fail_before_anything_runs(existing, capsys, flags, message):
+    before = snapshot(existing)
+    run_fails(capsys, [*BASE, "--out", str(existing), *flags], message)
+    assert snapshot(existing) == before
+
+
+def test_a_missing_gpu_fails_once_before_any_run(existing, capsys, monkeypatch):
+    import torch
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    before = snapshot(existing)
+    run_fails(capsys, [*BASE, "--out", str(existing), "--methods", "vae", "--device", "cuda"],
+              "unknown device 'cuda (no CUDA device is visible)'; valid: auto, cpu")
+    assert snapshot(existing) == before
+
+
+def test_reproduce_quick_with_zero_steps_is_refused(tmp_path, capsys):
+    run_fails(capsys, ["reproduce", "higgins2017", "--quick", "--steps", "0", "--out", str(tmp_path / "r")],
+              "--steps must be a positive number of training steps, not 0")
+    assert not (tmp_path / "r").exists()
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0 and capsys.readouterr().out.startswith("bench ")
