@@ -7,13 +7,13 @@ classifier is fit on the training votes; the score is its accuracy on the evalua
 Defaults are disentanglement_lib's (L = 64, 10,000 / 5,000 votes, sklearn LogisticRegression at
 its defaults, raw features, all factors).
 
-Two protocols (PAPER.md section 2; the `protocol` parameter, stored with every score):
+Two protocols (docs/paper.md section 2; the `protocol` parameter, stored with every score):
 - "disentanglement_lib" (default): the above; keys train_accuracy and eval_accuracy.
 - "higgins2017", the paper's Appendix as far as it is known: the target factors exclude shape on
   dSprites (unless `factors` names a subset), and the classifier is a linear softmax classifier
   (weights and bias, no regularisation) trained with Adagrad, learning rate 1e-2, from small
   random weights (N(0, 0.01^2)), on minibatches of 64 votes drawn with replacement. The paper does
-  not give the number of updates or the initialisation ([?] in PAPER.md), so they are parameters:
+  not give the number of updates or the initialisation ([?] in docs/paper.md), so they are parameters:
   `classifier_steps` (default 10,000 updates, 64 passes over 10,000 training votes) and
   `classifier_seeds` (default 5). The same votes train `classifier_seeds` classifiers that differ
   in initialisation and minibatch order; train_accuracy and eval_accuracy are their means and

@@ -1,4 +1,4 @@
-"""Encode-once representation table shared by all metrics of one model (DESIGN.md).
+"""Encode-once representation table shared by all metrics of one model (docs/design.md).
 
 A Representation maps dataset indices to codes. Each index is encoded at most once; later
 requests for it are table look-ups, so several metrics over one model pay for encoding once.

@@ -10,7 +10,7 @@ and with P~_ik = R_ik / sum_i R_ik,
 where H_K and H_D are entropies with logarithm base K and D. Informativeness is how well the
 predictors predict the factors.
 
-As disentanglement_lib (PAPER.md section 6): `num_train` / `num_test` i.i.d. images, one sklearn
+As disentanglement_lib (docs/paper.md section 6): `num_train` / `num_test` i.i.d. images, one sklearn
 GradientBoostingClassifier per factor at its defaults (100 stages of depth-3 trees, one tree per
 class per stage) on the factor's classes, R = its impurity-based `feature_importances_`.
 

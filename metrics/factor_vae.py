@@ -7,7 +7,7 @@
    its global variance (the variance of the normalised codes). The vote is (argmin latent, k).
 3. A majority-vote classifier maps each latent to the factor it was most often the argmin for
    (train votes); the score is its accuracy on the evaluation votes.
-Defaults are disentanglement_lib's (PAPER.md section 6): L = 64, 10,000 images for the variance,
+Defaults are disentanglement_lib's (docs/paper.md section 6): L = 64, 10,000 images for the variance,
 10,000 train and 5,000 evaluation votes, threshold 0.05 (its dSprites study config; the code's
 bare default is 0). Variances use ddof = 1 as there.
 

@@ -6,13 +6,13 @@ where z_(1,k) and z_(2,k) are the latents with the largest and second-largest mu
 with factor v_k. A factor captured by one latent alone scores 1; a factor spread evenly over two
 latents (or captured by two copies of one latent) scores 0.
 
-Estimator, as disentanglement_lib's `discrete_mig` (PAPER.md section 6): `num_train` images drawn
+Estimator, as disentanglement_lib's `discrete_mig` (docs/paper.md section 6): `num_train` images drawn
 i.i.d.; each latent (the encoder mean) is cut into `num_bins` equal-width bins between its minimum
 and maximum over this same sample; I and H are plug-in estimates in nats over that sample.
 
 Deviations and choices, all stated:
 - Chen et al. estimate I(z_j; v_k) for continuous latents from the encoder's distribution q(z|x)
-  over the whole dataset. A Representation holds only the deterministic code (DESIGN.md), so this is
+  over the whole dataset. A Representation holds only the deterministic code (docs/design.md), so this is
   the discretised estimator of disentanglement_lib, not the paper's; numbers are comparable with
   disentanglement_lib's, not with the beta-TC-VAE paper's tables.
 - The bins are fitted to the very sample the MI is measured on (disentanglement_lib does the same;

@@ -1,6 +1,6 @@
 """Modularity and explicitness (Ridgeway & Mozer 2018), as disentanglement_lib computes them.
 
-"Learning Deep Disentangled Embeddings With the F-Statistic Loss", section 3; PAPER.md section 6.
+"Learning Deep Disentangled Embeddings With the F-Statistic Loss", section 3; docs/paper.md section 6.
 
 Modularity: with m_ik the mutual information between latent i and factor k and theta_i = max_k
 m_ik, latent i's deviation from an ideally modular latent is

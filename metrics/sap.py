@@ -4,7 +4,7 @@
 
 A score matrix S (latents x factors) holds how well latent i ALONE predicts factor k; SAP is the
 mean over factors of the gap between the best and the second-best latent, S_(1)k - S_(2)k. For
-discrete factors disentanglement_lib (PAPER.md section 6, `continuous_factors=False` for dSprites)
+discrete factors disentanglement_lib (docs/paper.md section 6, `continuous_factors=False` for dSprites)
 fits, per latent and factor, a linear SVM on the one latent (sklearn LinearSVC, C = 0.01,
 class_weight "balanced", one-vs-rest) on `num_train` images; S_ik is its accuracy on `num_test`
 held-out images.
