@@ -1,7 +1,11 @@
 """Representation learners. Adding one is one new file and one line in METHODS."""
 from bench.errors import unknown
 from methods.base import Batch, Method, build_params
+from methods.annealed_vae import AnnealedVAE
+from methods.beta_tcvae import BetaTCVAE
 from methods.dcign import DCIGN
+from methods.dip_vae import DIPVAEI, DIPVAEII
+from methods.factor_vae import FactorVAE
 from methods.ground_truth import GroundTruth
 from methods.infogan import InfoGAN
 from methods.projection import ICAProjection, PCAProjection
@@ -12,6 +16,11 @@ from methods.vae import VAE, BetaVAE
 METHODS: dict[str, type[Method]] = {
     "vae": VAE,
     "beta_vae": BetaVAE,
+    "annealed_vae": AnnealedVAE,
+    "factor_vae": FactorVAE,
+    "beta_tcvae": BetaTCVAE,
+    "dip_vae_i": DIPVAEI,
+    "dip_vae_ii": DIPVAEII,
     "infogan": InfoGAN,
     "dcign": DCIGN,
     "ground_truth": GroundTruth,

@@ -26,7 +26,7 @@ import torch
 from bench.errors import UserError
 from methods.base import Batch, Params
 from methods.invariance_clamp import invariance_clamp
-from methods.vae import BetaVAE, bernoulli_reconstruction, gaussian_kl_per_latent
+from methods.vae import BetaVAE
 
 
 @dataclass
@@ -88,26 +88,13 @@ class DCIGN(BetaVAE):
             raise UserError(f"dcign.num_factors is {self.params.num_factors} but the dataset has {num_factors} "
                             f"factors; set --set dcign.num_factors={num_factors}")
 
-    def train_step(self, batch: Batch) -> dict[str, float]:
+    def encoder_outputs(self, encoded: torch.Tensor, batch: Batch):
+        """The clamp: every output outside block k and the free latents takes one value shared by
+        the batch, with the invariance gradient (methods/invariance_clamp)."""
         p = self.params
         self.check_factor_count(batch.factors.shape[1])
         active = self.active_columns[batch.varying_factor]
         # Our losses are batch means, the official code's batch sums: dividing the strength by the
         # batch size keeps the official ratio of invariance to reconstruction gradient.
-        encoded = self.encoder(batch.x).float()
         outputs = invariance_clamp(encoded, active, p.invariance_strength / batch.x.shape[0], p.clamp)
-        mean, log_var = outputs.chunk(2, dim=1)
-        noise = torch.randn(mean.shape, generator=self.generator, device=mean.device)
-        z = mean + noise * (0.5 * log_var).exp()
-        reconstruction = bernoulli_reconstruction(self.decoder(z).float(), batch.x.float())
-        kl_per_latent = gaussian_kl_per_latent(mean, log_var)
-        kl = kl_per_latent.sum()
-        loss = reconstruction + p.beta * kl
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        self.optimizer.step()
-        self.step += 1
-        logged = {"loss": loss.item(), "reconstruction": reconstruction.item(), "kl": kl.item(),
-                  "clamped_spread": clamped_spread(encoded.detach()[:, :p.latent_dim], active[:p.latent_dim])}
-        logged.update({f"kl_z{i}": v for i, v in enumerate(kl_per_latent.tolist())})
-        return logged
+        return outputs, {"clamped_spread": clamped_spread(encoded.detach()[:, :p.latent_dim], active[:p.latent_dim])}

@@ -1,5 +1,17 @@
-"""VAE and beta-VAE (Higgins et al. 2017, eq. 4), with the capacity-annealed variant (Burgess et
-al. 2018). Bernoulli likelihood on logits; diagonal Gaussian posterior; N(0, I) prior."""
+"""The VAE family's one training step (GaussianVAE), with VAE and beta-VAE (Higgins et al. 2017,
+eq. 4). Bernoulli likelihood on logits; diagonal Gaussian posterior; N(0, I) prior.
+
+Every VAE-family method (vae, beta_vae, annealed_vae, factor_vae, beta_tcvae, dip_vae_i/ii,
+dcign) trains with GaussianVAE.train_step and says what is its own through three hooks, as
+disentanglement_lib's BaseVAE does with `regularizer`:
+
+- `regulariser(kl, mean, log_var, z)`: the loss term added to the reconstruction loss (beta KL
+  here) and any values to log with it;
+- `encoder_outputs(encoded, batch)`: what the encoder's 2 x latent_dim outputs go through before
+  they are split into means and log-variances (identity here; DC-IGN's clamp);
+- `auxiliary_step(z, batch)`: an extra network's own optimiser step after the VAE's, on the
+  detached latent sample (nothing here; FactorVAE's discriminator).
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -13,19 +25,20 @@ from methods.base import Batch, Method, Params
 
 
 @dataclass
-class BetaVAEParams(Params):
-    """Defaults: beta = 4 and 10 latents as in the paper's dSprites model. The architecture and
-    optimiser default to the conv model with Adam 5e-4, which shows the paper's effect on a CPU
-    budget (docs/paper.md section 8); architecture="fc", optimizer="adagrad", lr=1e-2 is the paper's."""
-    beta: float = 4.0
+class GaussianVAEParams(Params):
+    """The VAE family's shared settings: 10 latents as in the beta-VAE paper's dSprites model; the
+    conv model with Adam 5e-4, which shows the paper's effect on a CPU budget (docs/paper.md
+    section 8); architecture="fc", optimizer="adagrad", lr=1e-2 is the beta-VAE paper's."""
     latent_dim: int = 10
     architecture: Literal["conv", "fc"] = "conv"
     optimizer: Literal["adam", "adagrad"] = "adam"
     lr: float = 5e-4
-    objective: Literal["beta", "capacity"] = "beta"
-    c_max: float = 25.0               # capacity objective: nats reached at capacity_steps
-    capacity_steps: int = 100_000
-    gamma: float = 1000.0
+
+
+@dataclass
+class BetaVAEParams(GaussianVAEParams):
+    """Defaults: beta = 4 as in the paper's dSprites model, and the VAE family's settings."""
+    beta: float = 4.0
 
 
 @dataclass
@@ -44,13 +57,13 @@ def bernoulli_reconstruction(logits: torch.Tensor, x: torch.Tensor) -> torch.Ten
     return F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / x.shape[0]
 
 
-class BetaVAE(Method):
-    """Maximises E_q[log p(x|z)] - beta KL(q(z|x) || p(z)) (eq. 4); with objective="capacity",
-    minimises recon + gamma |KL - C| with C rising linearly from 0 to c_max (Burgess et al.)."""
+class GaussianVAE(Method):
+    """An encoder to a diagonal Gaussian posterior, a Bernoulli decoder and one training step:
+    minimise recon + regulariser (subclasses give the regulariser; see the module docstring)."""
 
-    Params = BetaVAEParams
+    Params = GaussianVAEParams
 
-    def __init__(self, params: BetaVAEParams, image_shape, policy, seed: int):
+    def __init__(self, params: GaussianVAEParams, image_shape, policy, seed: int):
         super().__init__(params, image_shape, policy, seed)
         self.encoder = policy.prepare_module(nets.encoder(params.architecture, image_shape, 2 * params.latent_dim))
         self.decoder = policy.prepare_module(nets.decoder(params.architecture, image_shape, params.latent_dim))
@@ -76,29 +89,56 @@ class BetaVAE(Method):
         """Pixel probabilities of latent codes z."""
         return torch.sigmoid(self.decoder(z).float())
 
-    def regulariser(self, kl: torch.Tensor) -> torch.Tensor:
-        """beta KL, or gamma |KL - C(step)| for the capacity objective."""
-        p = self.params
-        if p.objective == "capacity":
-            capacity = p.c_max * min(1.0, self.step / p.capacity_steps)
-            return p.gamma * (kl - capacity).abs()
-        return p.beta * kl
+    # The hooks ------------------------------------------------------------------------------
+
+    def encoder_outputs(self, encoded: torch.Tensor, batch: Batch) -> tuple[torch.Tensor, dict]:
+        """The encoder's outputs (means, then log-variances) as the loss sees them, and values to log."""
+        return encoded, {}
+
+    def regulariser(self, kl: torch.Tensor, mean: torch.Tensor, log_var: torch.Tensor,
+                    z: torch.Tensor) -> tuple[torch.Tensor, dict]:
+        """The term added to the reconstruction loss, and values to log (tensors or floats).
+        kl: KL(q(z|x) || p(z)) summed over latents, averaged over the batch; z: the sample."""
+        raise NotImplementedError
+
+    def auxiliary_step(self, z: torch.Tensor, batch: Batch) -> dict:
+        """Called after the VAE's optimiser step with the (detached) latent sample: an extra
+        network's own step. Returns values to log."""
+        return {}
+
+    # The step --------------------------------------------------------------------------------
 
     def train_step(self, batch: Batch) -> dict[str, float]:
-        mean, log_var = self.posterior(batch.x)
+        encoded = self.encoder(batch.x).float()
+        outputs, logged_outputs = self.encoder_outputs(encoded, batch)
+        mean, log_var = outputs.chunk(2, dim=1)
         noise = torch.randn(mean.shape, generator=self.generator, device=mean.device)
         z = mean + noise * (0.5 * log_var).exp()
         reconstruction = bernoulli_reconstruction(self.decoder(z).float(), batch.x.float())
         kl_per_latent = gaussian_kl_per_latent(mean, log_var)
         kl = kl_per_latent.sum()
-        loss = reconstruction + self.regulariser(kl)
+        regulariser, logged_regulariser = self.regulariser(kl, mean, log_var, z)
+        loss = reconstruction + regulariser
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
+        logged_auxiliary = self.auxiliary_step(z.detach(), batch)
         self.step += 1
         logged = {"loss": loss.item(), "reconstruction": reconstruction.item(), "kl": kl.item()}
+        for extra in (logged_outputs, logged_regulariser, logged_auxiliary):
+            logged.update({key: float(value) for key, value in extra.items()})
         logged.update({f"kl_z{i}": v for i, v in enumerate(kl_per_latent.tolist())})
         return logged
+
+
+class BetaVAE(GaussianVAE):
+    """Maximises E_q[log p(x|z)] - beta KL(q(z|x) || p(z)) (Higgins et al. 2017, eq. 4)."""
+
+    Params = BetaVAEParams
+
+    def regulariser(self, kl, mean, log_var, z):
+        """beta KL."""
+        return self.params.beta * kl, {}
 
 
 class VAE(BetaVAE):

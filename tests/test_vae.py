@@ -40,8 +40,7 @@ def test_beta_weights_the_kl_and_vae_is_beta_one(small_dsprites, cpu_fp32):
 
 
 def test_capacity_objective_targets_the_annealed_capacity(small_dsprites, cpu_fp32):
-    method = methods.create("beta_vae", {"objective": "capacity", "c_max": 10.0, "capacity_steps": 4},
-                            (1, 64, 64), cpu_fp32, 0)
+    method = methods.create("annealed_vae", {"c_max": 10.0, "iteration_threshold": 4}, (1, 64, 64), cpu_fp32, 0)
     method.step = 2                                # C = 10 * 2 / 4 = 5 nats
     x = torch.from_numpy(small_dsprites.images(np.arange(64))).float() / 255
     values = method.train_step(methods.Batch(x, np.zeros((64, 5))))
