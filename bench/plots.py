@@ -92,11 +92,16 @@ def reconstructions(method, dataset, run_folder: Path, out: Path) -> Path:
     x = torch.from_numpy(dataset.images(indices)).float() / 255
     recon = method.decode(method.encode(x)).reshape(len(indices), *x.shape[-2:])
     pictures = np.stack([x[:, 0].numpy(), recon.numpy()])
-    figure, axis = plt.subplots(figsize=(RECONSTRUCTIONS * 0.9, 2.2))
+    return saved_grid(pictures, f"{run_folder.name}: images (top) and reconstructions (bottom)",
+                      out / f"reconstruction_{run_folder.name}.png", (RECONSTRUCTIONS * 0.9, 2.2))
+
+
+def saved_grid(pictures: np.ndarray, title: str, path: Path, size: tuple[float, float]) -> Path:
+    """A (rows, cols, H, W) picture grid saved as one PNG with a title and no axes."""
+    figure, axis = plt.subplots(figsize=size)
     axis.imshow(image_grid(pictures), cmap="gray", vmin=0, vmax=1)
     axis.set_axis_off()
-    axis.set_title(f"{run_folder.name}: images (top) and reconstructions (bottom)")
-    path = out / f"reconstruction_{run_folder.name}.png"
+    axis.set_title(title)
     figure.savefig(path, dpi=DPI, bbox_inches="tight")
     plt.close(figure)
     return path
@@ -108,14 +113,8 @@ def samples(method, run_folder: Path, out: Path, rows: int = 8) -> Path:
     and noise (a fixed seed, so that the grid is the same at every report)."""
     pictures = method.sample(rows * rows, torch.Generator().manual_seed(0))
     pictures = pictures[:, 0].cpu().numpy().reshape(rows, rows, *pictures.shape[-2:])
-    figure, axis = plt.subplots(figsize=(rows * 0.9, rows * 0.9 + 0.4))
-    axis.imshow(image_grid(pictures), cmap="gray", vmin=0, vmax=1)
-    axis.set_axis_off()
-    axis.set_title(f"{run_folder.name}: {rows * rows} generated samples")
-    path = out / f"samples_{run_folder.name}.png"
-    figure.savefig(path, dpi=DPI, bbox_inches="tight")
-    plt.close(figure)
-    return path
+    return saved_grid(pictures, f"{run_folder.name}: {rows * rows} generated samples",
+                      out / f"samples_{run_folder.name}.png", (rows * 0.9, rows * 0.9 + 0.4))
 
 
 def replicas(scores: pd.DataFrame, paper: dict, unhealthy: set, out: Path) -> Path:
