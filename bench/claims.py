@@ -6,7 +6,8 @@ A preset lists its claims in [[claims]] tables:
 "greater": one-sided Mann-Whitney U test (bench/statistics.py) at ALPHA: supported when first >
 second is significant, contradicted when second > first is, else inconclusive. "near": the 95%
 bootstrap interval of mean(first) - mean(second) (resampling each row's replicas): supported
-inside [-margin, margin], contradicted when it lies wholly outside, else inconclusive.
+inside [-margin, margin], contradicted when it lies wholly outside, else inconclusive (and always
+inconclusive while a row has a single replica).
 Only healthy runs count (a GAN whose training collapsed is no evidence about the method).
 """
 from __future__ import annotations
@@ -23,6 +24,7 @@ ALPHA = 0.05
 KINDS = ("greater", "near")
 COLUMNS = ["claim", "rows", "n", "statistic", "p_value", "effect_size", "verdict"]
 SUPPORTED, CONTRADICTED, INCONCLUSIVE = "supported", "contradicted", "inconclusive"
+MIN_NEAR_REPLICAS = 2
 
 
 def greater_claim(first: np.ndarray, second: np.ndarray) -> dict:
@@ -42,9 +44,13 @@ def difference_interval(first: np.ndarray, second: np.ndarray, seed: int = 0) ->
 
 
 def near_claim(first: np.ndarray, second: np.ndarray, margin: float) -> dict:
+    """A row with one replica has no spread to resample: the interval would be too narrow, so the
+    verdict stays inconclusive until both rows have MIN_NEAR_REPLICAS."""
     low, high = difference_interval(first, second)
     inside, outside = -margin <= low and high <= margin, high < -margin or low > margin
     verdict = SUPPORTED if inside else CONTRADICTED if outside else INCONCLUSIVE
+    if min(len(first), len(second)) < MIN_NEAR_REPLICAS:
+        verdict = f"{INCONCLUSIVE} (fewer than {MIN_NEAR_REPLICAS} replicas in a row)"
     return {"statistic": f"mean difference {np.mean(first) - np.mean(second):+.3f}, 95% CI [{low:+.3f}, {high:+.3f}]"
                          f" vs margin {margin:g}",
             "p_value": math.nan, "effect_size": float(np.mean(first) - np.mean(second)), "verdict": verdict}

@@ -85,3 +85,10 @@ def test_claims_leave_unhealthy_runs_to_the_caller_and_say_when_a_row_has_no_run
     scores = synthetic_scores({"a": [0.9, 0.91, 0.92], "b": [0.5, 0.6, 0.7]})
     table = claims_table(scores, [{"claim": "a above z", "kind": "greater", "first": "a", "second": "z"}], "m.acc")
     assert table.iloc[0]["verdict"] == "inconclusive (no runs)" and table.iloc[0]["n"] == "3 vs 0"
+
+
+def test_a_near_claim_needs_two_replicas_in_each_row():
+    scores = synthetic_scores({"a": [0.90, 0.91, 0.92], "d": [0.50]})
+    table = claims_table(scores, [{"claim": "a near d", "kind": "near", "first": "a", "second": "d", "margin": 0.05}],
+                         "m.acc")
+    assert table.iloc[0]["verdict"] == "inconclusive (fewer than 2 replicas in a row)"
