@@ -9,7 +9,7 @@ from bench.cli import main
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
     out = tmp_path_factory.mktemp("results")
-    flags = ["run", "--methods", "beta_vae", "--set", "beta_vae.beta=1,4", "--set", "beta_vae.architecture=fc",
+    flags = ["run", "--methods", "beta_vae", "--set", "beta_vae.beta=1,4,8", "--set", "beta_vae.architecture=fc",
              "--seeds", "0,1", "--dataset", "dsprites_small", "--steps", "10", "--quick", "--no-progress",
              "--out", str(out)]
     assert main(flags) == 0
@@ -21,17 +21,17 @@ def test_report_writes_tables_and_plots(results, capsys):
     assert main(["report", str(results)]) == 0
     printed = capsys.readouterr().out.split()
     table = pd.read_csv(results / "table.csv")
-    assert len(table) == 2 and set(table["n_seeds"]) == {2}
+    assert len(table) == 3 and set(table["n_seeds"]) == {2}
     assert {"beta_vae.eval_accuracy.mean", "beta_vae.eval_accuracy.std"} <= set(table.columns)
     markdown = (results / "table.md").read_text()
-    assert markdown.count("(n=2)") == 4 and '"beta": "4"' in markdown
+    assert markdown.count("(n=2)") == 6 and '"beta": "4"' in markdown
     names = {"metrics.png", "kl_per_latent.png", "training_curves.png", "metric_vs_normalised_beta.png"}
     runs = sorted(p.name for p in (results / "runs").iterdir())
-    assert len(runs) == 4
+    assert len(runs) == 6
     for name in names:
         assert str(results / name) in printed
     traversals = [p for p in printed if "traversal_" in p]
-    assert len(traversals) == 2                       # the first seed of each configuration
+    assert len(traversals) == 3                       # the first seed of each configuration
     picture = matplotlib.image.imread(traversals[0])
     assert picture.shape[0] > 500 and picture.shape[1] > 500
     assert {p: p.stat().st_mtime_ns for p in (results / "runs").rglob("checkpoint.pt")} == before
