@@ -190,26 +190,27 @@ def final_reconstruction(run_folder: Path) -> float | None:
 
 def metric_against_normalised_beta(scores: pd.DataFrame, specs: dict[str, dict], runs_dir: Path, out: Path) -> Path | None:
     """The paper's beta sweep: each metric key and the final reconstruction loss against
-    beta_norm = beta * M / N (M latents, N pixels), one line per latent size (docs/paper.md
-    section 1). Drawn only when some latent size has runs at MIN_BETAS_FOR_A_SWEEP values of beta."""
+    beta_norm = beta * M / N (M latents, N pixels), one line per method and latent size (methods
+    with a beta of another meaning, e.g. beta_tcvae, get lines of their own; docs/paper.md section
+    1). Drawn only when some line has runs at MIN_BETAS_FOR_A_SWEEP values of beta."""
     rows = []
     for run_id, group in scores.groupby("run_id"):
         spec = specs.get(run_id, {})
         params = spec.get("params", {})
         if "beta" not in params or "latent_dim" not in params:
             continue
-        where = {"normalised beta": params["beta"] * params["latent_dim"] / 4096, "latents": params["latent_dim"],
-                 "beta": params["beta"]}
+        where = {"normalised beta": params["beta"] * params["latent_dim"] / 4096, "beta": params["beta"],
+                 "line": f"{spec['method']}, {params['latent_dim']} latents"}
         rows += [{**where, "quantity": metric, "value": value} for metric, value in zip(group["metric"], group["value"])
                  if not metric.startswith("health.")]
         reconstruction = final_reconstruction(runs_dir / run_id)
         if reconstruction is not None:
             rows.append({**where, "quantity": "reconstruction loss (nats)", "value": reconstruction})
     frame = pd.DataFrame(rows)
-    if frame.empty or frame.groupby("latents")["beta"].nunique().max() < MIN_BETAS_FOR_A_SWEEP:
+    if frame.empty or frame.groupby("line")["beta"].nunique().max() < MIN_BETAS_FOR_A_SWEEP:
         return None
     quantities = list(dict.fromkeys(frame["quantity"]))
-    grid = sns.relplot(data=frame, x="normalised beta", y="value", hue="latents", col="quantity",
+    grid = sns.relplot(data=frame, x="normalised beta", y="value", hue="line", col="quantity",
                        col_order=quantities, kind="line", marker="o", errorbar="sd", palette="viridis",
                        col_wrap=min(3, len(quantities)), height=3.0, aspect=1.3, facet_kws={"sharey": False})
     grid.set(xscale="log")

@@ -1,6 +1,8 @@
 """Rebuild a method from its run folder (spec.json + checkpoint.pt), for reports and rescoring."""
 from __future__ import annotations
 
+import dataclasses
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -24,9 +26,21 @@ def created_method(run_folder: Path, dataset=None):
     if spec is None:
         return None, None, dataset
     dataset = dataset or data.load(spec["dataset"])
-    method = methods.create(spec["method"], spec["params"], dataset.image_shape,
+    method = methods.create(spec["method"], current_params(spec, run_folder), dataset.image_shape,
                             choose_policy("cpu", "fp32"), spec["seed"])
     return spec, method, dataset
+
+
+def current_params(spec: dict, run_folder: Path) -> dict:
+    """The run's parameters that its method still has. A run made by an older version may name
+    parameters that have since left the method (beta_vae's capacity objective became annealed_vae);
+    they do not shape the networks, so the weights still load, and they are dropped with a line."""
+    known = {field.name for field in dataclasses.fields(methods.method_class(spec["method"]).Params)}
+    retired = sorted(set(spec["params"]) - known)
+    if retired:
+        print(f"{Path(run_folder).name}: made by an older version; ignoring its retired parameters "
+              f"{', '.join(retired)}", file=sys.stderr)
+    return {name: value for name, value in spec["params"].items() if name in known}
 
 
 def restore_method(run_folder: Path, dataset=None):

@@ -51,3 +51,18 @@ def test_report_lists_failed_runs(results, capsys):
 def test_report_on_a_folder_without_scores_is_a_clear_error(tmp_path, capsys):
     assert main(["report", str(tmp_path)]) == 2
     assert "no scores.csv in" in capsys.readouterr().err
+
+
+def test_report_rebuilds_runs_whose_spec_names_retired_parameters(results, capsys):
+    import json
+    folder = sorted((results / "runs").iterdir())[0]
+    spec_path = folder / "spec.json"
+    original = spec_path.read_text()
+    spec = json.loads(original)
+    spec["params"]["objective"] = "beta"                  # beta_vae's parameter before annealed_vae existed
+    spec_path.write_text(json.dumps(spec))
+    try:
+        assert main(["report", str(results)]) == 0
+        assert "ignoring its retired parameters objective" in capsys.readouterr().err
+    finally:
+        spec_path.write_text(original)
