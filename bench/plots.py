@@ -200,7 +200,8 @@ def metric_against_normalised_beta(scores: pd.DataFrame, specs: dict[str, dict],
         if "beta" not in params or "latent_dim" not in params:
             continue
         where = {"normalised beta": params["beta"] * params["latent_dim"] / 4096, "beta": params["beta"],
-                 "line": f"{spec['method']}, {params['latent_dim']} latents"}
+                 "line": f"{spec['method']}, {params['latent_dim']} latents",
+                 "order": (spec["method"], params["latent_dim"])}
         rows += [{**where, "quantity": metric, "value": value} for metric, value in zip(group["metric"], group["value"])
                  if not metric.startswith("health.")]
         reconstruction = final_reconstruction(runs_dir / run_id)
@@ -210,7 +211,8 @@ def metric_against_normalised_beta(scores: pd.DataFrame, specs: dict[str, dict],
     if frame.empty or frame.groupby("line")["beta"].nunique().max() < MIN_BETAS_FOR_A_SWEEP:
         return None
     quantities = list(dict.fromkeys(frame["quantity"]))
-    grid = sns.relplot(data=frame, x="normalised beta", y="value", hue="line", col="quantity",
+    lines = [line for _, line in sorted(set(zip(frame["order"], frame["line"])))]   # by method, then latents
+    grid = sns.relplot(data=frame, x="normalised beta", y="value", hue="line", hue_order=lines, col="quantity",
                        col_order=quantities, kind="line", marker="o", errorbar="sd", palette="viridis",
                        col_wrap=min(3, len(quantities)), height=3.0, aspect=1.3, facet_kws={"sharey": False})
     grid.set(xscale="log")
