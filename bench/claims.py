@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from bench.errors import UserError
-from bench.statistics import BOOTSTRAP_RESAMPLES, CONFIDENCE, greater_test
+from bench.statistics import CONFIDENCE, bootstrap_means, greater_test
 
 ALPHA = 0.05
 KINDS = ("greater", "near")
@@ -37,8 +37,7 @@ def greater_claim(first: np.ndarray, second: np.ndarray) -> dict:
 def difference_interval(first: np.ndarray, second: np.ndarray, seed: int = 0) -> tuple[float, float]:
     """Percentile bootstrap interval of mean(first) - mean(second), each row resampled on its own."""
     rng = np.random.default_rng(seed)
-    means = [values[rng.integers(0, len(values), (BOOTSTRAP_RESAMPLES, len(values)))].mean(axis=1)
-             for values in (first, second)]
+    means = [bootstrap_means(values, rng) for values in (first, second)]
     tail = (1 - CONFIDENCE) / 2
     return tuple(float(q) for q in np.quantile(means[0] - means[1], [tail, 1 - tail]))
 

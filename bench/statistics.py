@@ -11,6 +11,11 @@ BOOTSTRAP_RESAMPLES = 10_000
 CONFIDENCE = 0.95
 
 
+def bootstrap_means(values: np.ndarray, rng: np.random.Generator, resamples: int = BOOTSTRAP_RESAMPLES) -> np.ndarray:
+    """The means of `resamples` resamples (with replacement) of the replicas `values`."""
+    return values[rng.integers(0, len(values), (resamples, len(values)))].mean(axis=1)
+
+
 def bootstrap_interval(values, seed: int = 0, resamples: int = BOOTSTRAP_RESAMPLES,
                        confidence: float = CONFIDENCE) -> tuple[float, float]:
     """Percentile bootstrap interval of the mean: resample the replicas with replacement, take
@@ -21,8 +26,7 @@ def bootstrap_interval(values, seed: int = 0, resamples: int = BOOTSTRAP_RESAMPL
         return math.nan, math.nan
     if len(values) == 1:
         return float(values[0]), float(values[0])
-    draws = np.random.default_rng(seed).integers(0, len(values), (resamples, len(values)))
-    means = values[draws].mean(axis=1)
+    means = bootstrap_means(values, np.random.default_rng(seed), resamples)
     tail = (1 - confidence) / 2
     return float(np.quantile(means, tail)), float(np.quantile(means, 1 - tail))
 
