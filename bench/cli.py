@@ -1,4 +1,10 @@
-"""`bench`: the command line (run, list). User errors end in one line and exit code 2."""
+"""`bench`: the command line (run, list, speed, reproduce, report). User errors end in one line and
+exit code 2.
+
+Only the standard library and bench.defaults are imported to build the parser, so that
+`bench --help` and a mistyped flag answer at once; each command imports what it needs (torch,
+scikit-learn, pandas) when it runs.
+"""
 from __future__ import annotations
 
 import argparse
@@ -6,20 +12,13 @@ import os
 import sys
 from pathlib import Path
 
-import pandas as pd
+from bench import defaults
+from bench.defaults import DEFAULT_STEPS, DEVICES, PRECISIONS
+from bench.errors import UserError, one_line_warnings
 
-import metrics
-import methods
-from bench import data, protocol_study, report, reproduce, speed
-from bench.device import DEVICES, PRECISIONS, choose_policy, native_bf16
-from bench.errors import UserError
-from bench import config as sweep_config
-from bench.execute import ALREADY_DONE, ExecutionOptions
-from bench.store import FAILED, RunStore
-from bench.sweep import connect, run_sweep
-from methods.base import describe_params
-
-DEFAULT_STEPS = sweep_config.DEFAULT_STEPS
+# The run settings a flag of `bench run` gives (bench/config.py reads them like a sweep file's).
+RUN_FLAG_KEYS = ("methods", "dataset", "seeds", "steps", "metrics", "quick", "out", "jobs", "backend",
+                 "scheduler", "device", "precision", "data_path", "warm_start", "checkpoint_every", "threads")
 
 
 def add_run_parser(commands) -> None:
@@ -45,7 +44,7 @@ def add_run_parser(commands) -> None:
     run.add_argument("--data-path", help="the original dataset file (dSprites .npz) instead of the procedural one")
     run.add_argument("--jobs", type=int,
                      help="runs at once in worker processes here (default 1); on a cluster its workers decide")
-    run.add_argument("--backend", choices=sweep_config.BACKENDS,
+    run.add_argument("--backend", choices=defaults.BACKENDS,
                      help="local (default): this machine; dask or ray: an existing cluster via joblib")
     run.add_argument("--scheduler", metavar="ADDRESS",
                      help="the cluster to use: a Dask scheduler (tcp://host:8786) or a Ray address")
@@ -54,7 +53,7 @@ def add_run_parser(commands) -> None:
                           "same run trained for fewer steps, in this results folder or in DIR (the "
                           "outcome equals training from scratch; only the time is saved)")
     run.add_argument("--checkpoint-every", type=int, metavar="STEPS",
-                     help=f"advanced: checkpoint interval (default {sweep_config.CHECKPOINT_EVERY}); "
+                     help=f"advanced: checkpoint interval (default {defaults.CHECKPOINT_EVERY}); "
                           "not part of a run's identity")
     run.add_argument("--threads", type=int, metavar="N",
                      help="advanced: torch threads per run (default: the cores divided among --jobs)")
@@ -62,26 +61,43 @@ def add_run_parser(commands) -> None:
 
 
 def command_run(args) -> int:
-    flags = {key: getattr(args, key) for key in sweep_config.FLAG_KEYS}
+    from bench import config as sweep_config
+    flags = {key: getattr(args, key) for key in RUN_FLAG_KEYS}
     config = sweep_config.load(args.config, flags, args.set)
     return run_and_summarise(config, not args.no_progress)[0]
 
 
 def check_compute(device: str, precision: str) -> None:
     """Fail on a device that is not there; warn where bf16 would be emulated (about 10x slower)."""
+    from bench.device import choose_policy, native_bf16
     policy = choose_policy(device, precision)
     if policy.autocast_dtype is not None and policy.device.type == "cpu" and not native_bf16(policy.device):
         print("bench: warning: --precision bf16 on a CPU without native bf16 is emulated, about 10x slower "
               "than fp32 (measured on an AVX2 CPU)", file=sys.stderr)
 
 
-def run_and_summarise(config, progress: bool) -> tuple[int, pd.DataFrame, RunStore]:
-    """Run a sweep, print its table and where its outputs went; (exit code, its scores, store)."""
-    specs = config.specs()
+def run_and_summarise(config, progress: bool):
+    """Run a sweep, print its table and where its outputs went; (exit code, its scores, store).
+
+    Everything a user can get wrong is checked before anything is written or trained: the
+    grid and every parameter value (config.specs), the device, the dataset and its file, each
+    metric's settings against the dataset, the cluster.
+    """
+    import pandas as pd
+
+    import metrics
+    from bench import data, report
+    from bench.execute import ALREADY_DONE, ExecutionOptions
+    from bench.store import FAILED, RunStore
+    from bench.sweep import connect, run_sweep
+
+    check_compute(config.device, config.precision)           # a missing GPU fails here, before any run
+    specs = config.specs()                                  # the data file is checked and fingerprinted
     if config.warm_start and not (Path(config.warm_start) / "runs").is_dir():
         raise UserError(f"--warm-start {config.warm_start}: not a results folder (it has no runs/ folder)")
-    check_compute(config.device, config.precision)           # a missing GPU fails here, before any run
-    dataset = data.load(config.dataset, config.data_path)   # checks the name and path, builds the cache
+    dataset = data.load(config.dataset, config.data_path)   # reads the file, builds the cache
+    for name in config.metrics:                             # e.g. a factor name the dataset lacks
+        metrics.check(name, dataset, config.quick, **config.metric_params.get(name, {}))
     with connect(config.backend, config.scheduler):        # an unreachable cluster fails here, first
         store = RunStore(config.out_dir)
         print(f"{len(specs)} run(s) on {dataset.name} ({len(dataset):,} images) -> {config.out_dir}/", flush=True)
@@ -105,14 +121,42 @@ def run_and_summarise(config, progress: bool) -> tuple[int, pd.DataFrame, RunSto
     return (1 if failed else 0), scores, store
 
 
+def add_speed_parser(commands) -> None:
+    speed = commands.add_parser(
+        "speed", help="measure training, encoding, metric and data speed on this machine",
+        description="Training images/s of the harness against a plain fp32 PyTorch loop, encoding "
+                    "images/s, the metric suite with and without encode-once, dSprites build and "
+                    "reload seconds. Prints a table; --out writes it as CSV (measure,value,unit).")
+    speed.add_argument("--methods", default="beta_vae", help="comma list of trainable methods (default beta_vae)")
+    speed.add_argument("--dataset", default="dsprites", help="dataset for training and metrics (default dsprites)")
+    speed.add_argument("--device", default="auto", choices=DEVICES)
+    speed.add_argument("--precision", default="auto", choices=PRECISIONS)
+    speed.add_argument("--compile", action="store_true",
+                       help="torch.compile the harness's networks (compile time is reported)")
+    speed.add_argument("--threads", type=int, default=0,
+                       help="torch and BLAS/OpenMP threads (default: the libraries' own, all cores)")
+    speed.add_argument("--quick", action="store_true",
+                       help="a few steps and tiny metric samples (under a minute; for tests)")
+    speed.add_argument("--metric-scale", type=float,
+                       help="multiply the metrics' sample sizes (default 1: disentanglement_lib's; "
+                            "0.05 of the QUICK sizes with --quick)")
+    speed.add_argument("--seed", type=int, default=0)
+    speed.add_argument("--out", help="CSV file for the table")
+
+
+def command_speed(args) -> int:
+    from bench import speed
+    return speed.command(args)
+
+
 def add_reproduce_parser(commands) -> None:
     parser = commands.add_parser("reproduce", help="run a paper's preset and compare with the paper",
                                  description="Run a preset (bench/presets/NAME.toml), then write the "
                                  "report with the paper's column, ours minus the paper's, and the "
                                  "rank agreement. Resumable like `bench run`.")
-    parser.add_argument("name", help=f"preset: {', '.join(reproduce.available())}")
+    parser.add_argument("name", help=f"preset: {', '.join(defaults.presets())}")
     parser.add_argument("--quick", action="store_true",
-                        help=f"a small version: {reproduce.QUICK_STEPS} steps, quick metric sizes")
+                        help=f"a small version: {defaults.QUICK_STEPS} steps, quick metric sizes")
     parser.add_argument("--budget", default="cpu",
                         help="training budget: cpu (default, the preset's steps) or one the preset "
                              "lists, e.g. paper (300,000 steps, for a GPU); results/NAME-BUDGET")
@@ -130,6 +174,7 @@ def add_reproduce_parser(commands) -> None:
 
 
 def command_reproduce(args) -> int:
+    from bench import reproduce
     flags = {key: getattr(args, key) for key in ("seeds", "steps", "dataset", "out", "jobs", "device")}
     config, paper = reproduce.load(args.name, flags, args.quick, args.budget)
     reproduce.check_rows(config, paper)
@@ -149,6 +194,7 @@ def command_reproduce(args) -> int:
 
 def reproduction_plots(results_dir: Path, scores, paper: dict) -> list[Path]:
     """Every figure of a results folder, and the replicas of each paper row beside the paper's value."""
+    from bench import report
     from bench.plots import all_plots, replicas
     paths = all_plots(results_dir, scores)
     if paper.get("rows"):
@@ -160,6 +206,7 @@ def rescore_protocols(preset: str, config, paper: dict, results_dir: Path, jobs:
                       plots: bool, run_ids=None) -> list[Path]:
     """The finished runs of `results_dir` (or those in `run_ids`) rescored under the preset's
     [protocols]; the files written."""
+    from bench import protocol_study, reproduce
     metric, variants = reproduce.protocol_variants(preset, config, paper)
     print(f"rescoring the finished runs in {results_dir}/ under {len(variants)} protocols of {metric} "
           f"(no retraining)", flush=True)
@@ -170,6 +217,10 @@ def rescore_protocols(preset: str, config, paper: dict, results_dir: Path, jobs:
 
 
 def command_list(args) -> int:
+    import metrics
+    import methods
+    from bench import data
+    from methods.base import describe_params
     print("methods (set with --set METHOD.PARAM=VALUE):")
     for name, cls in methods.METHODS.items():
         print(f"  {name}: {cls.__doc__.strip().splitlines()[0]}")
@@ -201,7 +252,7 @@ def parser() -> argparse.ArgumentParser:
     commands = top.add_subparsers(dest="command", required=True)
     add_run_parser(commands)
     commands.add_parser("list", help="methods, datasets and metrics with their parameters")
-    speed.add_parser(commands)
+    add_speed_parser(commands)
     add_reproduce_parser(commands)
     report_parser = commands.add_parser("report", help="tables and plots of a results folder",
                                         description="Write table.csv, table.md and PNG plots next to "
@@ -216,7 +267,10 @@ def parser() -> argparse.ArgumentParser:
 
 
 def command_report(args) -> int:
+    from bench import config as sweep_config
+    from bench import report, reproduce
     results_dir = Path(args.results_dir)
+    check_results_folder(results_dir)
     preset = reproduce.preset_of(results_dir)
     if preset:                          # a reproduction's folder: keep the paper's column
         scores = report.load_scores(results_dir)
@@ -235,12 +289,28 @@ def command_report(args) -> int:
     return 0
 
 
-COMMANDS = {"run": command_run, "list": command_list, "report": command_report, "speed": speed.command,
+def check_results_folder(results_dir: Path) -> None:
+    """Before a report: rebuild a missing or corrupt scores.csv from the run folders, and say which
+    run folders have an unreadable spec.json (the report leaves them out of its figures; an
+    unreadable checkpoint is named when a figure needs it, bench/restore.py)."""
+    from bench.restore import readable_spec
+    from bench.store import repair_scores_csv
+    repaired = repair_scores_csv(results_dir)
+    if repaired:
+        print(f"bench: {repaired}", file=sys.stderr)
+    for spec_file in sorted((Path(results_dir) / "runs").glob("*/spec.json")):
+        if readable_spec(spec_file.parent) is None:
+            print(f"bench: {spec_file.parent.name}: spec.json is unreadable; the run is left out of the "
+                  f"figures (its scores, if any, come from scores.csv)", file=sys.stderr)
+
+
+COMMANDS = {"run": command_run, "list": command_list, "report": command_report, "speed": command_speed,
             "reproduce": command_reproduce}
 
 
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
+    one_line_warnings()
     try:
         return COMMANDS[args.command](args)
     except UserError as error:

@@ -42,13 +42,9 @@ else:                                                   # pragma: no cover
 
 import metrics
 import methods
-from bench.device import DEVICES, PRECISIONS
+from bench.defaults import BACKENDS, CHECKPOINT_EVERY, DEFAULT_STEPS, DEVICES, LOG_EVERY, PRECISIONS
 from bench.errors import UserError, unknown
-from bench.runner import CHECKPOINT_EVERY, LOG_EVERY
 from bench.spec import RunSpec, check_values, expand, parse_seeds, parse_set_flags
-
-DEFAULT_STEPS = 10_000        # conv beta-VAE, 640,000 images: about half an hour per run on 2 idle cores
-BACKENDS = ("local", "dask", "ray")
 
 
 @dataclass(frozen=True)
@@ -83,9 +79,13 @@ class SweepConfig:
         return math.gcd(LOG_EVERY, self.checkpoint_every)
 
     def specs(self) -> list[RunSpec]:
-        """Methods x parameter grid x seeds."""
+        """Methods x parameter grid x seeds, with the precision that --device and --precision
+        resolve to here and the data source (file checked and fingerprinted) in each run's identity."""
+        from bench import data
+        from bench.device import resolve_precision
         return expand(list(self.methods), self.dataset, list(self.seeds), self.steps, self.params,
-                      self.method_steps)
+                      self.method_steps, resolve_precision(self.device, self.precision),
+                      data.source(self.dataset, self.data_path))
 
 
 # What each setting accepts, in words (for messages) -------------------------------------------
@@ -294,6 +294,9 @@ def combine(file_values: dict, flag_values: dict, set_flags=(), source: str = "t
             raise UserError(f"{source}: [metric_params.{metric}] names a metric that is not in metrics "
                             f"({', '.join(chosen)})")
     values["metric_params"] = {m: table for m, table in values.get("metric_params", {}).items() if m in chosen}
+    with blamed_on(source):             # a value a metric cannot use, e.g. protocol = "higgins"
+        for metric, table in values["metric_params"].items():
+            metrics.check(metric, None, values.get("quick", False), **table)
     if values.get("backend", "local") == "local" and values.get("scheduler"):
         raise UserError("--scheduler goes with --backend dask or --backend ray")
     if values.get("backend", "local") != "local" and values.get("jobs"):

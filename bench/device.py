@@ -18,10 +18,8 @@ from dataclasses import dataclass
 
 import torch
 
+from bench.defaults import DEVICES, PRECISIONS
 from bench.errors import unknown
-
-DEVICES = ("auto", "cpu", "cuda")
-PRECISIONS = ("auto", "fp32", "bf16")
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3          # mallopt parameters (malloc.h)
 KEEP_BYTES = 1 << 30
 _kept: bool | None = None
@@ -101,3 +99,10 @@ def choose_policy(device: str = "auto", precision: str = "auto", compile: bool =
         keep_freed_memory()
     return ComputePolicy(chosen, torch.bfloat16 if use_bf16 else None,
                          channels_last=chosen.type == "cpu", compile=compile)
+
+
+def resolve_precision(device: str = "auto", precision: str = "auto") -> str:
+    """What `--device` and `--precision` compute in: "bf16" (autocast) or "fp32". "auto" resolves
+    as choose_policy does (bf16 on a CUDA GPU with bf16, fp32 elsewhere); this is what a run's
+    identity records (bench/spec.py)."""
+    return "fp32" if choose_policy(device, precision).autocast_dtype is None else "bf16"

@@ -8,3 +8,25 @@ class UserError(Exception):
 def unknown(kind: str, value: str, valid) -> UserError:
     """The standard message for a name that is not in a registry or a set of choices."""
     return UserError(f"unknown {kind} {value!r}; valid: {', '.join(sorted(map(str, valid)))}")
+
+
+class BenchWarning(UserWarning):
+    """Something the user should know that stops nothing (e.g. a checkpoint that cannot be used,
+    so the run trains from scratch); the CLI prints it as one line."""
+
+
+def one_line_warnings() -> None:
+    """Print BenchWarnings as one line, "bench: warning: ...", instead of file, line and source
+    (other warnings keep Python's format)."""
+    import warnings
+    if getattr(warnings.formatwarning, "one_line", False):
+        return
+    default = warnings.formatwarning
+
+    def formatted(message, category, filename, lineno, line=None):
+        if issubclass(category, BenchWarning):
+            return f"bench: warning: {message}\n"
+        return default(message, category, filename, lineno, line)
+
+    formatted.one_line = True
+    warnings.formatwarning = formatted

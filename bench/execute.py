@@ -18,7 +18,8 @@ from metrics.codes import Representation
 
 @dataclass(frozen=True)
 class ExecutionOptions:
-    """How runs are executed; none of this changes what a run computes (apart from precision)."""
+    """How runs are executed; none of this changes what a run computes: the precision and the data
+    source that do are resolved into each RunSpec, and a run computes in its spec's."""
     metrics: tuple[str, ...] = ("beta_vae",)
     quick: bool = False
     device: str = "auto"
@@ -44,8 +45,8 @@ HEALTH = "health"                    # the scores.json entry of a run's training
 
 
 @functools.lru_cache(maxsize=2)
-def cached_dataset(name: str, data_path: str | None):
-    return data.load(name, data_path)
+def cached_dataset(name: str, source: data.DataSource):
+    return data.load_source(name, source)
 
 
 def metric_settings(name: str, quick: bool, params: dict | None = None) -> dict:
@@ -77,8 +78,8 @@ def execute_locked(spec, store: RunStore, options: ExecutionOptions) -> RunOutco
     missing = [name for name, settings in wanted.items() if existing.get(name, {}).get("settings") != settings]
     if store.status(spec)[0] == DONE and not missing:
         return RunOutcome(spec.run_id, DONE, ALREADY_DONE)
-    dataset = cached_dataset(spec.dataset, options.data_path)
-    policy = choose_policy(options.device, options.precision)
+    dataset = cached_dataset(spec.dataset, spec.data)
+    policy = choose_policy(options.device, spec.precision)
     method = methods.create(spec.method, dict(spec.params), dataset.image_shape, policy, spec.seed)
     try:
         if method.trainable:       # resumes from the checkpoint; returns at once when trained

@@ -16,7 +16,7 @@ import seaborn as sns  # noqa: E402
 import torch  # noqa: E402
 
 from bench.report import run_label  # noqa: E402
-from bench.restore import restore_method  # noqa: E402
+from bench.restore import readable_spec, restore_method  # noqa: E402
 
 TRAVERSAL_STEPS = 10
 RECONSTRUCTIONS = 8
@@ -244,8 +244,7 @@ def all_plots(results_dir: Path, scores: pd.DataFrame) -> list[Path]:
     """Every figure the results support; per-run figures for the first seed of each configuration."""
     results_dir = Path(results_dir)
     runs_dir = results_dir / "runs"
-    specs = {f.name: json.loads((f / "spec.json").read_text()) for f in sorted(runs_dir.iterdir())
-             if (f / "spec.json").exists()}
+    specs = {f.name: spec for f in sorted(runs_dir.iterdir()) if (spec := readable_spec(f)) is not None}
     paths = [metric_bars(scores, results_dir)] if len(scores) else []
     first_seed = {}
     for run_id, spec in specs.items():

@@ -16,16 +16,12 @@ from scipy.stats import spearmanr
 import metrics
 from bench import config as sweep_config
 from bench import claims, report, statistics
+from bench.defaults import PRESETS, QUICK_STEPS
+from bench.defaults import presets as available
 from bench.errors import UserError, unknown
 
-PRESETS = Path(__file__).parent / "presets"
-QUICK_STEPS = 300
 PRESET_FILE = "preset.txt"
 CPU_BUDGET = "cpu"
-
-
-def available() -> list[str]:
-    return sorted(path.stem for path in PRESETS.glob("*.toml"))
 
 
 def preset_path(name: str) -> Path:

@@ -1,4 +1,10 @@
-"""Rebuild a method from its run folder (spec.json + checkpoint.pt), for reports and rescoring."""
+"""Rebuild a method from its run folder (spec.json + checkpoint.pt), for reports and rescoring.
+
+The dataset is read from the source the run was made with (spec.json's "data": the procedural
+set, or the file at its path with the same sha256), and the method computes in the run's
+precision. Checkpoints are loaded as weights only (bench/runner.py): a results folder from
+someone else cannot run code here.
+"""
 from __future__ import annotations
 
 import dataclasses
@@ -11,6 +17,8 @@ import torch
 import methods
 from bench import data
 from bench.device import choose_policy
+from bench.errors import UserError
+from bench.runner import read_checkpoint
 from bench.store import read_json
 
 
@@ -19,16 +27,38 @@ def fitting_rng(seed: int) -> np.random.Generator:
     return np.random.default_rng([seed, 2])
 
 
+def readable_spec(run_folder: Path) -> dict | None:
+    """The run folder's spec.json, or None where it is missing or unreadable (`bench report`
+    says which are unreadable and skips them)."""
+    spec = read_json(Path(run_folder) / "spec.json")
+    return spec if isinstance(spec, dict) and {"method", "dataset", "seed"} <= set(spec) else None
+
+
 def created_method(run_folder: Path, dataset=None):
     """(spec, method at its initialisation on the CPU, dataset) of a run folder; spec None when
-    the folder has no spec.json."""
-    spec = read_json(Path(run_folder) / "spec.json")
+    the folder has no readable spec.json. `dataset` is used when it is the run's dataset from the
+    run's source, else the run's own is loaded."""
+    spec = readable_spec(run_folder)
     if spec is None:
         return None, None, dataset
-    dataset = dataset or data.load(spec["dataset"])
+    dataset = run_dataset(spec, run_folder, dataset)
     method = methods.create(spec["method"], current_params(spec, run_folder), dataset.image_shape,
-                            choose_policy("cpu", "fp32"), spec["seed"])
+                            choose_policy("cpu", spec.get("precision", "fp32")), spec["seed"])
     return spec, method, dataset
+
+
+def run_dataset(spec: dict, run_folder: Path, dataset=None):
+    """The dataset a run was made with: `dataset` when it is that one, else loaded from the
+    source its spec.json records."""
+    source = data.DataSource.from_json(spec.get("data"))
+    if (dataset is not None and dataset.name == spec["dataset"]
+            and getattr(dataset, "source", data.PROCEDURAL).identity() == source.identity()):
+        return dataset
+    try:
+        return data.load_source(spec["dataset"], source)
+    except UserError as error:
+        raise UserError(f"{Path(run_folder).name} was made with {source.path or 'the procedural data'}: "
+                        f"{error}") from None
 
 
 def current_params(spec: dict, run_folder: Path) -> dict:
@@ -45,14 +75,24 @@ def current_params(spec: dict, run_folder: Path) -> dict:
 
 def restore_method(run_folder: Path, dataset=None):
     """(method, dataset) of a finished trained run on the CPU, in inference (eval) mode; None when
-    the run has no checkpoint."""
+    the run has no checkpoint, or one that cannot be loaded (a line on stderr says why)."""
     checkpoint = Path(run_folder) / "checkpoint.pt"
     if not checkpoint.exists():
         return None
     spec, method, dataset = created_method(run_folder, dataset)
     if spec is None:
+        print(f"{Path(run_folder).name}: spec.json is missing or unreadable; skipping the run", file=sys.stderr)
         return None
-    method.load_state_dict(torch.load(checkpoint, map_location="cpu", weights_only=False)["method"])
+    state, problem = read_checkpoint(checkpoint, "cpu")
+    if problem is None:
+        try:
+            method.load_state_dict(state["method"])
+        except (KeyError, TypeError, ValueError, RuntimeError) as error:
+            problem = f"it does not fit the run's method ({type(error).__name__})"
+    if problem is not None:
+        print(f"{Path(run_folder).name}: checkpoint.pt {problem}; skipping what needs the trained weights "
+              f"(to retrain the run, delete its status file and run the same `bench run` again)", file=sys.stderr)
+        return None
     for module in method.modules().values():
         module.eval()
     return method, dataset
@@ -66,7 +106,7 @@ def rebuild_method(run_folder: Path, dataset=None):
         return restored
     spec, method, dataset = created_method(run_folder, dataset)
     if spec is None or method.trainable:
-        raise FileNotFoundError(f"{run_folder}: only a finished run with spec.json (and, when trained, "
-                                "checkpoint.pt) can be rebuilt")
+        raise UserError(f"{run_folder}: only a finished run with a readable spec.json (and, when trained, "
+                        "a loadable checkpoint.pt) can be rebuilt")
     method.fit(dataset, fitting_rng(spec["seed"]))
     return method, dataset

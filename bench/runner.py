@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import pickle
 import time
 import warnings
 from pathlib import Path
@@ -17,11 +18,10 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from bench.defaults import CHECKPOINT_EVERY, LOG_EVERY
+from bench.errors import BenchWarning
 from bench.sampler import BatchSampler
 from bench.store import write_atomically
-
-LOG_EVERY = 100
-CHECKPOINT_EVERY = 1000
 
 
 class TrainingDiverged(RuntimeError):
@@ -36,21 +36,50 @@ def sampler_rng(seed: int) -> np.random.Generator:
     return np.random.default_rng([seed, 1])
 
 
+def read_checkpoint(path: Path, map_location) -> tuple[dict | None, str | None]:
+    """(the checkpoint's contents, None), or (None, why it cannot be used).
+
+    Loaded as weights only (torch.load(weights_only=True)): tensors, numbers, strings, lists and
+    dicts, never arbitrary Python objects, so a checkpoint from elsewhere cannot run code. Every
+    checkpoint this harness writes is of that kind; one that is not (another version's, or a
+    tampered one) is refused, not executed.
+    """
+    try:
+        with open(path, "rb") as handle:
+            if handle.read(4) != b"PK\x03\x04":             # torch.save writes a zip archive
+                return None, "is unreadable (not a checkpoint file)"
+        state = torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as error:
+        if "weights only load failed" in str(error).lower():
+            return None, ("is from an older version of bench or another program: it holds Python objects "
+                          "other than tensors and plain values, which are not loaded (they could run code)")
+        return None, f"is unreadable ({type(error).__name__})"
+    except Exception as error:                          # a truncated or corrupt file
+        return None, f"is unreadable ({type(error).__name__})"
+    if not isinstance(state, dict) or not isinstance(state.get("method"), dict):
+        return None, "is unreadable (not a checkpoint of this harness)"
+    return state, None
+
+
 def load_checkpoint(path: Path, method, sampler) -> int:
-    """Restore method and sampler from `path`; returns the step, 0 if there is no usable one."""
+    """Restore method and sampler from `path`; returns the step, 0 if there is no usable one
+    (with a warning saying why: the run then trains from scratch)."""
     if not path.exists():
         return 0
-    try:
-        state = torch.load(path, map_location=method.policy.device, weights_only=False)
-        method.load_state_dict(state["method"])
-        sampler.set_state(state["sampler"])
-        return int(state["method"]["step"])
-    except Exception as error:                          # a truncated or corrupt file
-        warnings.warn(f"checkpoint {path} is unreadable ({type(error).__name__}); training from scratch")
-        return 0
+    state, problem = read_checkpoint(path, method.policy.device)
+    if problem is None:
+        try:
+            method.load_state_dict(state["method"])
+            sampler.set_state(state["sampler"])
+            return int(state["method"]["step"])
+        except Exception as error:                      # a checkpoint of another method or shape
+            problem = f"is unreadable ({type(error).__name__})"
+    warnings.warn(BenchWarning(f"checkpoint {path} {problem}; training from scratch"))
+    return 0
 
 
 def save_checkpoint(path: Path, method, sampler) -> None:
+    """Everything in it is a tensor or a plain value, so that it loads as weights only."""
     buffer = io.BytesIO()
     torch.save({"method": method.state_dict(), "sampler": sampler.state()}, buffer)
     write_atomically(path, buffer.getvalue())

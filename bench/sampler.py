@@ -96,7 +96,23 @@ class BatchSampler:
         return Batch(batch_images(self.dataset, indices, self.policy, self.resident), factors, varying)
 
     def state(self) -> dict:
-        return self.rng.bit_generator.state
+        """The generator's state as plain values (numpy's state dict: its name, ints and dicts),
+        so that a checkpoint holding it loads as weights only (bench/runner.py)."""
+        return plain(self.rng.bit_generator.state)
 
     def set_state(self, state: dict) -> None:
-        self.rng.bit_generator.state = state
+        self.rng.bit_generator.state = plain(state)
+
+
+def plain(value):
+    """`value` with numpy scalars and arrays turned into Python ints, floats and lists, dicts and
+    lists copied: what torch.load(weights_only=True) accepts."""
+    if isinstance(value, dict):
+        return {str(key): plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(item) for item in value]
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value

@@ -8,8 +8,12 @@ import json
 from dataclasses import dataclass, field
 
 import methods
+from bench.data.base import PROCEDURAL, DataSource
 from bench.errors import UserError
 from methods.base import build_params
+
+DEFAULT_PRECISION = "fp32"
+RESOLVED_PRECISIONS = ("fp32", "bf16")
 
 
 @dataclass(frozen=True)
@@ -19,6 +23,13 @@ class RunSpec:
     seed: int
     steps: int
     params: tuple = field(default=())      # sorted (name, value) overrides of the method's defaults
+    precision: str = DEFAULT_PRECISION     # resolved: fp32, or bf16 autocast (never "auto")
+    data: DataSource = PROCEDURAL          # where the dataset's images come from (bench/data)
+
+    def __post_init__(self):
+        if self.precision not in RESOLVED_PRECISIONS:
+            raise ValueError(f"a RunSpec's precision is resolved ({', '.join(RESOLVED_PRECISIONS)}), "
+                             f"not {self.precision!r}; see bench.device.resolve_precision")
 
     def resolved_params(self) -> dict:
         """Every hyperparameter of the run, defaults included."""
@@ -30,9 +41,23 @@ class RunSpec:
         return methods.method_class(self.method).trainable
 
     def identity(self) -> dict:
-        """What determines the run's result; its hash names the run's folder."""
-        return {"method": self.method, "params": self.resolved_params(), "dataset": self.dataset,
-                "seed": self.seed, "steps": self.steps if self.trainable else 0}
+        """What determines the run's result; its hash names the run's folder.
+
+        Everything that changes a run's numbers is here: the method and every hyperparameter,
+        the dataset and its source, the seed, the training steps and the precision. The
+        precision and the data source appear only where they differ from their defaults (fp32;
+        the procedural data): every run made before they were recorded was fp32 on the
+        procedural data, so its id stays the same. A file's source is its content (sha256), not
+        its path: the same file elsewhere makes the same run. spec.json (`to_json`) always
+        names both, the file's path included.
+        """
+        identity = {"method": self.method, "params": self.resolved_params(), "dataset": self.dataset,
+                    "seed": self.seed, "steps": self.steps if self.trainable else 0}
+        if self.precision != DEFAULT_PRECISION:
+            identity["precision"] = self.precision
+        if not self.data.procedural:
+            identity["data"] = self.data.identity()
+        return identity
 
     @property
     def run_id(self) -> str:
@@ -40,7 +65,19 @@ class RunSpec:
         return f"{self.method}-seed{self.seed}-{digest[:10]}"
 
     def to_json(self) -> dict:
-        return {**self.identity(), "overrides": dict(self.params), "run_id": self.run_id}
+        """spec.json: the identity with the precision and the data source always written."""
+        return {**self.identity(), "precision": self.precision, "data": self.data.to_json(),
+                "overrides": dict(self.params), "run_id": self.run_id}
+
+
+def same_run_but_steps(spec_json: dict) -> dict:
+    """What a spec.json says about a run apart from its steps, with the defaults of fields that
+    older spec.json files lack filled in (fp32, procedural data): two runs that agree on it
+    differ only in how long they trained (bench/store.py, warm starts)."""
+    return {"method": spec_json.get("method"), "params": spec_json.get("params"),
+            "dataset": spec_json.get("dataset"), "seed": spec_json.get("seed"),
+            "precision": spec_json.get("precision", DEFAULT_PRECISION),
+            "data": DataSource.from_json(spec_json.get("data")).identity()}
 
 
 MAX_SEEDS = 10_000
@@ -96,8 +133,10 @@ def parse_set_flags(flags: list[str], method_names: list[str]) -> dict[str, dict
 
 
 def expand(method_names: list[str], dataset: str, seeds: list[int], steps: int,
-           grid: dict[str, dict[str, list[str]]], method_steps: dict[str, int] | None = None) -> list[RunSpec]:
-    """Methods x parameter grid x seeds, in that order; `method_steps` overrides `steps` per method.
+           grid: dict[str, dict[str, list[str]]], method_steps: dict[str, int] | None = None,
+           precision: str = DEFAULT_PRECISION, data: DataSource = PROCEDURAL) -> list[RunSpec]:
+    """Methods x parameter grid x seeds, in that order; `method_steps` overrides `steps` per method;
+    every run computes in `precision` (resolved: fp32 or bf16) on data from `data`.
 
     A run that the grid names twice (the same values spelt twice) is listed once.
     """
@@ -112,7 +151,7 @@ def expand(method_names: list[str], dataset: str, seeds: list[int], steps: int,
         for values in itertools.product(*params.values()):
             overrides = tuple(sorted(zip(params, values)))
             for seed in seeds:
-                spec = RunSpec(name, dataset, seed, method_steps.get(name, steps), overrides)
+                spec = RunSpec(name, dataset, seed, method_steps.get(name, steps), overrides, precision, data)
                 if spec.run_id not in seen:
                     seen.add(spec.run_id)
                     specs.append(spec)

@@ -31,7 +31,7 @@ import metrics
 import methods
 from bench import data
 from bench.data.dsprites import timed_build_and_reload
-from bench.device import DEVICES, PRECISIONS, ComputePolicy, choose_policy
+from bench.device import ComputePolicy, choose_policy
 from bench.errors import UserError
 from bench.plain_loop import PlainProcess, synchronize, timed
 from bench.runner import sampler_rng
@@ -237,29 +237,6 @@ def run(method_names, dataset_name: str, policy: ComputePolicy, settings: SpeedS
     measure_dsprites(rows)
     rows.add("load_average_end", os.getloadavg()[0], "runnable processes (1 min), for context")
     return rows
-
-
-def add_parser(commands) -> None:
-    speed = commands.add_parser(
-        "speed", help="measure training, encoding, metric and data speed on this machine",
-        description="Training images/s of the harness against a plain fp32 PyTorch loop, encoding "
-                    "images/s, the metric suite with and without encode-once, dSprites build and "
-                    "reload seconds. Prints a table; --out writes it as CSV (measure,value,unit).")
-    speed.add_argument("--methods", default="beta_vae", help="comma list of trainable methods (default beta_vae)")
-    speed.add_argument("--dataset", default="dsprites", help="dataset for training and metrics (default dsprites)")
-    speed.add_argument("--device", default="auto", choices=DEVICES)
-    speed.add_argument("--precision", default="auto", choices=PRECISIONS)
-    speed.add_argument("--compile", action="store_true",
-                       help="torch.compile the harness's networks (compile time is reported)")
-    speed.add_argument("--threads", type=int, default=0,
-                       help="torch and BLAS/OpenMP threads (default: the libraries' own, all cores)")
-    speed.add_argument("--quick", action="store_true",
-                       help="a few steps and tiny metric samples (under a minute; for tests)")
-    speed.add_argument("--metric-scale", type=float,
-                       help="multiply the metrics' sample sizes (default 1: disentanglement_lib's; "
-                            "0.05 of the QUICK sizes with --quick)")
-    speed.add_argument("--seed", type=int, default=0)
-    speed.add_argument("--out", help="CSV file for the table")
 
 
 def command(args) -> int:

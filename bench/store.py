@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import sys
 import threading
 from pathlib import Path
 
@@ -27,6 +28,7 @@ import sklearn
 import torch
 
 from bench.errors import UserError
+from bench.spec import same_run_but_steps
 
 DONE, RUNNING, FAILED = "done", "running", "failed"
 SCORE_COLUMNS = ["run_id", "method", "dataset", "seed", "steps", "params", "metric", "value",
@@ -121,12 +123,14 @@ class RunStore:
         folder = self.run_dir(spec)
         if not spec.trainable or (folder / "checkpoint.pt").exists():
             return None
-        same = {key: value for key, value in spec.identity().items() if key != "steps"}
+        same = same_run_but_steps(spec.to_json())
         best = None
         for runs_dir in [self.runs_dir, *([Path(other_results) / "runs"] if other_results else [])]:
             for candidate in sorted(runs_dir.glob("*/spec.json")):
                 other = read_json(candidate, {})
-                if ({key: other.get(key) for key in same} == same and 0 < other.get("steps", 0) < spec.steps
+                if not isinstance(other, dict):
+                    continue
+                if (same_run_but_steps(other) == same and 0 < other.get("steps", 0) < spec.steps
                         and (candidate.parent / "checkpoint.pt").exists()
                         and (best is None or other["steps"] > best[0])):
                     best = (other["steps"], candidate.parent)
@@ -167,17 +171,67 @@ class RunStore:
     def _assemble_scores_csv(self) -> Path:
         rows = []
         for folder in sorted(path for path in self.runs_dir.iterdir() if path.is_dir()):
-            spec = read_json(folder / "spec.json")
-            scores = read_json(folder / "scores.json", {})
-            if spec is None:
-                continue
-            for metric in scores.values():
-                for key, value in metric["values"].items():
-                    rows.append({"run_id": spec["run_id"], "method": spec["method"],
-                                 "dataset": spec["dataset"], "seed": spec["seed"], "steps": spec["steps"],
-                                 "params": json.dumps(spec["overrides"], sort_keys=True), "metric": key,
-                                 "value": value, "metric_settings": json.dumps(metric["settings"], sort_keys=True),
-                                 **metric["versions"]})
+            spec, scores = read_json(folder / "spec.json"), read_json(folder / "scores.json", {})
+            if spec is None and not (folder / "spec.json").exists():
+                continue                                   # a run that has not begun
+            try:
+                rows.extend(score_rows(spec, scores))
+            except (KeyError, TypeError, AttributeError, ValueError) as error:
+                unreadable = "spec.json" if not isinstance(spec, dict) or "run_id" not in spec else "scores.json"
+                print(f"bench: {folder.name}: {unreadable} is unreadable ({type(error).__name__}); its "
+                      f"scores are left out of scores.csv", file=sys.stderr)
         frame = pd.DataFrame(rows, columns=SCORE_COLUMNS)
         write_atomically(self.scores_csv, frame.to_csv(index=False))
         return self.scores_csv
+
+
+def score_rows(spec: dict, scores: dict) -> list[dict]:
+    """The scores.csv rows of one run folder (its spec.json and scores.json)."""
+    if not isinstance(spec, dict):
+        raise TypeError("spec.json is not a JSON object")
+    rows = []
+    for metric in scores.values():
+        for key, value in metric["values"].items():
+            rows.append({"run_id": spec["run_id"], "method": spec["method"],
+                         "dataset": spec["dataset"], "seed": spec["seed"], "steps": spec["steps"],
+                         "params": json.dumps(spec["overrides"], sort_keys=True), "metric": key,
+                         "value": number(value), "metric_settings": json.dumps(metric["settings"], sort_keys=True),
+                         **metric["versions"]})
+    return rows
+
+
+def number(value):
+    """`value` when it is a number (as scores.json holds them), else a ValueError."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"score {value!r} is not a number")
+    return value
+
+
+REPORT_COLUMNS = ["run_id", "method", "dataset", "seed", "steps", "params", "metric", "value"]
+
+
+def repair_scores_csv(results_dir) -> str | None:
+    """Rebuild RESULTS_DIR/scores.csv from its run folders when it is missing, unreadable or lacks
+    the columns a report needs (as `bench run` rebuilds it after every sweep); a line saying so,
+    or None when it was fine (or there are no run folders to rebuild it from)."""
+    results_dir = Path(results_dir)
+    path = results_dir / "scores.csv"
+    if not (results_dir / "runs").is_dir():
+        return None
+    if not path.exists():
+        problem = "was missing"
+    else:
+        try:
+            frame = pd.read_csv(path, keep_default_na=False, na_values=[""])
+            missing = [column for column in REPORT_COLUMNS if column not in frame.columns]
+            if missing:
+                problem = f"was unreadable (no column {missing[0]!r})"
+            elif not pd.api.types.is_numeric_dtype(frame["value"]):
+                problem = "was unreadable (a value that is not a number)"
+            else:
+                return None
+        except (ValueError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+            reason = str(error).splitlines()[0] if str(error) else ""
+            problem = f"was unreadable ({type(error).__name__}{': ' + reason[:80] if reason else ''})"
+    RunStore(results_dir).assemble_scores_csv()
+    return f"{path} {problem}; rebuilt it from the run folders in {results_dir / 'runs'}/"

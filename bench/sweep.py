@@ -17,7 +17,7 @@ import traceback
 from joblib import Parallel, delayed, parallel_config
 from tqdm.auto import tqdm
 
-from bench.errors import UserError
+from bench.errors import UserError, one_line_warnings
 from bench.execute import ExecutionOptions, RunOutcome, default_threads, execute
 from bench.store import FAILED, RunStore
 
@@ -32,6 +32,7 @@ def execute_isolated(spec, out_dir, options: ExecutionOptions, parent_pid: int |
     """
     if parent_pid is not None:
         exit_with_parent(parent_pid)
+    one_line_warnings()
     store = RunStore(out_dir)
     try:
         return execute(spec, store, options)

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import typing
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -25,8 +27,14 @@ class Batch:
 
 @dataclass
 class Params:
-    """Hyperparameters common to every method; subclasses add theirs (defaults = the paper's)."""
+    """Hyperparameters common to every method; subclasses add theirs (defaults = the paper's).
+
+    build_params checks every value: each int parameter is a size or a count and must be at least
+    1 (at least 0 for those a subclass lists in `may_be_zero`), each learning rate (`lr`,
+    `*_lr`) above 0, and every number finite. A subclass's __post_init__ adds its own rules.
+    """
     batch_size: int = 64
+    may_be_zero: ClassVar[tuple[str, ...]] = ()
 
 
 class Method:
@@ -136,9 +144,24 @@ def build_params(method_name: str, params_class, overrides: dict):
         where = f"{method_name}.{name}"
         values[name] = parse_value(value, hints[name], where) if isinstance(value, str) else value
     params = params_class(**values)
-    if getattr(params, "batch_size", 1) <= 0:
-        raise UserError(f"{method_name}.batch_size must be positive, not {params.batch_size}")
+    check_ranges(method_name, params, hints)
     return params
+
+
+def check_ranges(method_name: str, params, hints: dict) -> None:
+    """The rules of Params' docstring: sizes at least 1 (or 0), learning rates above 0, numbers finite."""
+    for field in dataclasses.fields(params):
+        value, kind, where = getattr(params, field.name), hints[field.name], f"{method_name}.{field.name}"
+        if kind is int and not isinstance(value, bool):
+            least = 0 if field.name in params.may_be_zero else 1
+            if value < least:
+                raise UserError(f"{where} must be {'a non-negative' if least == 0 else 'a positive'} integer, "
+                                f"not {value}")
+        elif kind is float:
+            if not math.isfinite(value):
+                raise UserError(f"{where} takes a finite number, not {value}")
+            if (field.name == "lr" or field.name.endswith("_lr")) and value <= 0:
+                raise UserError(f"{where} (a learning rate) must be above 0, not {value}")
 
 
 def describe_params(params_class) -> list[tuple[str, str, object]]:

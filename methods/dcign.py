@@ -19,7 +19,7 @@ ended near 0 nat on dSprites (69.4% against 88.8% with the default layout; docs/
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar, Literal
 
 import torch
 
@@ -36,6 +36,7 @@ class DCIGNParams(Params):
     (z - mean); the official code's command-line default is 0 (gradient filtered out). The official
     code trains 150x150 faces with RMSprop lr 5e-4 and batch 20; here the VAEs' conv model, Adam
     5e-4 and batch 64 are the defaults, so DC-IGN differs from beta-VAE only in what the paper names."""
+    may_be_zero: ClassVar[tuple[str, ...]] = ("free_latents",)
     num_factors: int = 5
     block_size: int = 2
     free_latents: int = 0

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar, Literal
 
 import torch
 import torch.nn.functional as F
@@ -52,6 +52,7 @@ class InfoGANParams(Params):
     two G updates, spectral norm in D). The official code's MNIST settings: noise_dim 62,
     mi_weight 1, d_lr 2e-4, g_lr 1e-3, generator_steps 1, discriminator_norm "batch". batch 64
     matches the other methods, so that --steps means the same number of images for every row."""
+    may_be_zero: ClassVar[tuple[str, ...]] = ("noise_dim",)
     noise_dim: int = 5
     code_dim: int = 5
     code_variance: Literal["fixed", "learned"] = "fixed"

@@ -30,8 +30,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
-from bench.errors import UserError, unknown
-from metrics.samples import votes_per_lookup
+from bench.errors import unknown
+from metrics.samples import check_positive, votes_per_lookup
 
 QUICK = {"num_train": 400, "num_eval": 200, "classifier_steps": 1000}
 PREPROCESSING = ("none", "standardize")
@@ -104,6 +104,20 @@ def softmax_accuracies(weights, bias, x, y) -> np.ndarray:
     return np.mean(predictions == y, axis=1)
 
 
+def check(dataset, batch_size, num_train, num_eval, factors, preprocessing, protocol, classifier_seeds,
+          classifier_steps) -> None:
+    """One clear error for settings that cannot work (metrics.check: before any training); the
+    factor names are checked when the dataset is given."""
+    if preprocessing not in PREPROCESSING:
+        raise unknown("beta_vae preprocessing", preprocessing, PREPROCESSING)
+    if protocol not in PROTOCOLS:
+        raise unknown("beta_vae protocol", protocol, PROTOCOLS)
+    check_positive("beta_vae", batch_size=batch_size, num_train=num_train, num_eval=num_eval,
+                   classifier_seeds=classifier_seeds, classifier_steps=classifier_steps)
+    if dataset is not None:
+        factor_subset(dataset, protocol_factors(protocol, factors))
+
+
 def score(codes, dataset, rng, batch_size: int = 64, num_train: int = 10_000, num_eval: int = 5_000,
           factors: str = "protocol", preprocessing: str = "none", protocol: str = "disentanglement_lib",
           classifier_seeds: int = 5, classifier_steps: int = 10_000) -> dict[str, float]:
@@ -113,14 +127,8 @@ def score(codes, dataset, rng, batch_size: int = 64, num_train: int = 10_000, nu
     "all", "without_shape", or a comma list of factor names. `classifier_seeds` and
     `classifier_steps` are used by the higgins2017 protocol only.
     """
-    if preprocessing not in PREPROCESSING:
-        raise unknown("beta_vae preprocessing", preprocessing, PREPROCESSING)
-    if protocol not in PROTOCOLS:
-        raise unknown("beta_vae protocol", protocol, PROTOCOLS)
-    if min(batch_size, num_train, num_eval, classifier_seeds, classifier_steps) <= 0:
-        raise UserError(f"beta_vae sample sizes must be positive, not batch_size={batch_size}, "
-                        f"num_train={num_train}, num_eval={num_eval}, classifier_seeds={classifier_seeds}, "
-                        f"classifier_steps={classifier_steps}")
+    check(dataset, batch_size, num_train, num_eval, factors, preprocessing, protocol, classifier_seeds,
+          classifier_steps)
     candidates = factor_subset(dataset, protocol_factors(protocol, factors))
     train_x, train_y = votes(codes, dataset, rng, num_train, batch_size, candidates)
     eval_x, eval_y = votes(codes, dataset, rng, num_eval, batch_size, candidates)

@@ -13,6 +13,8 @@ from typing import Callable
 import numpy as np
 from tqdm.auto import tqdm
 
+from bench.errors import UserError
+
 CHUNK = 16_384
 TABLE_BYTES_LIMIT = 1 << 30
 
@@ -27,6 +29,13 @@ class Representation:
         self.tabulated = True
         self.encoded = 0
         self.encode_seconds = 0.0
+        self.first_code: np.ndarray | None = None     # to tell a constant code (see `constant`)
+        self.varies = False
+
+    @property
+    def constant(self) -> bool:
+        """Whether every image encoded so far (at least two) got the same code."""
+        return self.encoded > 1 and not self.varies
 
     @classmethod
     def from_method(cls, method, dataset, progress: bool = True) -> "Representation":
@@ -58,7 +67,7 @@ class Representation:
         parts = []
         for offset in range(0, len(indices), CHUNK):
             part = indices[offset:offset + CHUNK]
-            codes = np.asarray(self.codes_of(part), dtype=np.float32).reshape(len(part), -1)
+            codes = self.checked(self.codes_of(part), len(part))
             if self.table is None and self.tabulated:
                 if len(self.dataset) * codes.shape[1] * 4 > TABLE_BYTES_LIMIT:
                     self.tabulated = False
@@ -74,3 +83,26 @@ class Representation:
         self.encoded += len(indices)
         self.encode_seconds += time.perf_counter() - start
         return np.concatenate(parts) if parts else self.table[indices]
+
+    def checked(self, output, rows: int) -> np.ndarray:
+        """The codes of `rows` images as float32 (rows, D), or a UserError saying what is wrong
+        with them: another number of rows, another number of dimensions (nothing is reshaped:
+        a flat (2 * rows,) vector is not read as rows of 2), NaN or inf."""
+        try:
+            codes = np.asarray(output, dtype=np.float32)
+        except (TypeError, ValueError) as error:
+            raise UserError(f"the representation returned {type(output).__name__}, not numbers "
+                            f"({error}); expected an array of shape ({rows}, D)") from None
+        if codes.ndim != 2 or codes.shape[0] != rows or codes.shape[1] == 0:
+            raise UserError(f"the representation returned shape {codes.shape} for {rows} images; expected "
+                            f"({rows}, D): one row of D >= 1 numbers per image")
+        finite = np.isfinite(codes)
+        if not finite.all():
+            row, column = np.argwhere(~finite)[0]
+            raise UserError(f"the representation returned {codes[row, column]} (image {row} of {rows}, "
+                            f"dimension {column}); codes must be finite numbers")
+        if not self.varies:
+            if self.first_code is None:
+                self.first_code = codes[0].copy()
+            self.varies = bool((codes != self.first_code).any())
+        return codes

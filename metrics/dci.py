@@ -70,10 +70,15 @@ def weighted_specificity(importance: np.ndarray) -> float:
     return float(np.sum(per_row * weights))
 
 
+def check(dataset, num_train, num_test, n_estimators) -> None:
+    """One clear error for settings that cannot work (metrics.check: before any training)."""
+    check_positive("dci", num_train=num_train, num_test=num_test, n_estimators=n_estimators)
+
+
 def score(codes, dataset, rng, num_train: int = 10_000, num_test: int = 5_000,
           n_estimators: int = 100) -> dict[str, float]:
     """Disentanglement, completeness and mean train/test accuracy of the per-factor classifiers."""
-    check_positive("dci", num_train=num_train, num_test=num_test, n_estimators=n_estimators)
+    check(dataset, num_train, num_test, n_estimators)
     (train_codes, train_factors), (test_codes, test_factors) = factor_code_samples(
         codes, dataset, rng, num_train, num_test)
     importance, train_accuracy, test_accuracy = importance_matrix(

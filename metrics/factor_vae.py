@@ -50,13 +50,18 @@ def ratio_argmin(codes, indices: np.ndarray, global_variance: np.ndarray, active
     return np.flatnonzero(active)[np.argmin(np.concatenate(local), axis=1)]
 
 
-def score(codes, dataset, rng, batch_size: int = 64, num_train: int = 10_000, num_eval: int = 5_000,
-          num_variance_estimate: int = 10_000, prune_threshold: float = 0.05) -> dict[str, float]:
-    """Train and evaluation accuracy of the majority-vote classifier, and the active latents."""
+def check(dataset, batch_size, num_train, num_eval, num_variance_estimate, prune_threshold) -> None:
+    """One clear error for settings that cannot work (metrics.check: before any training)."""
     check_positive("factor_vae", num_train=num_train, num_eval=num_eval,
                    num_variance_estimate=num_variance_estimate)
     if batch_size < 2:
         raise UserError(f"factor_vae batch_size must be at least 2 (a variance), not {batch_size}")
+
+
+def score(codes, dataset, rng, batch_size: int = 64, num_train: int = 10_000, num_eval: int = 5_000,
+          num_variance_estimate: int = 10_000, prune_threshold: float = 0.05) -> dict[str, float]:
+    """Train and evaluation accuracy of the majority-vote classifier, and the active latents."""
+    check(dataset, batch_size, num_train, num_eval, num_variance_estimate, prune_threshold)
     variance_indices = dataset.index_of(dataset.sample_factors(num_variance_estimate, rng))
     train_labels, train_indices = vote_indices(dataset, rng, num_train, batch_size)
     eval_labels, eval_indices = vote_indices(dataset, rng, num_eval, batch_size)

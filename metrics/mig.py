@@ -39,9 +39,14 @@ def gap_scores(info: np.ndarray, factor_entropy: np.ndarray) -> np.ndarray:
     return np.where(factor_entropy > 0, gaps, 0.0)
 
 
+def check(dataset, num_train, num_bins) -> None:
+    """One clear error for settings that cannot work (metrics.check: before any training)."""
+    check_positive("mig", num_train=num_train, num_bins=num_bins)
+
+
 def score(codes, dataset, rng, num_train: int = 10_000, num_bins: int = 20) -> dict[str, float]:
     """The mean normalised mutual information gap over factors."""
-    check_positive("mig", num_train=num_train, num_bins=num_bins)
+    check(dataset, num_train, num_bins)
     [(train_codes, train_factors)] = factor_code_samples(codes, dataset, rng, num_train)
     info = mutual_information(histogram_discretize(train_codes, num_bins), train_factors)
     return {"score": float(np.mean(gap_scores(info, entropy(train_factors))))}

@@ -82,10 +82,15 @@ def explicitness(train_x, train_y, eval_sets) -> list[float]:
     return result
 
 
+def check(dataset, num_train, num_test, num_bins) -> None:
+    """One clear error for settings that cannot work (metrics.check: before any training)."""
+    check_positive("modularity", num_train=num_train, num_test=num_test, num_bins=num_bins)
+
+
 def score(codes, dataset, rng, num_train: int = 10_000, num_test: int = 5_000,
           num_bins: int = 20) -> dict[str, float]:
     """Modularity of the MI matrix, and explicitness (test and train ROC AUC)."""
-    check_positive("modularity", num_train=num_train, num_test=num_test, num_bins=num_bins)
+    check(dataset, num_train, num_test, num_bins)
     (train_codes, train_factors), (test_codes, test_factors) = factor_code_samples(
         codes, dataset, rng, num_train, num_test)
     info = mutual_information(histogram_discretize(train_codes, num_bins), train_factors)

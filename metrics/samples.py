@@ -16,10 +16,11 @@ LOOKUP_BYTES = 1 << 28          # codes fetched per look-up when a metric needs 
 
 def check_positive(metric: str, **sizes) -> None:
     """One clear message for a sample size that cannot work."""
-    bad = {name: value for name, value in sizes.items() if int(value) <= 0}
+    bad = {name: value for name, value in sizes.items()
+           if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0}
     if bad:
-        shown = ", ".join(f"{name}={value}" for name, value in bad.items())
-        raise UserError(f"{metric} sample sizes must be positive, not {shown}")
+        shown = ", ".join(f"{name}={value!r}" for name, value in bad.items())
+        raise UserError(f"{metric} sample sizes must be positive integers, not {shown}")
 
 
 def factor_code_samples(codes, dataset, rng: np.random.Generator, *sizes: int):

@@ -32,6 +32,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.svm import LinearSVC
 
+from bench.errors import UserError
 from metrics.samples import check_positive, factor_code_samples, standardize_columns
 
 QUICK = {"num_train": 1_000, "num_test": 500}
@@ -53,10 +54,17 @@ def score_matrix(train_codes, train_factors, test_codes, test_factors, C: float)
     return matrix
 
 
+def check(dataset, num_train, num_test, C, standardize) -> None:
+    """One clear error for settings that cannot work (metrics.check: before any training)."""
+    check_positive("sap", num_train=num_train, num_test=num_test)
+    if not C > 0:
+        raise UserError(f"sap C (the classifiers' inverse regularisation) must be above 0, not {C}")
+
+
 def score(codes, dataset, rng, num_train: int = 10_000, num_test: int = 5_000, C: float = 0.01,
           standardize: bool = True) -> dict[str, float]:
     """Mean over factors of the top-1 minus top-2 single-latent test accuracy."""
-    check_positive("sap", num_train=num_train, num_test=num_test)
+    check(dataset, num_train, num_test, C, standardize)
     (train_codes, train_factors), (test_codes, test_factors) = factor_code_samples(
         codes, dataset, rng, num_train, num_test)
     if standardize:

@@ -1,7 +1,41 @@
 """The GroundTruthData contract: images whose generative factors are known (docs/design.md)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
+
+
+@dataclass(frozen=True)
+class DataSource:
+    """Where a dataset's images come from: rendered procedurally (`path` None), or read from a
+    file, named by its absolute path and the sha256 of its bytes. Part of a run's identity
+    (bench/spec.py) and of its spec.json, so that runs on different data never mix."""
+    path: str | None = None
+    sha256: str | None = None
+
+    @property
+    def procedural(self) -> bool:
+        return self.path is None
+
+    def identity(self) -> dict | None:
+        """What of the source changes a run's numbers: the file's content, not where it lies."""
+        return None if self.procedural else {"source": "file", "sha256": self.sha256}
+
+    def to_json(self) -> dict:
+        return {"source": "procedural"} if self.procedural else \
+            {"source": "file", "path": self.path, "sha256": self.sha256}
+
+    @classmethod
+    def from_json(cls, value) -> "DataSource":
+        """The source a spec.json names; procedural where it names none (runs made before sources
+        were recorded were all procedural)."""
+        if not isinstance(value, dict) or value.get("source", "procedural") == "procedural":
+            return PROCEDURAL
+        return cls(str(value.get("path", "")), value.get("sha256"))
+
+
+PROCEDURAL = DataSource()
 
 
 class GroundTruthData:
@@ -13,6 +47,7 @@ class GroundTruthData:
     """
 
     name: str
+    source: DataSource = PROCEDURAL          # set by bench.data.load_source
     factor_names: tuple[str, ...]
     factor_sizes: tuple[int, ...]
     image_shape: tuple[int, int, int]

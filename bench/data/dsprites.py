@@ -82,18 +82,29 @@ class DSprites(GroundTruthData):
 
     @classmethod
     def from_npz(cls, path) -> "DSprites":
-        """The original file (imgs uint8 0/1, latents_classes with a leading colour column)."""
+        """The original file (imgs uint8 0/1, latents_classes with a leading colour column).
+        Only arrays are read (numpy's allow_pickle=False): a file cannot run code."""
         path = Path(path)
+        check_file(path)
         try:
             with np.load(path) as archive:
+                missing = [name for name in ("imgs", "latents_classes") if name not in archive.files]
+                if missing:
+                    raise UserError(f"dSprites file {str(path)!r} has no array {missing[0]!r}; expected the "
+                                    f"original {ORIGINAL_FILE} with arrays imgs and latents_classes")
                 images = archive["imgs"]
                 classes = archive["latents_classes"][:, 1:]
-        except (OSError, KeyError, ValueError) as error:
-            raise UserError(f"cannot read dSprites file {str(path)!r} ({error}); expected the "
-                            f"original {ORIGINAL_FILE} with arrays imgs and latents_classes") from None
+        except UserError:
+            raise
+        except Exception as error:            # a truncated archive, pickled objects, a bad array header
+            raise UserError(f"cannot read dSprites file {str(path)!r} ({unreadable_reason(error)}); expected "
+                            f"the original {ORIGINAL_FILE} with arrays imgs and latents_classes") from None
+        if images.ndim != 3 or images.shape[1:] != (64, 64):
+            raise UserError(f"dSprites file {str(path)!r}: imgs has shape {images.shape}; expected "
+                            f"(737280, 64, 64) as in the original {ORIGINAL_FILE}")
         dataset = cls(np.packbits(images.astype(bool), axis=-1), None, "dsprites")
         expected = dataset.factors_of(np.arange(len(dataset)))
-        if not np.array_equal(classes, expected):
+        if classes.shape != expected.shape or not np.array_equal(classes, expected):
             raise UserError(f"{str(path)!r}: latents_classes are not in dSprites order "
                             f"(posY fastest, then posX, orientation, scale, shape)")
         return dataset
@@ -139,10 +150,34 @@ def save_atomically(path: Path, array: np.ndarray) -> None:
 def load(data_path=None) -> DSprites:
     """dSprites, 737,280 images: shape 3, scale 6, orientation 40, posX 32, posY 32 (procedural,
     or the original .npz given by --data-path or BENCH_DSPRITES_PATH)."""
-    data_path = data_path or os.environ.get(PATH_VARIABLE)
     if data_path:
         return DSprites.from_npz(data_path)
     return DSprites.procedural()
+
+
+ZIP_MAGIC = b"PK\x03\x04"             # an .npz file is a zip archive
+
+
+def check_file(path) -> None:
+    """A clear error unless `path` is a readable .npz archive (checked by its first bytes, before
+    numpy sees it: numpy would call a text file "pickled data")."""
+    try:
+        with open(path, "rb") as handle:
+            start = handle.read(len(ZIP_MAGIC))
+    except OSError as error:
+        raise UserError(f"cannot read dSprites file {str(path)!r} ({error.strerror or type(error).__name__}); "
+                        f"expected the original {ORIGINAL_FILE}") from None
+    if start != ZIP_MAGIC:
+        raise UserError(f"dSprites file {str(path)!r} is not an .npz archive; expected the original "
+                        f"{ORIGINAL_FILE} with arrays imgs and latents_classes")
+
+
+def unreadable_reason(error: Exception) -> str:
+    """A short reason for an archive numpy could not read, without its advice on pickles."""
+    text = str(error).splitlines()[0] if str(error) else ""
+    if "pickle" in text:
+        return "it holds Python objects, not plain arrays; they are not loaded"
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
 def timed_build_and_reload(directory: Path) -> tuple[float, float]:
