@@ -99,9 +99,10 @@ class DSprites(GroundTruthData):
         except Exception as error:            # a truncated archive, pickled objects, a bad array header
             raise UserError(f"cannot read dSprites file {str(path)!r} ({unreadable_reason(error)}); expected "
                             f"the original {ORIGINAL_FILE} with arrays imgs and latents_classes") from None
-        if images.ndim != 3 or images.shape[1:] != (64, 64):
+        expected_shape = (int(np.prod(FACTOR_SIZES)), 64, 64)
+        if images.shape != expected_shape:
             raise UserError(f"dSprites file {str(path)!r}: imgs has shape {images.shape}; expected "
-                            f"(737280, 64, 64) as in the original {ORIGINAL_FILE}")
+                            f"{expected_shape} as in the original {ORIGINAL_FILE}")
         dataset = cls(np.packbits(images.astype(bool), axis=-1), None, "dsprites")
         expected = dataset.factors_of(np.arange(len(dataset)))
         if classes.shape != expected.shape or not np.array_equal(classes, expected):
