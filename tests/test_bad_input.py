@@ -223,3 +223,21 @@ def test_help_imports_no_heavy_library():
 
 def test_run_flags_are_the_sweep_settings():
     assert set(cli.RUN_FLAG_KEYS) == set(sweep_config.FLAG_KEYS)
+
+
+# Cases fixed earlier without a test of their own ---------------------------------------------------------
+
+def test_bf16_on_a_cpu_without_native_bf16_warns_in_one_line(monkeypatch, capsys):
+    import bench.device
+    monkeypatch.setattr(bench.device, "native_bf16", lambda device: False)
+    cli.check_compute("cpu", "bf16")
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and error.startswith("bench: warning: --precision bf16 on a CPU without native bf16")
+
+
+def test_output_piped_into_head_ends_quietly():
+    process = subprocess.Popen([sys.executable, "-m", "bench.cli", "list"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE)
+    process.stdout.close()                   # as `bench list | head -0` does: every write finds no reader
+    error = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 1 and error == ""
