@@ -187,6 +187,8 @@ def command_reproduce(args) -> int:
     if args.protocols:
         paths += rescore_protocols(args.name, config, paper, store.out_dir, config.jobs or 1,
                                    not args.no_progress, not args.no_plots, {s.run_id for s in config.specs()})
+    from bench import html_report
+    paths.append(html_report.write(store.out_dir, paths))            # report.html: tables and figures
     for path in paths:
         print(path)
     return code
@@ -255,8 +257,9 @@ def parser() -> argparse.ArgumentParser:
     add_speed_parser(commands)
     add_reproduce_parser(commands)
     report_parser = commands.add_parser("report", help="tables and plots of a results folder",
-                                        description="Write table.csv, table.md and PNG plots next to "
-                                                    "RESULTS_DIR/scores.csv; never retrains.")
+                                        description="Write table.csv, table.md, PNG plots and report.html "
+                                                    "(all of them in one page) next to RESULTS_DIR/scores.csv; "
+                                                    "never retrains.")
     report_parser.add_argument("results_dir", help="a folder written by `bench run`")
     report_parser.add_argument("--no-plots", action="store_true", help="tables only")
     report_parser.add_argument("--protocols", metavar="PRESET",
@@ -284,6 +287,8 @@ def command_report(args) -> int:
         config, paper = reproduce.load(args.protocols, {}, quick=False)
         paths += rescore_protocols(args.protocols, config, paper, results_dir,
                                    sweep_config.as_positive_int(args.jobs, "--jobs"), True, not args.no_plots)
+    from bench import html_report
+    paths.append(html_report.write(results_dir, paths))             # report.html: tables and figures
     for path in paths:
         print(path)
     return 0

@@ -14,27 +14,168 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 import torch  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullFormatter, NullLocator  # noqa: E402
 
-from bench.report import run_label  # noqa: E402
+from bench import labels  # noqa: E402
+from bench.errors import UserError  # noqa: E402
+from bench.report import unhealthy_run_ids  # noqa: E402
 from bench.restore import readable_spec, restore_method  # noqa: E402
 
 TRAVERSAL_STEPS = 10
 RECONSTRUCTIONS = 8
 DPI = 100
+PAPER_COLOUR = "crimson"
+BAR_COLOUR = "#a9c4de"
 
 
-def metric_bars(scores: pd.DataFrame, out: Path) -> Path:
-    """One panel per metric key, one bar per method, error bars = std over seeds."""
-    frame = scores.assign(run=[run_label(m, p) for m, p in zip(scores["method"], scores["params"])])
-    keys = sorted(frame["metric"].unique())
-    grid = sns.catplot(data=frame, x="value", y="run", col="metric", col_order=keys, kind="bar",
-                       errorbar="sd", col_wrap=min(3, len(keys)), sharex=False, height=3.2, aspect=1.3)
-    grid.set_titles("{col_name}")
-    grid.set_axis_labels("score", "")
-    path = out / "metrics.png"
-    grid.savefig(path, dpi=DPI)
-    plt.close(grid.figure)
+def paper_of(results_dir: Path) -> dict:
+    """The [paper] table of the preset that wrote `results_dir` (bench reproduce), or {}."""
+    from bench import reproduce
+    preset = reproduce.preset_of(results_dir)
+    if not preset or preset not in reproduce.available():
+        return {}
+    return reproduce.preset_table(preset, "paper")
+
+
+def chance_levels(scores: pd.DataFrame, datasets: dict, paper: dict) -> dict[str, float]:
+    """The score a useless code gets, for the metric keys where it is known: the beta_vae metric's
+    accuracies guess one of its target factors (1 / their number, from the run's metric settings);
+    the preset's `chance` (in %) for its metric."""
+    from bench import data
+    from metrics.beta_vae import factor_subset, protocol_factors
+    chance = {}
+    for key, rows in scores[scores["metric"].str.match(r"beta_vae\..*accuracy$")].groupby("metric"):
+        try:
+            settings = json.loads(rows["metric_settings"].iloc[0]) if "metric_settings" in rows else {}
+            name = rows["dataset"].iloc[0]
+            dataset = datasets.get(name) or datasets.setdefault(name, data.load(name))
+            factors = protocol_factors(settings.get("protocol", "disentanglement_lib"), settings.get("factors", "protocol"))
+            chance[key] = 1 / len(factor_subset(dataset, factors))
+        except (UserError, KeyError, TypeError, ValueError):    # unknown dataset or settings: no chance line
+            continue
+    if "chance" in paper:
+        chance[paper["metric"]] = paper["chance"] / 100
+    return chance
+
+
+def configurations(scores: pd.DataFrame, specs: dict, paper: dict) -> tuple[list, dict]:
+    """The (method, params) pairs of `scores` in reading order (the paper's rows first, in its
+    order) and a readable label for each: the paper's own label where a method has one
+    configuration, else "beta-VAE (beta=4)"."""
+    paper_rows = {row["method"]: row for row in paper.get("rows", [])}
+    pairs = labels.configuration_order(zip(scores["method"], scores["params"].fillna("")),
+                                       [*paper_rows] + [m for m in registry_order() if m not in paper_rows])
+    per_method = pd.Series([method for method, _ in pairs]).value_counts()
+    full_params = {(spec["method"], canonical(spec.get("overrides", {}))): spec.get("params", {})
+                   for spec in specs.values()}
+    names = {}
+    for method, params in pairs:
+        if method in paper_rows and per_method[method] == 1:
+            names[(method, params)] = paper_rows[method]["label"]
+        else:
+            full = full_params.get((method, canonical(params)), {})
+            names[(method, params)] = labels.readable_label(method, params, full)
+    return pairs, names
+
+
+def canonical(params) -> str:
+    """A configuration's parameters as one text, whether they come from spec.json or scores.csv."""
+    return json.dumps(labels.as_dict(params), sort_keys=True)
+
+
+def registry_order() -> list[str]:
+    """The methods as `bench list` lists them."""
+    from methods import METHODS
+    return list(METHODS)
+
+
+def unit_interval(values) -> bool:
+    values = np.asarray([v for v in values if np.isfinite(v)], dtype=float)
+    return len(values) > 0 and values.min() >= 0 and values.max() <= 1
+
+
+def metric_bars(scores: pd.DataFrame, out: Path, specs: dict | None = None, paper: dict | None = None,
+                chance: dict | None = None) -> Path | None:
+    """metrics.png (metric_bars_figure), or None when there are only health.* scores."""
+    figure = metric_bars_figure(scores, specs, paper, chance)
+    return saved(figure, out / "metrics.png") if figure else None
+
+
+def saved(figure, path: Path) -> Path:
+    figure.savefig(path, dpi=DPI, bbox_inches="tight")
+    plt.close(figure)
     return path
+
+
+def metric_bars_figure(scores: pd.DataFrame, specs: dict | None = None, paper: dict | None = None,
+                       chance: dict | None = None):
+    """One panel per metric key (health.* left to table.md), one row per configuration in reading
+    order: a bar at the mean over the healthy seeds, a line of ± one std, a dot per seed, a cross
+    per unhealthy run (left out of the bar), the paper's value (red diamond) and chance (dashed)."""
+    specs, paper, chance = specs or {}, paper or {}, chance or {}
+    frame = scores[~scores["metric"].str.startswith("health.")].assign(params=lambda f: f["params"].fillna(""))
+    if frame.empty:
+        return None
+    unhealthy = unhealthy_run_ids(scores)
+    pairs, names = configurations(frame, specs, paper)
+    keys = sorted(frame["metric"].unique(), key=lambda k: (k != paper.get("metric"), k))
+    paper_rows = {row["method"]: row for row in paper.get("rows", [])}
+    counts = {pair: frame[(frame["method"] == pair[0]) & (frame["params"] == pair[1])
+                          & ~frame["run_id"].isin(unhealthy)]["run_id"].nunique() for pair in pairs}
+    columns = min(3, len(keys))
+    rows_of_panels = -(-len(keys) // columns)
+    figure, axes = plt.subplots(rows_of_panels, columns, squeeze=False, sharey=True,
+                                figsize=(4.2 * columns + 2.6, (0.42 * len(pairs) + 1.0) * rows_of_panels + 0.35))
+    shown = set()
+    for axis, key in zip(axes.flat, keys):
+        values_for_axis = []
+        for y, (method, params) in enumerate(pairs):
+            runs = frame[(frame["method"] == method) & (frame["params"] == params) & (frame["metric"] == key)]
+            good = runs[~runs["run_id"].isin(unhealthy)]["value"].to_numpy(dtype=float)
+            bad = runs[runs["run_id"].isin(unhealthy)]["value"].to_numpy(dtype=float)
+            values_for_axis += [*good, *bad]
+            if len(good):
+                axis.barh(y, good.mean(), height=0.6, color=BAR_COLOUR, zorder=1)
+                shown.add("bar")
+                if len(good) > 1:
+                    axis.errorbar(good.mean(), y, xerr=good.std(ddof=1), color="black", capsize=3, lw=1, zorder=2)
+                    shown.add("std")
+                offsets = np.linspace(-0.15, 0.15, len(good)) if len(good) > 1 else [0.0]
+                axis.scatter(good, y + np.asarray(offsets), s=14, color="black", zorder=3)
+                shown.add("seed")
+            if len(bad):
+                axis.scatter(bad, np.full(len(bad), y), marker="x", s=30, color="grey", zorder=3)
+                shown.add("unhealthy")
+            if key == paper.get("metric") and method in paper_rows:
+                score = paper_rows[method]["score"] / 100
+                values_for_axis.append(score)
+                axis.scatter(score, y, marker="D", s=30, color=PAPER_COLOUR, zorder=4, gid="paper")
+                shown.add("paper")
+        if key in chance:
+            axis.axvline(chance[key], color="0.35", linestyle="--", lw=1, zorder=2.5, gid="chance")
+            values_for_axis.append(chance[key])
+            shown.add("chance")
+        if unit_interval(values_for_axis):
+            axis.set_xlim(0, 1.02)
+        axis.set_title(key, fontsize=10)
+        axis.set_xlabel("score (0 to 1)" if unit_interval(values_for_axis) else "score")
+        axis.grid(axis="x", color="0.9", zorder=0)
+    for axis in list(axes.flat)[len(keys):]:
+        axis.set_visible(False)
+    axes[0, 0].set_yticks(range(len(pairs)), [f"{names[pair]}, n={counts[pair]}" for pair in pairs])
+    axes[0, 0].set_ylim(len(pairs) - 0.5, -0.5)                      # the first row on top
+    legend = {"bar": Patch(color=BAR_COLOUR, label="mean over seeds"),
+              "std": Line2D([], [], color="black", lw=1, label="± one std over seeds"),
+              "seed": Line2D([], [], color="black", marker="o", ls="", ms=4, label="one seed"),
+              "unhealthy": Line2D([], [], color="grey", marker="x", ls="", label="unhealthy run (left out)"),
+              "paper": Line2D([], [], color=PAPER_COLOUR, marker="D", ls="", ms=5, label="paper's value"),
+              "chance": Line2D([], [], color="0.35", ls="--", label="chance")}
+    figure.legend(handles=[handle for name, handle in legend.items() if name in shown], loc="lower center",
+                  ncol=6, frameon=False, fontsize=8)
+    figure.tight_layout(rect=(0, 0.3 / figure.get_size_inches()[1], 1, 1))
+    return figure
 
 
 def kl_per_latent(run_folder: Path) -> np.ndarray | None:
@@ -78,7 +219,8 @@ def traversal(method, dataset, run_folder: Path, out: Path) -> Path:
     axis.set_yticks(np.arange(len(order)) * h + h / 2,
                     [f"z{i}" + (f" KL {kl[i]:.2f}" if kl is not None and len(kl) == len(z) else "") for i in order])
     axis.set_xticks(np.arange(TRAVERSAL_STEPS) * h + h / 2, [f"{v:.1f}" for v in values.tolist()])
-    axis.set_title(f"{run_folder.name}: latent traversals")
+    axis.set_title(f"{labels.run_description(run_folder)}: latent traversals")
+    axis.set_xlabel("value of the latent (the others fixed at the code of one image)")
     path = out / f"traversal_{run_folder.name}.png"
     figure.savefig(path, dpi=DPI, bbox_inches="tight")
     plt.close(figure)
@@ -92,7 +234,7 @@ def reconstructions(method, dataset, run_folder: Path, out: Path) -> Path:
     x = torch.from_numpy(dataset.images(indices)).float() / 255
     recon = method.decode(method.encode(x)).reshape(len(indices), *x.shape[-2:])
     pictures = np.stack([x[:, 0].numpy(), recon.numpy()])
-    return saved_grid(pictures, f"{run_folder.name}: images (top) and reconstructions (bottom)",
+    return saved_grid(pictures, f"{labels.run_description(run_folder)}: images (top) and reconstructions (bottom)",
                       out / f"reconstruction_{run_folder.name}.png", (RECONSTRUCTIONS * 0.9, 2.2))
 
 
@@ -113,7 +255,7 @@ def samples(method, run_folder: Path, out: Path, rows: int = 8) -> Path:
     and noise (a fixed seed, so that the grid is the same at every report)."""
     pictures = method.sample(rows * rows, torch.Generator().manual_seed(0))
     pictures = pictures[:, 0].cpu().numpy().reshape(rows, rows, *pictures.shape[-2:])
-    return saved_grid(pictures, f"{run_folder.name}: {rows * rows} generated samples",
+    return saved_grid(pictures, f"{labels.run_description(run_folder)}: {rows * rows} generated samples",
                       out / f"samples_{run_folder.name}.png", (rows * 0.9, rows * 0.9 + 0.4))
 
 
@@ -149,34 +291,76 @@ def replicas(scores: pd.DataFrame, paper: dict, unhealthy: set, out: Path) -> Pa
 
 
 def kl_bars(runs: dict[str, np.ndarray], out: Path) -> Path:
-    """Per run, the KL of each latent sorted from largest to smallest."""
+    """Per run (a title naming it), the KL of each latent sorted from largest to smallest."""
     rows = [{"run": name, "latent rank": rank, "KL (nats)": value}
             for name, kl in runs.items() for rank, value in enumerate(sorted(kl, reverse=True))]
     grid = sns.catplot(data=pd.DataFrame(rows), x="latent rank", y="KL (nats)", col="run", kind="bar",
-                       col_wrap=min(3, len(runs)), height=2.8, aspect=1.3, color="steelblue")
-    grid.set_titles("{col_name}")
+                       col_wrap=min(3, len(runs)), height=2.8, aspect=1.4, color="steelblue")
+    grid.set_titles("{col_name}", size=9)
+    grid.set_axis_labels("latents, largest KL first", "KL at the end of training (nats)")
     path = out / "kl_per_latent.png"
     grid.savefig(path, dpi=DPI)
     plt.close(grid.figure)
     return path
 
 
-def training_curves(logs: dict[str, pd.DataFrame], out: Path) -> Path:
-    """Each logged loss term against the step, one line per run."""
-    frames = [log.melt(id_vars="step", value_vars=[c for c in log.columns if c in
-                       ("loss", "reconstruction", "kl", "d_loss", "g_loss", "mi_loss")]).assign(run=name)
-              for name, log in logs.items()]
-    frame = pd.concat(frames)
-    grid = sns.relplot(data=frame, x="step", y="value", hue="run", col="variable", kind="line",
-                       col_wrap=3, height=2.8, aspect=1.3, facet_kws={"sharey": False})
-    grid.set_titles("{col_name}")
-    path = out / "training_curves.png"
-    grid.savefig(path, dpi=DPI)
-    plt.close(grid.figure)
-    return path
+# Axis labels of the logged training quantities (methods' train_step); others are shown by name.
+QUANTITY_LABELS = {
+    "loss": "loss (nats per image)", "reconstruction": "reconstruction loss (nats per image)",
+    "kl": "KL (nats per image)", "d_loss": "discriminator loss", "g_loss": "generator loss",
+    "mi_loss": "mutual-information loss", "d_real": "D(real image), mean", "d_fake": "D(generated image), mean",
+    "fake_diversity": "diversity of generated images", "fake_mean_pixel": "mean pixel, generated images",
+    "real_mean_pixel": "mean pixel, real images", "collapsed": "collapse indicator",
+    "discriminator_loss": "TC discriminator loss", "discriminator_accuracy": "TC discriminator accuracy",
+    "clamped_spread": "spread of the clamped latents",
+}
+NOT_CURVES = {"step", "images_per_s"}
+
+
+def is_gan_log(log: pd.DataFrame) -> bool:
+    return "g_loss" in log.columns
+
+
+def training_curves(logs: dict[str, pd.DataFrame], out: Path, name: str = "training_curves.png",
+                    title: str = "Training curves") -> Path:
+    return saved(training_curves_figure(logs, title), out / name)
+
+
+def training_curves_figure(logs: dict[str, pd.DataFrame], title: str = "Training curves"):
+    """One panel per logged quantity (KL per latent aside) against the training step, one line per
+    run; a quantity spanning more than 20x (a loss falling from its start) on a log axis."""
+    quantities = list(dict.fromkeys(c for log in logs.values() for c in log.columns
+                                    if c not in NOT_CURVES and not c.startswith("kl_z")))
+    columns = min(3, len(quantities))
+    rows = -(-len(quantities) // columns)
+    figure, axes = plt.subplots(rows, columns, squeeze=False, figsize=(4.2 * columns, 2.9 * rows + 0.9))
+    colours = dict(zip(logs, sns.color_palette("tab10", len(logs))))
+    for axis, quantity in zip(axes.flat, quantities):
+        values = []
+        for run, log in logs.items():
+            if quantity in log.columns:
+                axis.plot(log["step"], log[quantity], color=colours[run], lw=1.2, marker="." if len(log) < 5 else None)
+                values += list(log[quantity].dropna())
+        positive = [v for v in values if v > 0]
+        if values and len(positive) == len(values) and max(values) > 20 * min(values):
+            axis.set_yscale("log")
+        axis.set_xlabel("training step")
+        axis.set_ylabel(QUANTITY_LABELS.get(quantity, quantity.replace("_", " ")), fontsize=9)
+        axis.grid(color="0.92")
+    for axis in list(axes.flat)[len(quantities):]:
+        axis.set_visible(False)
+    figure.suptitle(title, fontsize=11)
+    figure.legend(handles=[Line2D([], [], color=colours[run], label=run) for run in logs], loc="lower center",
+                  ncol=min(3, len(logs)), frameon=False, fontsize=8)
+    legend_rows = -(-len(logs) // 3)
+    figure.tight_layout(rect=(0, (0.25 * legend_rows + 0.1) / figure.get_size_inches()[1], 1, 1))
+    return figure
 
 
 MIN_BETAS_FOR_A_SWEEP = 3
+RECONSTRUCTION = "reconstruction loss (nats)"
+MAX_TICKS = 6                                     # more normalised betas than this: ticks at 1, 2, 5 x 10^k
+PIXELS = 64 * 64                                  # N of the normalised beta: dSprites' 64 x 64 images
 
 
 def final_reconstruction(run_folder: Path) -> float | None:
@@ -188,29 +372,40 @@ def final_reconstruction(run_folder: Path) -> float | None:
     return float(last["reconstruction"]) if "reconstruction" in last.index else None
 
 
-def metric_against_normalised_beta(scores: pd.DataFrame, specs: dict[str, dict], runs_dir: Path, out: Path) -> Path | None:
+def metric_against_normalised_beta(scores: pd.DataFrame, specs: dict[str, dict], runs_dir: Path, out: Path,
+                                   chance: dict | None = None) -> Path | None:
+    """metric_vs_normalised_beta.png, or None when no line has MIN_BETAS_FOR_A_SWEEP betas."""
+    figure = normalised_beta_figure(scores, specs, runs_dir, chance)
+    return saved(figure, out / "metric_vs_normalised_beta.png") if figure else None
+
+
+def normalised_beta_figure(scores: pd.DataFrame, specs: dict[str, dict], runs_dir: Path, chance: dict | None = None):
     """The paper's beta sweep: each metric key and the final reconstruction loss against
     beta_norm = beta * M / N (M latents, N pixels), one line per method and latent size (methods
     with a beta of another meaning, e.g. beta_tcvae, get lines of their own; docs/paper.md section
-    1). Drawn only when some line has runs at MIN_BETAS_FOR_A_SWEEP values of beta."""
+    1), the mean over seeds with a band of ± one std. Drawn only when some line has runs at
+    MIN_BETAS_FOR_A_SWEEP values of beta. Scores between 0 and 1 keep that whole axis (chance
+    dashed where known), the reconstruction loss starts at 0: the axes do not magnify small gaps."""
+    chance = chance or {}
     rows = []
     for run_id, group in scores.groupby("run_id"):
         spec = specs.get(run_id, {})
         params = spec.get("params", {})
         if "beta" not in params or "latent_dim" not in params:
             continue
-        where = {"normalised beta": params["beta"] * params["latent_dim"] / 4096, "beta": params["beta"],
-                 "line": f"{spec['method']}, {params['latent_dim']} latents",
+        where = {"normalised beta": float(params["beta"]) * params["latent_dim"] / PIXELS, "beta": params["beta"],
+                 "line": f"{labels.method_name(spec['method'])}, {params['latent_dim']} latents",
                  "order": (spec["method"], params["latent_dim"])}
         rows += [{**where, "quantity": metric, "value": value} for metric, value in zip(group["metric"], group["value"])
                  if not metric.startswith("health.")]
         reconstruction = final_reconstruction(runs_dir / run_id)
         if reconstruction is not None:
-            rows.append({**where, "quantity": "reconstruction loss (nats)", "value": reconstruction})
+            rows.append({**where, "quantity": RECONSTRUCTION, "value": reconstruction})
     frame = pd.DataFrame(rows)
     if frame.empty or frame.groupby("line")["beta"].nunique().max() < MIN_BETAS_FOR_A_SWEEP:
         return None
-    quantities = list(dict.fromkeys(frame["quantity"]))
+    quantities = sorted(set(frame["quantity"]) - {RECONSTRUCTION}) + [RECONSTRUCTION] * (RECONSTRUCTION in set(frame["quantity"]))
+    ticks = sorted(frame["normalised beta"].unique())
     lines = [line for _, line in sorted(set(zip(frame["order"], frame["line"])))]   # by method, then latents
     grid = sns.relplot(data=frame, x="normalised beta", y="value", hue="line", hue_order=lines, col="quantity",
                        col_order=quantities, kind="line", marker="o", errorbar="sd", palette="viridis",
@@ -218,10 +413,27 @@ def metric_against_normalised_beta(scores: pd.DataFrame, specs: dict[str, dict],
     grid.set(xscale="log")
     grid.set_titles("{col_name}")
     grid.set_axis_labels("normalised beta (beta x latents / pixels)", "")
-    path = out / "metric_vs_normalised_beta.png"
-    grid.savefig(path, dpi=DPI)
-    plt.close(grid.figure)
-    return path
+    for quantity, axis in grid.axes_dict.items():
+        if len(ticks) <= MAX_TICKS:                                   # the normalised betas run
+            axis.xaxis.set_major_locator(FixedLocator(ticks))
+            axis.xaxis.set_minor_locator(NullLocator())
+        else:
+            axis.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+            axis.xaxis.set_minor_formatter(NullFormatter())
+        axis.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.2g}"))
+        axis.tick_params(axis="x", labelsize=8)
+        values = frame[frame["quantity"] == quantity]["value"]
+        if quantity == RECONSTRUCTION:
+            axis.set_ylim(0, values.max() * 1.08)
+            axis.set_ylabel("nats per image")
+        elif unit_interval(values):
+            axis.set_ylim(0, 1.02)
+            axis.set_ylabel("score (0 to 1)")
+        if quantity in chance:
+            axis.axhline(chance[quantity], color="grey", linestyle="--", lw=1)
+            axis.text(axis.get_xlim()[0], chance[quantity], " chance", va="bottom", fontsize=7, color="grey")
+    grid.legend.set_title("line (mean ± std over seeds)")
+    return grid.figure
 
 
 def protocol_heatmap(table: pd.DataFrame, out: Path) -> Path:
@@ -240,36 +452,75 @@ def protocol_heatmap(table: pd.DataFrame, out: Path) -> Path:
     return path
 
 
+def read_specs(runs_dir: Path) -> dict[str, dict]:
+    """run_id -> spec.json of every run folder with a readable one (bench.restore.readable_spec)."""
+    folders = sorted(runs_dir.iterdir()) if runs_dir.is_dir() else []
+    return {f.name: spec for f in folders if (spec := readable_spec(f)) is not None}
+
+
+def generative(method_name: str) -> bool:
+    """Whether a method's trained weights give traversals (it has a decoder or generator)."""
+    from methods import METHODS
+    cls = METHODS.get(method_name)
+    return cls is not None and cls.trainable and hasattr(cls, "decode")
+
+
 def all_plots(results_dir: Path, scores: pd.DataFrame) -> list[Path]:
-    """Every figure the results support; per-run figures for the first seed of each configuration."""
+    """Every figure the results support. Per configuration (method and parameters): traversals and
+    reconstructions (or samples) from the lowest seed whose run folder has checkpoint.pt, the KL
+    per latent and training curves from the lowest seed with a log. A configuration none of whose
+    runs keeps a checkpoint gets a line (printed and added to table.md) instead of traversals."""
     results_dir = Path(results_dir)
     runs_dir = results_dir / "runs"
-    specs = {f.name: spec for f in sorted(runs_dir.iterdir()) if (spec := readable_spec(f)) is not None}
-    paths = [metric_bars(scores, results_dir)] if len(scores) else []
-    first_seed = {}
+    specs = read_specs(runs_dir)
+    paper = paper_of(results_dir)
+    datasets: dict = {}
+    chance = chance_levels(scores, datasets, paper) if len(scores) else {}
+    bars = metric_bars(scores, results_dir, specs, paper, chance) if len(scores) else None
+    paths = [bars] if bars else []
+    by_configuration: dict = {}
     for run_id, spec in specs.items():
-        key = (spec["method"], json.dumps(spec["overrides"], sort_keys=True))
-        if key not in first_seed or spec["seed"] < specs[first_seed[key]]["seed"]:
-            first_seed[key] = run_id
-    kls, logs, datasets = {}, {}, {}
-    for (method_name, params), run_id in first_seed.items():
-        folder = runs_dir / run_id
-        label = run_label(method_name, params)
-        if (folder / "log.csv").exists() and (folder / "log.csv").stat().st_size:
-            logs[label] = pd.read_csv(folder / "log.csv")
-        kl = kl_per_latent(folder)
-        if kl is not None:
-            kls[label] = kl
-        restored = restore_method(folder, datasets.get(specs[run_id]["dataset"]))
+        key = (spec["method"], canonical(spec.get("overrides", {})))
+        by_configuration.setdefault(key, []).append(run_id)
+    pairs, names = configurations(pd.DataFrame({"method": [k[0] for k in by_configuration],
+                                                "params": [k[1] for k in by_configuration]}), specs, paper)
+    kls, vae_logs, gan_logs, skipped = {}, {}, {}, []
+    for method_name, params in pairs:
+        run_ids = sorted(by_configuration[(method_name, params)], key=lambda r: specs[r]["seed"])
+        logged = [r for r in run_ids if (runs_dir / r / "log.csv").exists() and (runs_dir / r / "log.csv").stat().st_size]
+        if logged:
+            seed = specs[logged[0]]["seed"]
+            log = pd.read_csv(runs_dir / logged[0] / "log.csv")
+            (gan_logs if is_gan_log(log) else vae_logs)[f"{names[(method_name, params)]}, seed {seed}"] = log
+            kl = kl_per_latent(runs_dir / logged[0])
+            if kl is not None:
+                kls[f"{names[(method_name, params)]}, seed {seed}"] = kl
+        with_checkpoint = [r for r in run_ids if (runs_dir / r / "checkpoint.pt").exists()]
+        if not with_checkpoint:
+            if generative(method_name):
+                skipped.append(f"{names[(method_name, params)]} ({len(run_ids)} run{'s' * (len(run_ids) > 1)})")
+            continue
+        folder = runs_dir / with_checkpoint[0]
+        restored = restore_method(folder, datasets.get(specs[with_checkpoint[0]]["dataset"]))
         if restored is not None and hasattr(restored[0], "decode"):
             method, dataset = restored
-            datasets[specs[run_id]["dataset"]] = dataset
+            datasets[specs[with_checkpoint[0]]["dataset"]] = dataset
             paths += [traversal(method, dataset, folder, results_dir),
                       samples(method, folder, results_dir) if hasattr(method, "sample")
                       else reconstructions(method, dataset, folder, results_dir)]
     if kls:
         paths.append(kl_bars(kls, results_dir))
-    if logs:
-        paths.append(training_curves(logs, results_dir))
-    beta_plot = metric_against_normalised_beta(scores, specs, runs_dir, results_dir)
+    if vae_logs:
+        paths.append(training_curves(vae_logs, results_dir, "training_curves.png",
+                                     "Training curves (encoder-decoder models; lowest seed of each configuration)"))
+    if gan_logs:
+        paths.append(training_curves(gan_logs, results_dir, "training_curves_gan.png",
+                                     "Training curves (GANs; lowest seed of each configuration)"))
+    beta_plot = metric_against_normalised_beta(scores, specs, runs_dir, results_dir, chance)
+    if skipped:
+        note = (f"Figures: no latent traversal or reconstruction for {', '.join(skipped)}: no run folder of "
+                f"theirs has checkpoint.pt (checkpoints are not committed; training the runs again writes them).")
+        print(note)
+        with open(results_dir / "table.md", "a") as handle:
+            handle.write(f"\n{note}\n")
     return paths + ([beta_plot] if beta_plot else [])

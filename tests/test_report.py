@@ -1,5 +1,13 @@
-"""`bench report` writes every table and figure of a tiny results folder, without retraining."""
+"""`bench report` writes every table and figure of a tiny results folder, without retraining, and
+report.html, which headless Chromium renders with every figure loaded."""
+import base64
+import re
+import shutil
+import struct
+import subprocess
+
 import matplotlib.image
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -35,6 +43,11 @@ def test_report_writes_tables_and_plots(results, capsys):
     picture = matplotlib.image.imread(traversals[0])
     assert picture.shape[0] > 500 and picture.shape[1] > 500
     assert {p: p.stat().st_mtime_ns for p in (results / "runs").rglob("checkpoint.pt")} == before
+    assert str(results / "report.html") in printed
+    page = (results / "report.html").read_text()
+    figures = [p for p in printed if p.endswith(".png")]
+    assert page.count('<img src="data:image/png;base64,') == len(figures) == page.count("<figcaption>")
+    assert "beta-VAE (beta=4, architecture=fc), seed 0" in page            # captions name the run, not a hash
 
 
 def test_report_lists_failed_runs(results, capsys):
@@ -66,3 +79,40 @@ def test_report_rebuilds_runs_whose_spec_names_retired_parameters(results, capsy
         assert "ignoring its retired parameters objective" in capsys.readouterr().err
     finally:
         spec_path.write_text(original)
+
+
+BROWSERS = ("chromium", "chromium-browser", "google-chrome", "chrome")
+CHECK_IMAGES = """<script>
+window.addEventListener("load", () => {
+  for (const image of document.images) image.dataset.naturalWidth = image.naturalWidth;
+  document.body.dataset.imagesChecked = document.images.length;
+});
+</script>
+</body>"""
+
+
+def browser(path_dir, *arguments):
+    """Headless Chromium's stdout for `arguments` (a profile of its own under path_dir)."""
+    binary = next((shutil.which(name) for name in BROWSERS if shutil.which(name)), None)
+    if binary is None:
+        pytest.skip("no Chromium here (Debian: apt-get install chromium)")
+    command = [binary, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+               f"--user-data-dir={path_dir / 'profile'}", *arguments]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=True).stdout
+
+
+def test_report_html_renders_in_headless_chromium_with_every_image_loaded(results, tmp_path):
+    assert main(["report", str(results)]) == 0
+    page = (results / "report.html").read_text()
+    embedded = re.findall(r'src="data:image/png;base64,([^"]+)"', page)
+    widths = [struct.unpack(">I", base64.b64decode(data)[16:20])[0] for data in embedded]   # PNG IHDR width
+    assert len(embedded) >= 8 and min(widths) > 100
+    probe = tmp_path / "report_probe.html"               # the page plus a script that reads what Chromium decoded
+    probe.write_text(page.replace("</body>", CHECK_IMAGES))
+    dom = browser(tmp_path, "--virtual-time-budget=10000", "--dump-dom", probe.as_uri())
+    assert f'data-images-checked="{len(embedded)}"' in dom
+    assert [int(w) for w in re.findall(r'data-natural-width="(\d+)"', dom)] == widths   # every image decoded
+    shot = tmp_path / "report.png"
+    browser(tmp_path, "--window-size=1280,2400", f"--screenshot={shot}", (results / "report.html").as_uri())
+    picture = matplotlib.image.imread(shot)
+    assert picture.shape[:2] == (2400, 1280) and np.std(picture[..., :3]) > 0.05       # not a blank page
