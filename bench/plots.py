@@ -22,6 +22,7 @@ from bench import labels  # noqa: E402
 from bench.errors import UserError  # noqa: E402
 from bench.report import unhealthy_run_ids  # noqa: E402
 from bench.restore import readable_spec, restore_method  # noqa: E402
+from bench.store import DONE  # noqa: E402
 
 TRAVERSAL_STEPS = 10
 RECONSTRUCTIONS = 8
@@ -458,6 +459,14 @@ def read_specs(runs_dir: Path) -> dict[str, dict]:
     return {f.name: spec for f in folders if (spec := readable_spec(f)) is not None}
 
 
+def finished(run_folder: Path) -> bool:
+    """Whether the run's status file says done (not running, failed or missing)."""
+    try:
+        return (run_folder / "status").read_text().strip().partition(":")[0] == DONE
+    except OSError:
+        return False
+
+
 def generative(method_name: str) -> bool:
     """Whether a method's trained weights give traversals (it has a decoder or generator)."""
     from methods import METHODS
@@ -466,10 +475,11 @@ def generative(method_name: str) -> bool:
 
 
 def all_plots(results_dir: Path, scores: pd.DataFrame) -> list[Path]:
-    """Every figure the results support. Per configuration (method and parameters): traversals and
-    reconstructions (or samples) from the lowest seed whose run folder has checkpoint.pt, the KL
-    per latent and training curves from the lowest seed with a log. A configuration none of whose
-    runs keeps a checkpoint gets a line (printed and added to table.md) instead of traversals."""
+    """Every figure the results support. Per configuration (method and parameters) of the finished
+    runs (status done): traversals and reconstructions (or samples) from the lowest seed whose run
+    folder has checkpoint.pt, the KL per latent and training curves from the lowest seed with a log.
+    A configuration none of whose runs keeps a checkpoint gets a line (printed and added to
+    table.md) instead of traversals."""
     results_dir = Path(results_dir)
     runs_dir = results_dir / "runs"
     specs = read_specs(runs_dir)
@@ -480,8 +490,9 @@ def all_plots(results_dir: Path, scores: pd.DataFrame) -> list[Path]:
     paths = [bars] if bars else []
     by_configuration: dict = {}
     for run_id, spec in specs.items():
-        key = (spec["method"], canonical(spec.get("overrides", {})))
-        by_configuration.setdefault(key, []).append(run_id)
+        if finished(runs_dir / run_id):                     # a run still training has a partial log
+            key = (spec["method"], canonical(spec.get("overrides", {})))
+            by_configuration.setdefault(key, []).append(run_id)
     pairs, names = configurations(pd.DataFrame({"method": [k[0] for k in by_configuration],
                                                 "params": [k[1] for k in by_configuration]}), specs, paper)
     kls, vae_logs, gan_logs, skipped = {}, {}, {}, []

@@ -99,6 +99,12 @@ def test_metric_bars_in_the_papers_order_with_its_values_and_chance(reproduction
 
 def test_training_curves_label_their_axes_and_keep_gans_apart(reproduction, capsys):
     scores = pd.read_csv(reproduction / "scores.csv", keep_default_na=False, na_values=[""])
+    running = reproduction / "runs" / "infogan-seed0-0000000000"      # a run still training: left out
+    running.mkdir()
+    (running / "spec.json").write_text(json.dumps({"method": "infogan", "params": {}, "dataset": "dsprites_small",
+                                                   "seed": 0, "steps": 100, "overrides": {}}))
+    (running / "status").write_text("running")
+    (running / "checkpoint.pt").write_bytes(b"half-written")
     paths = plots.all_plots(reproduction, scores)
     names = {path.name for path in paths}
     assert {"metrics.png", "training_curves.png", "training_curves_gan.png", "kl_per_latent.png"} <= names
