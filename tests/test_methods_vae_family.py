@@ -164,7 +164,7 @@ def test_factor_vae_resumes_exactly_with_both_optimisers(small_dsprites, cpu_fp3
     torch.save(first.state_dict(), checkpoint)
     checkpoint.seek(0)
     resumed = make()
-    resumed.load_state_dict(torch.load(checkpoint, weights_only=False))
+    resumed.load_state_dict(torch.load(checkpoint, weights_only=True))
     resumed_logs = [resumed.train_step(batch) for batch in batches[3:]]
     assert resumed.step == 6 and resumed_logs == whole_logs[3:]
     assert torch.equal(weights(resumed), weights(whole))

@@ -57,7 +57,7 @@ def log_rows(path):
 
 
 def checkpoint_step(path):
-    return torch.load(path, weights_only=False)["method"]["step"]
+    return torch.load(path, weights_only=True)["method"]["step"]
 
 
 def children_of(pid):

@@ -11,7 +11,7 @@ RUN = ["run", "--methods", "beta_vae", "--set", "beta_vae.architecture=fc", "--s
 
 def checkpoint_of(out):
     (folder,) = [f for f in (out / "runs").iterdir() if f.name.startswith("beta_vae")]
-    return torch.load(folder / "checkpoint.pt", weights_only=False)["method"], folder
+    return torch.load(folder / "checkpoint.pt", weights_only=True)["method"], folder
 
 
 def test_a_longer_run_starts_from_the_shorter_one_and_matches_training_from_scratch(tmp_path, capsys):
