@@ -43,32 +43,46 @@ def cells(line: str) -> list[str]:
     return [cell.strip() for cell in line.strip().strip("|").split("|")]
 
 
+def table_html(rows: list[list[str]]) -> str:
+    header, body = rows[0], [row for row in rows[1:] if not set("".join(row)) <= set("-: ")]   # no rule row
+    return ("<table>\n<thead><tr>" + "".join(f"<th>{inline(c)}</th>" for c in header) + "</tr></thead>\n<tbody>\n"
+            + "\n".join("<tr>" + "".join(f"<td>{inline(c)}</td>" for c in row) + "</tr>" for row in body)
+            + "\n</tbody>\n</table>")
+
+
 def markdown_to_html(text: str) -> str:
-    """The Markdown the report writes (bench.report.markdown tables and plain paragraphs) as HTML."""
-    parts, paragraph, table = [], [], []
+    """The Markdown the report writes (bench.report.markdown tables, "- " lists and paragraphs)
+    as HTML."""
+    parts, kind, block = [], None, []
 
     def flush():
-        if paragraph:
-            parts.append(f"<p>{inline(' '.join(paragraph))}</p>")
-            paragraph.clear()
-        if table:
-            header, body = table[0], [row for row in table[1:] if not set("".join(row)) <= set("-: ")]
-            parts.append("<table>\n<thead><tr>" + "".join(f"<th>{inline(c)}</th>" for c in header) + "</tr></thead>\n"
-                         "<tbody>\n" + "\n".join("<tr>" + "".join(f"<td>{inline(c)}</td>" for c in row) + "</tr>"
-                                                 for row in body) + "\n</tbody>\n</table>")
-            table.clear()
+        if kind == "table":
+            parts.append(table_html(block))
+        elif kind == "list":
+            parts.append("<ul>\n" + "\n".join(f"<li>{inline(item)}</li>" for item in block) + "\n</ul>")
+        elif kind == "paragraph":
+            parts.append(f"<p>{inline(' '.join(block))}</p>")
+        block.clear()
 
     for line in text.splitlines():
-        if line.strip().startswith("|"):
-            if paragraph:
-                flush()
-            table.append(cells(line))
-        elif line.strip():
-            if table:
-                flush()
-            paragraph.append(line.strip())
-        else:
+        stripped = line.strip()
+        if not stripped:
             flush()
+            kind = None
+            continue
+        if stripped.startswith("|"):
+            line_kind, item = "table", cells(stripped)
+        elif stripped.startswith(("- ", "* ")):
+            line_kind, item = "list", stripped[2:]
+        elif kind == "list" and line.startswith(" "):          # an item's continuation line
+            block[-1] += " " + stripped
+            continue
+        else:
+            line_kind, item = "paragraph", stripped
+        if line_kind != kind:
+            flush()
+            kind = line_kind
+        block.append(item)
     flush()
     return "\n".join(parts)
 

@@ -152,3 +152,11 @@ def test_bench_report_writes_a_self_contained_report_html(reproduction, capsys):
     assert "<th>representation</th>" in page and "beta-VAE is near DC-IGN" in page   # table.md and claims.md
     assert "no latent traversal or reconstruction" in page
     assert html_report.caption(reproduction / "metrics.png", reproduction).startswith("Each metric's score")
+
+
+def test_report_markdown_becomes_html_tables_lists_and_paragraphs():
+    page = html_report.markdown_to_html("A `code` line\ngoes on.\n\n| a | b <c> |\n| --- | --- |\n| 1 | **2** |\n"
+                                        "After.\n- **one**: first\n  continued\n- two\n")
+    assert page == ("<p>A <code>code</code> line goes on.</p>\n<table>\n<thead><tr><th>a</th><th>b &lt;c&gt;</th>"
+                    "</tr></thead>\n<tbody>\n<tr><td>1</td><td><strong>2</strong></td></tr>\n</tbody>\n</table>\n"
+                    "<p>After.</p>\n<ul>\n<li><strong>one</strong>: first continued</li>\n<li>two</li>\n</ul>")
