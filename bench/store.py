@@ -216,8 +216,6 @@ def repair_scores_csv(results_dir) -> str | None:
     or None when it was fine (or there are no run folders to rebuild it from)."""
     results_dir = Path(results_dir)
     path = results_dir / "scores.csv"
-    if not (results_dir / "runs").is_dir():
-        return None
     if not path.exists():
         problem = "was missing"
     else:
@@ -233,5 +231,10 @@ def repair_scores_csv(results_dir) -> str | None:
         except (ValueError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
             reason = str(error).splitlines()[0] if str(error) else ""
             problem = f"was unreadable ({type(error).__name__}{': ' + reason[:80] if reason else ''})"
+    if not (results_dir / "runs").is_dir():
+        if not path.exists():
+            return None                        # not a results folder: the report says so
+        raise UserError(f"{path} {problem.removeprefix('was ')} and {str(results_dir)!r} has no runs/ folder "
+                        f"to rebuild it from")
     RunStore(results_dir).assemble_scores_csv()
     return f"{path} {problem}; rebuilt it from the run folders in {results_dir / 'runs'}/"

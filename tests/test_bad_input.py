@@ -144,6 +144,13 @@ def test_report_rebuilds_a_corrupt_scores_csv(damaged, capsys, garbage):
     assert (out / "table.md").exists()
 
 
+def test_report_on_a_corrupt_scores_csv_without_run_folders_is_one_line(tmp_path, capsys):
+    (tmp_path / "scores.csv").write_bytes(b"\xff\xfe\x00binary")
+    fails(capsys, ["report", str(tmp_path)], f"{tmp_path / 'scores.csv'} unreadable (UnicodeDecodeError",
+          "has no runs/ folder to rebuild it from")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["scores.csv"]
+
+
 def test_report_skips_a_run_whose_spec_json_is_corrupt(damaged, capsys):
     out, run = damaged
     (run / "spec.json").write_text('{"method": "vae", "seed"')
