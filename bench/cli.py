@@ -107,6 +107,11 @@ def run_and_summarise(config, progress: bool):
                                    log_every=config.log_every, metric_params=config.metric_params,
                                    warm_start=config.warm_start)
         outcomes = run_sweep(specs, store, options, config.jobs, config.backend)
+    if any(metrics.scores_model_sets(name) for name in config.metrics):   # UDR: over each method's seeds
+        from bench import model_sets
+        model_sets.report(model_sets.score_model_sets(specs, store, config.metrics, config.quick,
+                                                      config.metric_params, progress))
+        store.assemble_scores_csv()
     scores = pd.read_csv(store.scores_csv)
     scores = scores[scores["run_id"].isin({spec.run_id for spec in specs})]
     if len(scores):

@@ -73,7 +73,8 @@ def execute_locked(spec, store: RunStore, options: ExecutionOptions) -> RunOutco
         import torch
         torch.set_num_threads(options.threads)
     folder = store.begin(spec)
-    wanted = {name: metric_settings(name, options.quick, options.metric_params.get(name)) for name in options.metrics}
+    wanted = {name: metric_settings(name, options.quick, options.metric_params.get(name))
+              for name in metrics.single_model_names(options.metrics)}     # UDR: bench/model_sets.py
     existing = store.scores(spec)
     missing = [name for name, settings in wanted.items() if existing.get(name, {}).get("settings") != settings]
     if store.status(spec)[0] == DONE and not missing:

@@ -177,7 +177,7 @@ def metric_settings(name: str, preset: str, scale: float) -> dict:
 def measure_metrics(method, dataset, settings: SpeedSettings, seed: int, rows: Rows, log=print) -> None:
     """Each metric once with the shared table, then at once again encoding all it draws (so that
     the two runs of a metric meet the same load); the shared table lives across the metrics."""
-    names = list(metrics.METRICS)
+    names = metrics.single_model_names(metrics.METRICS)        # UDR compares several models
     sizes = {name: metric_settings(name, settings.metric_preset, settings.metric_scale) for name in names}
     codes_of = lambda indices: method.codes_of(indices, dataset)          # noqa: E731
     shared = Representation(codes_of, dataset, progress=False)

@@ -2,6 +2,12 @@
 
 Each metric module has `score(codes, dataset, rng, **params) -> dict[str, float]` whose keyword
 defaults are disentanglement_lib's sample sizes, and a QUICK dict of smaller sizes for previews.
+
+A metric whose module sets SCOPE = "models" (UDR) scores a set of models of one method instead of
+one model: its `score(models, dataset, rng, **params)` returns one dict per model. It is scored with
+`score_models` / `evaluate_models`, never by `score` / `evaluate`, which take one representation;
+`bench run` scores it over the runs of a results folder that differ only in their seed
+(bench/model_sets.py, docs/metrics.md).
 """
 from __future__ import annotations
 
@@ -12,7 +18,7 @@ import zlib
 import numpy as np
 
 from bench.errors import BenchWarning, UserError, unknown
-from metrics import beta_vae, dci, factor_vae, mig, modularity, sap
+from metrics import beta_vae, dci, factor_vae, irs, mig, modularity, sap, udr
 from metrics.codes import Representation
 
 METRICS = {
@@ -22,6 +28,8 @@ METRICS = {
     "dci": dci,
     "sap": sap,
     "modularity": modularity,
+    "irs": irs,
+    "udr": udr,
 }
 
 
@@ -29,6 +37,16 @@ def metric_module(name: str):
     if name not in METRICS:
         raise unknown("metric", name, METRICS)
     return METRICS[name]
+
+
+def scores_model_sets(name: str) -> bool:
+    """Whether metric `name` scores a set of models (UDR) rather than one model."""
+    return getattr(metric_module(name), "SCOPE", "model") == "models"
+
+
+def single_model_names(names) -> list[str]:
+    """The metrics of `names` that score one model at a time."""
+    return [name for name in names if not scores_model_sets(name)]
 
 
 def metric_params(name: str) -> dict[str, object]:
@@ -58,6 +76,7 @@ def check(name: str, dataset=None, quick: bool = False, **params) -> None:
 def score(name: str, codes: Representation, dataset, seed: int, quick: bool = False, **params) -> dict[str, float]:
     """Scores of metric `name`, keys namespaced as "name.key"."""
     module = metric_module(name)
+    refuse_model_set(name)
     check(name, dataset, quick, **params)
     settings = {**(module.QUICK if quick else {}), **params}
     values = module.score(codes, dataset, metric_rng(name, seed), **settings)
@@ -71,10 +90,13 @@ def evaluate(names, representation_fn, dataset, seed: int = 0, quick: bool = Fal
     All metrics share one encode-once Representation; same call and seed, same numbers. Output
     with another number of rows, not 2-D, or holding NaN or inf is refused (UserError) instead of
     being reshaped; a code that is the same for every image scores at chance, and a warning says so.
-    Every metric's settings are checked before anything is encoded.
+    Every metric's settings are checked before anything is encoded. "all" means every metric that
+    scores one model; a model-set metric (UDR) is scored by `evaluate_models`.
     """
-    if isinstance(names, str):
-        names = parse_metric_names(names)
+    if isinstance(names, str):                   # "all": every metric that scores one model
+        names = single_model_names(parse_metric_names(names)) if names == "all" else parse_metric_names(names)
+    for name in names:
+        refuse_model_set(name)
     params = params or {}
     for name in params:
         metric_module(name)
@@ -92,6 +114,57 @@ def evaluate(names, representation_fn, dataset, seed: int = 0, quick: bool = Fal
     return scores
 
 
+def refuse_model_set(name: str) -> None:
+    if scores_model_sets(name):
+        raise UserError(f"metric {name} scores a set of models of one method, not one representation: use "
+                        f"metrics.evaluate_models (or `bench run --metrics {name}` with several seeds)")
+
+
+def models_rng(name: str, seeds) -> np.random.Generator:
+    """A model-set metric's stream, derived from the seeds of the models it compares and its name."""
+    return np.random.default_rng([*sorted(int(seed) for seed in seeds), zlib.crc32(name.encode())])
+
+
+def score_models(name: str, models, dataset, seeds, quick: bool = False, **params) -> list[dict[str, float]]:
+    """Scores of the model-set metric `name` (UDR) for each of `models` (metrics.udr.Model tuples
+    or Representations), keys namespaced as "name.key"; `seeds`: the models' seeds, which seed
+    the metric's sample."""
+    module = metric_module(name)
+    if not scores_model_sets(name):
+        raise UserError(f"metric {name} scores one model at a time: use metrics.score or metrics.evaluate")
+    check(name, dataset, quick, **params)
+    settings = {**(module.QUICK if quick else {}), **params}
+    values = module.score(models, dataset, models_rng(name, seeds), **settings)
+    return [{f"{name}.{key}": value for key, value in model_values.items()} for model_values in values]
+
+
+def evaluate_models(names, representation_fns, dataset, seed: int = 0, quick: bool = False,
+                    params: dict | None = None, kls=None, progress: bool = True) -> list[dict[str, float]]:
+    """Score a set of models of one method with the model-set metrics of `names` ("all": every
+    one, e.g. UDR): one dict per model, in order. `representation_fns`: functions of uint8
+    images (n, C, H, W) -> (n, D), or Representations; `kls`: per model None or a function of
+    uint8 images giving each latent's mean KL over them (a VAE's posterior; None: every latent
+    that varies counts as informative)."""
+    from metrics.udr import Model
+    if isinstance(names, str):                   # "all": every model-set metric
+        names = [name for name in parse_metric_names(names) if names != "all" or scores_model_sets(name)]
+    params = params or {}
+    for name in names:
+        check(name, dataset, quick, **params.get(name, {}))
+    kls = list(kls) if kls is not None else [None] * len(representation_fns)
+    models = []
+    for fn, kl in zip(representation_fns, kls):
+        codes = fn if isinstance(fn, Representation) else Representation.from_image_fn(fn, dataset, progress)
+        kl_of = None if kl is None else (lambda indices, kl=kl: kl(dataset.images(indices)))
+        models.append(Model(codes, kl_of))
+    scores = [{} for _ in models]
+    for name in names:
+        for model_scores, values in zip(scores, score_models(name, models, dataset, [seed], quick,
+                                                             **params.get(name, {}))):
+            model_scores.update(values)
+    return scores
+
+
 def parse_metric_names(text: str) -> list[str]:
     """A comma list of metric names, or "all"."""
     if text == "all":
@@ -104,4 +177,4 @@ def parse_metric_names(text: str) -> list[str]:
     return names
 
 
-__all__ = ["METRICS", "Representation", "check", "evaluate", "score"]
+__all__ = ["METRICS", "Representation", "check", "evaluate", "evaluate_models", "score", "score_models"]

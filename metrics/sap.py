@@ -13,9 +13,12 @@ Choices, stated:
 - Scale: with C = 0.01 the SVM's regularisation (intercept included, liblinear's
   intercept_scaling) is measured in the latent's units, so disentanglement_lib's S changes when a
   latent is rescaled: a perfectly informative latent with a small spread predicts at chance. The
+  default (`standardize=False`) computes what disentanglement_lib's study computed, raw codes. The
   paper's S is meant to say how predictive a latent is, whatever its units (its continuous form,
-  R^2, is scale-free), so by default each latent is standardised with the training mean and std
-  first (`standardize=True`); `standardize=False` gives disentanglement_lib's numbers.
+  R^2, is scale-free), so `standardize=True` (sap.standardize = true: `standardize = true` under a
+  sweep file's [metric_params.sap], or params={"sap": {"standardize": True}} in metrics.evaluate)
+  first standardises each latent with the training mean and std: a documented departure from
+  disentanglement_lib that makes S independent of each latent's scale.
 - A constant latent predicts one fixed class for every input; its accuracy is that class's share
   of the test set (close to chance), as in disentanglement_lib. Ties need no handling: the gap of
   two equal top scores is 0.
@@ -62,7 +65,7 @@ def check(dataset, num_train, num_test, C, standardize) -> None:
 
 
 def score(codes, dataset, rng, num_train: int = 10_000, num_test: int = 5_000, C: float = 0.01,
-          standardize: bool = True) -> dict[str, float]:
+          standardize: bool = False) -> dict[str, float]:
     """Mean over factors of the top-1 minus top-2 single-latent test accuracy."""
     check(dataset, num_train, num_test, C, standardize)
     (train_codes, train_factors), (test_codes, test_factors) = factor_code_samples(

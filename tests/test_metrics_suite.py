@@ -18,11 +18,15 @@ SUITE_PARAMS = {
     "dci": {"num_train": 300, "num_test": 150, "n_estimators": 10},
     "sap": {"num_train": 300, "num_test": 150},
     "modularity": {"num_train": 300, "num_test": 150},
+    "irs": {"num_train": 300},
+    "udr": {"num_data_points": 200},
 }
 
 
 def test_all_names_every_metric_of_the_issue():
-    assert metrics.parse_metric_names("all") == ["beta_vae", "factor_vae", "mig", "dci", "sap", "modularity"]
+    assert metrics.parse_metric_names("all") == ["beta_vae", "factor_vae", "mig", "dci", "sap", "modularity",
+                                                 "irs", "udr"]
+    assert metrics.single_model_names(metrics.METRICS) == metrics.parse_metric_names("all")[:-1]
     for name in metrics.METRICS:
         assert set(metrics.METRICS[name].QUICK) <= set(metrics.metric_params(name))
 
@@ -36,16 +40,18 @@ def test_suite_encodes_each_image_once_and_repeats_exactly(small_dsprites):
         return small_dsprites.factors_of(indices) @ projection
 
     codes = Representation(codes_of, small_dsprites, progress=False)
-    names = metrics.parse_metric_names("all")
-    first = metrics.evaluate(names, codes, small_dsprites, seed=5, params=SUITE_PARAMS, progress=False)
+    names = metrics.single_model_names(metrics.parse_metric_names("all"))     # UDR: a set of models
+    params = {name: SUITE_PARAMS[name] for name in names}
+    first = metrics.evaluate(names, codes, small_dsprites, seed=5, params=params, progress=False)
     encoded = np.concatenate(calls)
     assert len(encoded) == len(np.unique(encoded)) == codes.encoded <= len(small_dsprites)
     assert {key.split(".")[0] for key in first} == set(names)
     assert all(np.isfinite(value) for value in first.values())
-    again = metrics.evaluate(names, codes, small_dsprites, seed=5, params=SUITE_PARAMS, progress=False)
+    again = metrics.evaluate(names, codes, small_dsprites, seed=5, params=params, progress=False)
+    assert metrics.evaluate("all", codes, small_dsprites, seed=5, params=params, progress=False) == first
     assert again == first and codes.encoded == len(encoded)              # nothing encoded twice
     fresh = Representation(codes_of, small_dsprites, progress=False)
-    assert metrics.evaluate(names, fresh, small_dsprites, seed=5, params=SUITE_PARAMS, progress=False) == first
+    assert metrics.evaluate(names, fresh, small_dsprites, seed=5, params=params, progress=False) == first
     other_seed = metrics.evaluate(["mig"], codes, small_dsprites, seed=6, params=SUITE_PARAMS, progress=False)
     assert other_seed["mig.score"] != first["mig.score"]
 

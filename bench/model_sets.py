@@ -1,0 +1,140 @@
+"""Metrics that score a set of models of one method (UDR), over the runs of a results folder.
+
+`bench run` scores the one-model metrics inside each run (bench/execute.py). A model-set metric
+(metrics/udr.py: SCOPE = "models") needs the other models of the same method, so after the sweep
+it is scored here, once per GROUP: the finished runs in the results folder that differ only in
+their seed (same method and hyperparameters, dataset and data source, steps, precision), the
+runs of earlier commands included. Each run of a group is rebuilt from its folder (weights from
+its checkpoint, a fitted baseline refit with its seed: bench/restore.py), encoded on one shared
+sample of images, and the metric's score for that run is stored in its scores.json with the
+metric's settings plus `models`, the run ids it was compared with. scores.csv, tables and plots
+then carry it like any score (mean ± std over the group's seeds). When a seed is added to the
+group, `models` changes and the next `bench run --metrics udr` rescores every run of the group;
+a group with a single finished run is skipped with a line.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from collections import defaultdict
+from types import SimpleNamespace
+
+import numpy as np
+
+import metrics
+from bench.errors import UserError
+from bench.execute import cached_dataset, metric_settings
+from bench.restore import readable_spec, rebuild_method
+from bench.spec import same_run_but_steps
+from bench.store import DONE, RunStore
+from metrics.codes import Representation
+from metrics.udr import Model
+
+
+def group_key(spec_json: dict) -> str:
+    """What the runs of one group share: everything in a run's identity but its seed."""
+    key = same_run_but_steps(spec_json)
+    del key["seed"]
+    key["steps"] = spec_json.get("steps")
+    return json.dumps(key, sort_keys=True)
+
+
+def finished_groups(store: RunStore) -> dict[str, list[dict]]:
+    """group key -> spec.json of each finished run of the results folder, by seed."""
+    groups = defaultdict(list)
+    for folder in sorted(path for path in store.runs_dir.iterdir() if path.is_dir()):
+        spec = readable_spec(folder)
+        if spec is None or "run_id" not in spec or store.status(SimpleNamespace(run_id=folder.name))[0] != DONE:
+            continue
+        groups[group_key(spec)].append(spec)
+    return {key: sorted(specs, key=lambda spec: spec["seed"]) for key, specs in groups.items()}
+
+
+def posterior_kl(method, dataset):
+    """For a method with a Gaussian posterior (the VAE family), a function of dataset indices
+    giving the mean KL(q(z_i|x) || N(0, 1)) of each latent over those images; else None."""
+    if not hasattr(method, "posterior"):
+        return None
+    import torch
+
+    from methods.base import ENCODE_BATCH
+    from methods.vae import gaussian_kl_per_latent
+
+    @torch.no_grad()
+    def kl_of(indices):
+        total = 0.0
+        for start in range(0, len(indices), ENCODE_BATCH):
+            images = torch.from_numpy(dataset.images(indices[start:start + ENCODE_BATCH]))
+            mean, log_var = method.posterior(method.policy.prepare_images(images))
+            total = total + gaussian_kl_per_latent(mean.float(), log_var.float()).cpu().numpy() * len(images)
+        return np.asarray(total) / len(indices)
+
+    return kl_of
+
+
+def score_group(name: str, specs: list[dict], store: RunStore, quick: bool, params: dict,
+                progress: bool) -> bool:
+    """Score model-set metric `name` on one group's runs and store each run's values; False when
+    every run already holds them for exactly these runs and settings."""
+    run_ids = [spec["run_id"] for spec in specs]
+    wanted = {**metric_settings(name, quick, params), "models": run_ids}
+    if all(store.scores(SimpleNamespace(run_id=run_id)).get(name, {}).get("settings") == wanted
+           for run_id in run_ids):
+        return False
+    from bench.data import DataSource
+    dataset = cached_dataset(specs[0]["dataset"], DataSource.from_json(specs[0].get("data")))
+    models = []
+    for spec in specs:
+        method, dataset = rebuild_method(store.runs_dir / spec["run_id"], dataset)
+        models.append(Model(Representation.from_method(method, dataset, progress), posterior_kl(method, dataset)))
+    values = metrics.score_models(name, models, dataset, [spec["seed"] for spec in specs], quick, **params)
+    for spec, run_values in zip(specs, values):
+        run = SimpleNamespace(run_id=spec["run_id"])
+        with store.run_lock(run):
+            store.add_scores(run, name, wanted, run_values)
+    return True
+
+
+def score_model_sets(specs, store: RunStore, names, quick: bool = False, metric_params: dict | None = None,
+                     progress: bool = True) -> list[str]:
+    """Score each model-set metric of `names` on the group of every spec in `specs` (a sweep's
+    runs), over all the finished runs of that group in the results folder; lines saying what
+    was done. Call it after the sweep, then rebuild scores.csv."""
+    names = [name for name in names if metrics.scores_model_sets(name)]
+    if not names:
+        return []
+    metric_params = metric_params or {}
+    wanted_groups = {}
+    for spec in specs:
+        wanted_groups.setdefault(group_key(spec.to_json()), spec.to_json())
+    groups = finished_groups(store)
+    lines = []
+    for key, example in wanted_groups.items():
+        members = groups.get(key, [])
+        label = describe(example)
+        if len(members) < metrics.udr.MIN_MODELS:
+            lines.append(f"{', '.join(names)}: {label} has {len(members)} finished run(s); a model-set metric "
+                         f"compares at least {metrics.udr.MIN_MODELS} seeds of a method, so it is not scored")
+            continue
+        for name in names:
+            try:
+                scored = score_group(name, members, store, quick, metric_params.get(name, {}), progress)
+            except UserError as error:                 # e.g. a run whose checkpoint cannot be loaded
+                lines.append(f"{name}: {label} is not scored: {error}")
+                continue
+            if scored:
+                lines.append(f"{name}: scored {label} over {len(members)} runs (seeds "
+                             f"{', '.join(str(spec['seed']) for spec in members)})")
+    return lines
+
+
+def describe(spec_json: dict) -> str:
+    """A group's method, the hyperparameters set on the command line, and its steps."""
+    overrides = spec_json.get("overrides") or {}
+    settings = "".join(f" {name}={value}" for name, value in sorted(overrides.items()))
+    return f"{spec_json['method']}{settings} ({spec_json['steps']} steps)"
+
+
+def report(lines: list[str]) -> None:
+    for line in lines:
+        print(line, file=sys.stderr if "not scored" in line else sys.stdout, flush=True)
