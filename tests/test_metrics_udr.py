@@ -172,3 +172,22 @@ def test_bench_run_scores_udr_over_the_seeds_of_a_method(tmp_path, capsys):
 
     assert main([*common, "--methods", "ica", "--seeds", "0", "--metrics", "udr"]) == 0
     assert "ica (0 steps) has 1 finished run(s)" in capsys.readouterr().err
+
+
+def test_informative_latents_of_a_vae_come_from_its_posterior(small_dsprites, cpu_fp32):
+    """bench/model_sets.py gives UDR the mean KL of each latent of a VAE-family model over the
+    sampled images; methods without a Gaussian posterior give none (every varying latent counts)."""
+    import torch
+
+    import methods
+    from bench.model_sets import posterior_kl
+    from methods.vae import gaussian_kl_per_latent
+    vae = methods.create("beta_vae", {"latent_dim": 4}, small_dsprites.image_shape, cpu_fp32, 0)
+    indices = np.arange(0, len(small_dsprites), 7)
+    kl = posterior_kl(vae, small_dsprites)(indices)
+    with torch.no_grad():
+        mean, log_var = vae.posterior(cpu_fp32.prepare_images(torch.from_numpy(small_dsprites.images(indices))))
+    assert kl.shape == (4,) and np.all(kl > 0)
+    assert kl == pytest.approx(gaussian_kl_per_latent(mean, log_var).numpy(), rel=1e-5)
+    pca = methods.create("pca", {}, small_dsprites.image_shape, cpu_fp32, 0)
+    assert posterior_kl(pca, small_dsprites) is None
