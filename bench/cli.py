@@ -56,7 +56,7 @@ def add_run_parser(commands) -> None:
                      help=f"advanced: checkpoint interval (default {defaults.CHECKPOINT_EVERY}); "
                           "not part of a run's identity")
     run.add_argument("--threads", type=int, metavar="N",
-                     help="advanced: torch threads per run (default: the cores divided among --jobs)")
+                     help="advanced: torch threads per run (default: the cores free at the start, divided among --jobs)")
     run.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 

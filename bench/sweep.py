@@ -18,7 +18,7 @@ from joblib import Parallel, delayed, parallel_config
 from tqdm.auto import tqdm
 
 from bench.errors import UserError, one_line_warnings
-from bench.execute import ExecutionOptions, RunOutcome, default_threads, execute
+from bench.execute import ExecutionOptions, RunOutcome, busy_cores, default_threads, execute, usable_cores
 from bench.store import FAILED, RunStore
 
 CONNECT_TIMEOUT_S = 10
@@ -129,6 +129,15 @@ def ray_connection(address: str | None):
     return ray
 
 
+def chosen_threads(jobs: int) -> int:
+    """The default torch threads per local run, said in one line (the cores free at the start)."""
+    busy = busy_cores()
+    threads = default_threads(jobs, busy)
+    print(f"{threads} torch thread(s) per run ({busy:.1f} of {usable_cores()} cores busy at the start; "
+          f"--threads sets it)", flush=True)
+    return threads
+
+
 def run_sweep(specs, store: RunStore, options: ExecutionOptions, jobs: int | None = 1,
               backend: str = "local") -> list[RunOutcome]:
     """Execute every spec (finished runs are skipped, interrupted ones resume), then rebuild scores.csv.
@@ -139,14 +148,14 @@ def run_sweep(specs, store: RunStore, options: ExecutionOptions, jobs: int | Non
     otherwise. Outcomes come back in the order of `specs`.
     """
     cluster = backend in CLUSTER_BACKENDS
+    if not cluster and not options.threads:
+        options = ExecutionOptions(**{**options.__dict__, "threads": chosen_threads(jobs or 1)})
     try:
         if not cluster and (jobs or 1) <= 1:
-            options = ExecutionOptions(**{**options.__dict__, "threads": options.threads or default_threads(1)})
             return [execute_isolated(spec, store.out_dir, options)
                     for spec in tqdm(specs, desc="runs", unit="run", file=sys.stderr,
                                      disable=not options.progress or len(specs) < 2)]
-        threads = options.threads if cluster else options.threads or default_threads(jobs)
-        worker_options = ExecutionOptions(**{**options.__dict__, "threads": threads, "progress": False})
+        worker_options = ExecutionOptions(**{**options.__dict__, "progress": False})
         parent = None if cluster else os.getpid()      # cluster workers live on without us
         tasks = (delayed(execute_isolated)(spec, store.out_dir, worker_options, parent) for spec in specs)
         n_jobs = -1 if cluster else jobs
