@@ -55,6 +55,26 @@ def test_factor_subset_and_preprocessing(small_dsprites):
                          params={"beta_vae": {"factors": "colour"}})
 
 
+def test_both_classifiers_read_a_perfect_code_and_differ_on_a_noisy_one(small_dsprites):
+    """The study's one-vs-rest liblinear fit (default) and today's multinomial lbfgs fit agree on a
+    perfect code and give different numbers on a mixed one (the votes are the same: same seed)."""
+    mixing = np.random.default_rng(1).normal(size=(5, 5))
+
+    def mixed(idx):
+        return small_dsprites.factors_of(idx) @ mixing + np.random.default_rng(2).normal(size=(len(idx), 5))
+    scores = {}
+    for classifier in ("liblinear_ovr", "lbfgs"):
+        params = {"beta_vae": {"classifier": classifier}}
+        perfect = metrics.evaluate("beta_vae", ground_truth(small_dsprites), small_dsprites, quick=True, params=params)
+        assert perfect["beta_vae.eval_accuracy"] >= 0.99
+        scores[classifier] = metrics.evaluate("beta_vae", Representation(mixed, small_dsprites), small_dsprites,
+                                              quick=True, params=params)["beta_vae.train_accuracy"]
+    assert scores["liblinear_ovr"] != scores["lbfgs"]
+    with pytest.raises(UserError, match="unknown beta_vae classifier 'svm'.*liblinear_ovr"):
+        metrics.evaluate("beta_vae", ground_truth(small_dsprites), small_dsprites, quick=True,
+                         params={"beta_vae": {"classifier": "svm"}})
+
+
 def test_bad_metric_names_and_parameters(small_dsprites):
     with pytest.raises(UserError, match="unknown metric 'nope'"):
         metrics.parse_metric_names("beta_vae,nope")
