@@ -201,11 +201,11 @@ def command_reproduce(args) -> int:
 
 def reproduction_plots(results_dir: Path, scores, paper: dict) -> list[Path]:
     """Every figure of a results folder, and the replicas of each paper row beside the paper's value."""
-    from bench import report
+    from bench.health import unhealthy_run_ids
     from bench.plots import all_plots, replicas
     paths = all_plots(results_dir, scores)
     if paper.get("rows"):
-        paths.append(replicas(scores, paper, report.unhealthy_run_ids(scores), Path(results_dir)))
+        paths.append(replicas(scores, paper, unhealthy_run_ids(scores), Path(results_dir)))
     return paths
 
 
@@ -277,9 +277,10 @@ def parser() -> argparse.ArgumentParser:
 def command_report(args) -> int:
     from bench import config as sweep_config
     from bench import report, reproduce
+    from bench.preset import preset_of
     results_dir = Path(args.results_dir)
     check_results_folder(results_dir)
-    preset = reproduce.preset_of(results_dir)
+    preset = preset_of(results_dir)
     if preset:                          # a reproduction's folder: keep the paper's column
         scores = report.load_scores(results_dir)
         paper = reproduce.load(preset, {}, quick=False)[1]

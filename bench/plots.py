@@ -20,7 +20,8 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullForma
 
 from bench import labels  # noqa: E402
 from bench.errors import UserError  # noqa: E402
-from bench.report import unhealthy_run_ids  # noqa: E402
+from bench.health import unhealthy_run_ids  # noqa: E402
+from bench.preset import paper_of  # noqa: E402
 from bench.restore import readable_spec, restore_method  # noqa: E402
 from bench.store import DONE  # noqa: E402
 
@@ -29,15 +30,6 @@ RECONSTRUCTIONS = 8
 DPI = 100
 PAPER_COLOUR = "crimson"
 BAR_COLOUR = "#a9c4de"
-
-
-def paper_of(results_dir: Path) -> dict:
-    """The [paper] table of the preset that wrote `results_dir` (bench reproduce), or {}."""
-    from bench import reproduce
-    preset = reproduce.preset_of(results_dir)
-    if not preset or preset not in reproduce.available():
-        return {}
-    return reproduce.preset_table(preset, "paper")
 
 
 def chance_levels(scores: pd.DataFrame, datasets: dict, paper: dict) -> dict[str, float]:

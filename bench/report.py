@@ -9,20 +9,8 @@ from pathlib import Path
 import pandas as pd
 
 from bench.errors import UserError
+from bench.health import unhealthy_run_ids
 from bench.store import FAILED, read_json
-
-
-HEALTHY_KEY = "health.healthy"
-
-
-def unhealthy_run_ids(scores: pd.DataFrame) -> set[str]:
-    """Runs whose training health (methods/gan_health.py) says they failed, e.g. a collapsed GAN."""
-    return set(scores[(scores["metric"] == HEALTHY_KEY) & (scores["value"] < 1)]["run_id"])
-
-
-def healthy_scores(scores: pd.DataFrame) -> pd.DataFrame:
-    """The scores of the runs that are not unhealthy: the only ones a table's numbers come from."""
-    return scores[~scores["run_id"].isin(unhealthy_run_ids(scores))]
 
 
 def summary(scores: pd.DataFrame) -> pd.DataFrame:

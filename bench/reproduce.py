@@ -2,13 +2,7 @@
 numbers beside ours, with ours minus the paper's and the rank agreement (Spearman) of the two."""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:                                                   # pragma: no cover
-    import tomli as tomllib
 
 import pandas as pd
 from scipy.stats import spearmanr
@@ -16,24 +10,12 @@ from scipy.stats import spearmanr
 import metrics
 from bench import config as sweep_config
 from bench import claims, report, statistics
-from bench.defaults import PRESETS, QUICK_STEPS
-from bench.defaults import presets as available
+from bench.defaults import QUICK_STEPS
 from bench.errors import UserError, unknown
+from bench.health import healthy_scores, unhealthy_run_ids
+from bench.preset import PRESET_FILE, preset_path, preset_table
 
-PRESET_FILE = "preset.txt"
 CPU_BUDGET = "cpu"
-
-
-def preset_path(name: str) -> Path:
-    if name not in available():
-        raise unknown("preset", name, available())
-    return PRESETS / f"{name}.toml"
-
-
-def preset_table(name: str, table: str) -> dict:
-    """One of a preset's own tables ([paper], [protocols]); {} when it has none."""
-    with open(preset_path(name), "rb") as handle:
-        return tomllib.load(handle).get(table, {})
 
 
 def budgets(name: str) -> list[str]:
@@ -74,7 +56,7 @@ def comparison(scores: pd.DataFrame, paper: dict) -> pd.DataFrame:
     bootstrap interval of the mean, the paper's top-half selection (bench/statistics.py), the
     paper's value, median minus paper, and how many unhealthy runs were left out."""
     metric = paper["metric"]
-    unhealthy = report.unhealthy_run_ids(scores)
+    unhealthy = unhealthy_run_ids(scores)
     rows = []
     for row in paper["rows"]:
         runs = scores[(scores["method"] == row["method"]) & (scores["metric"] == metric)]
@@ -99,12 +81,6 @@ def rank_agreement(table: pd.DataFrame) -> float:
     if len(both) < 3:
         return float("nan")
     return float(spearmanr(both["_ours"], both["_paper"]).statistic)
-
-
-def preset_of(results_dir: Path) -> str | None:
-    """The preset whose reproduction wrote `results_dir` (its PRESET_FILE), or None."""
-    path = Path(results_dir) / PRESET_FILE
-    return path.read_text().strip() if path.exists() else None
 
 
 def write(results_dir: Path, scores: pd.DataFrame, paper: dict, preset: str) -> tuple[list[Path], pd.DataFrame, float]:
@@ -140,7 +116,7 @@ def write_claims(results_dir: Path, scores: pd.DataFrame, listed: list, metric: 
     """claims.csv and claims.md: the preset's [[claims]] tested on the healthy runs (bench/claims.py)."""
     if not listed:
         return []
-    table = claims.test_claims(report.healthy_scores(scores), listed, metric)
+    table = claims.test_claims(healthy_scores(scores), listed, metric)
     csv_path, md_path = Path(results_dir) / "claims.csv", Path(results_dir) / "claims.md"
     table.to_csv(csv_path, index=False)
     shown = table.assign(p_value=table["p_value"].map(lambda p: "" if pd.isna(p) else f"{p:.4f}"),

@@ -11,6 +11,7 @@ import pytest
 
 from bench import html_report, labels, plots
 from bench.cli import main
+from bench.preset import paper_of
 
 matplotlib.use("Agg")
 SETTINGS = {"batch_size": 64, "factors": "protocol", "num_eval": 200, "num_train": 400, "preprocessing": "none",
@@ -78,7 +79,7 @@ def reproduction(tmp_path):
 
 def test_metric_bars_in_the_papers_order_with_its_values_and_chance(reproduction):
     scores = pd.read_csv(reproduction / "scores.csv", keep_default_na=False, na_values=[""])
-    paper = plots.paper_of(reproduction)
+    paper = paper_of(reproduction)
     chance = plots.chance_levels(scores, {}, paper)
     assert chance["beta_vae.eval_accuracy"] == pytest.approx(0.2)                  # the preset's 20%
     assert chance["beta_vae.train_accuracy"] == pytest.approx(0.2)                 # 1 of 5 factors
