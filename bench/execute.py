@@ -77,9 +77,17 @@ def execute_locked(spec, store: RunStore, options: ExecutionOptions) -> RunOutco
     wanted = {name: metric_settings(name, options.quick, options.metric_params.get(name))
               for name in metrics.single_model_names(options.metrics)}     # UDR: bench/model_sets.py
     existing = store.scores(spec)
-    missing = [name for name, settings in wanted.items() if existing.get(name, {}).get("settings") != settings]
-    if store.status(spec)[0] == DONE and not missing:
+    missing = [name for name, settings in wanted.items()
+               if metrics.stored_settings(name, existing.get(name, {}).get("settings")) != settings]
+    done = store.status(spec)[0] == DONE
+    if done and not missing:
         return RunOutcome(spec.run_id, DONE, ALREADY_DONE)
+    if done and spec.trainable and not (folder / "checkpoint.pt").exists():
+        kept = (f"{spec.run_id}: kept as it is: scoring {', '.join(missing)} with the wanted settings needs "
+                f"the trained weights, and its checkpoint.pt is gone (results shared without weights); "
+                f"delete {folder} to train it again")
+        print(kept, file=sys.stderr, flush=True)
+        return RunOutcome(spec.run_id, DONE, kept)
     dataset = cached_dataset(spec.dataset, spec.data)
     policy = choose_policy(options.device, spec.precision)
     method = methods.create(spec.method, dict(spec.params), dataset.image_shape, policy, spec.seed)

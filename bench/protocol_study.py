@@ -37,7 +37,8 @@ def study_run(run_folder: Path, metric: str, variants: dict[str, dict], quick: b
     spec = read_json(run_folder / "spec.json")
     stored = read_json(run_folder / FILE, {})
     wanted = {label: metric_settings(metric, quick, params) for label, params in variants.items()}
-    missing = [label for label, settings in wanted.items() if stored.get(label, {}).get("settings") != settings]
+    missing = [label for label, settings in wanted.items()
+               if metrics.stored_settings(metric, stored.get(label, {}).get("settings")) != settings]
     if missing:
         method, dataset = rebuild_method(run_folder)
         codes = Representation.from_method(method, dataset, progress)

@@ -73,6 +73,15 @@ def check(name: str, dataset=None, quick: bool = False, **params) -> None:
     module.check(dataset, **{**valid, **(module.QUICK if quick else {}), **params})
 
 
+def stored_settings(name: str, settings: dict | None) -> dict | None:
+    """The settings a stored score of metric `name` was made with: `settings` as stored, plus the
+    value of any setting added to the metric since (the module's LEGACY_SETTINGS), so that a score
+    is rescored only when what it was computed with differs from what is wanted."""
+    if settings is None:
+        return None
+    return {**getattr(metric_module(name), "LEGACY_SETTINGS", {}), **settings}
+
+
 def score(name: str, codes: Representation, dataset, seed: int, quick: bool = False, **params) -> dict[str, float]:
     """Scores of metric `name`, keys namespaced as "name.key"."""
     module = metric_module(name)

@@ -42,6 +42,9 @@ QUICK = {"num_train": 400, "num_eval": 200, "classifier_steps": 1000}
 PREPROCESSING = ("none", "standardize")
 PROTOCOLS = ("disentanglement_lib", "higgins2017")
 CLASSIFIERS = ("liblinear_ovr", "lbfgs")
+# Settings a stored score may lack because it was made before they existed, with the value it was
+# made with: scores stored before `classifier` existed were fitted with today's LogisticRegression().
+LEGACY_SETTINGS = {"classifier": "lbfgs"}
 HIGGINS_BATCH = 64
 HIGGINS_LEARNING_RATE = 1e-2
 
