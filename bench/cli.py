@@ -185,8 +185,11 @@ def command_reproduce(args) -> int:
     reproduce.check_rows(config, paper)
     code, scores, store = run_and_summarise(config, not args.no_progress)
     paths, table, rho = reproduce.write(store.out_dir, scores, paper, args.name)
-    print(table.to_string(index=False))
-    print(f"rank agreement with the paper (Spearman's rho): {rho:.2f}")
+    if paper.get("rows"):
+        print(table.to_string(index=False))
+        print(f"rank agreement with the paper (Spearman's rho): {rho:.2f}")
+    else:                             # a sweep preset (higgins2017_beta): its figure is the comparison
+        print(f"{args.name} has no table of the paper's numbers to set beside these; its figures follow")
     if not args.no_plots:
         paths += reproduction_plots(store.out_dir, scores, paper)
     if args.protocols:
