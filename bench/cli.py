@@ -145,6 +145,9 @@ def add_speed_parser(commands) -> None:
     speed.add_argument("--metric-scale", type=float,
                        help="multiply the metrics' sample sizes (default 1: disentanglement_lib's; "
                             "0.05 of the QUICK sizes with --quick)")
+    speed.add_argument("--reference", action="store_true",
+                       help="also time disentanglement_lib's own code on the same samples, metric by "
+                            "metric, with the ratio and the largest difference (needs the reference extra)")
     speed.add_argument("--seed", type=int, default=0)
     speed.add_argument("--out", help="CSV file for the table")
 

@@ -202,6 +202,33 @@ def measure_metrics(method, dataset, settings: SpeedSettings, seed: int, rows: R
     rows.add("metrics_images_encoded_reencode", encoded, "images")
 
 
+def measure_reference(method, dataset, settings: SpeedSettings, seed: int, rows: Rows, log=print) -> None:
+    """Each metric of disentanglement_lib's study in the project and in disentanglement_lib on the
+    same samples (bench/reference.py), each side encoding what it draws with the model: seconds,
+    the ratio, and the largest difference between the two numbers."""
+    from bench import reference
+    ours_total = theirs_total = 0.0
+
+    for module in method.modules().values():
+        module.eval()
+
+    def representation(images):                     # uint8 images -> codes, as method.codes_of encodes
+        with torch.no_grad(), method.policy.autocast():
+            return method.encode(method.policy.prepare_images(torch.from_numpy(images))).float().cpu().numpy()
+    for name in reference.METRICS:
+        sizes = metric_settings(name, settings.metric_preset, settings.metric_scale)
+        comparison = reference.compare(name, representation, dataset, seed, sizes)
+        ours_total += comparison.ours_seconds
+        theirs_total += comparison.reference_seconds
+        log(f"  {name}: {comparison.ours_seconds:.1f} s here, {comparison.reference_seconds:.1f} s in "
+            f"disentanglement_lib, largest difference {comparison.largest_difference:.2g}")
+        rows.add(f"reference_{name}_s", comparison.ours_seconds, "s here (encoding included)")
+        rows.add(f"reference_{name}_disentanglement_lib_s", comparison.reference_seconds, "s in disentanglement_lib")
+        rows.add(f"reference_{name}_largest_difference", comparison.largest_difference, "between the two numbers")
+    rows.add("reference_speedup", theirs_total / ours_total,
+             f"x, disentanglement_lib's {theirs_total:.0f} s over the project's {ours_total:.0f} s, same samples (target >= 10)")
+
+
 def measure_dsprites(rows: Rows) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-speed-") as directory:
         built, reloaded = timed_build_and_reload(Path(directory))
@@ -218,7 +245,7 @@ def conditions(policy: ComputePolicy) -> str:
 
 
 def run(method_names, dataset_name: str, policy: ComputePolicy, settings: SpeedSettings, seed: int = 0,
-        log=print) -> Rows:
+        log=print, with_reference: bool = False) -> Rows:
     dataset = data.load(dataset_name)
     rows = Rows()
     rng = np.random.default_rng(seed)
@@ -233,6 +260,9 @@ def run(method_names, dataset_name: str, policy: ComputePolicy, settings: SpeedS
     measure_encoding(first, dataset, settings, rng, rows)
     log(f"metric suite on {method_names[0]}, {settings.metric_preset} sizes x {settings.metric_scale:g}")
     measure_metrics(first, dataset, settings, seed, rows, log)
+    if with_reference:
+        log("the study's six metrics here and in disentanglement_lib, same samples")
+        measure_reference(first, dataset, settings, seed, rows, log)
     log("dSprites build and reload")
     measure_dsprites(rows)
     rows.add("load_average_end", os.getloadavg()[0], "runnable processes (1 min), for context")
@@ -255,8 +285,14 @@ def command(args) -> int:
     settings = QUICK if args.quick else FULL
     if args.metric_scale is not None:
         settings = SpeedSettings(**{**settings.__dict__, "metric_scale": args.metric_scale})
+    if args.reference:
+        from bench import reference
+        if not reference.available():
+            raise UserError("--reference needs disentanglement_lib: pip install -e \".[reference]\" && "
+                            "pip install --no-deps disentanglement_lib==1.5")
     policy = choose_policy(args.device, args.precision, compile=args.compile)
-    rows = run(names, args.dataset, policy, settings, args.seed, log=lambda text: print(text, flush=True))
+    rows = run(names, args.dataset, policy, settings, args.seed, log=lambda text: print(text, flush=True),
+               with_reference=args.reference)
     print(rows.table())
     if args.out:
         rows.write_csv(Path(args.out))

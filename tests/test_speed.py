@@ -107,3 +107,19 @@ def test_bench_speed_quick_writes_every_measure(tmp_path, capsys):
 
 def test_bench_speed_names_a_bad_method():
     assert main(["speed", "--methods", "no_such_method"]) == 2
+
+
+def test_reference_timing_compares_every_metric_of_the_study(small_dsprites, cpu_fp32):
+    """`bench speed --reference`: per metric the project's and disentanglement_lib's seconds on the
+    same samples with the same model, the two numbers equal, and the overall ratio."""
+    from bench import reference, speed
+    if not reference.available():
+        pytest.skip("disentanglement_lib is not installed (the reference extra)")
+    method = methods.create("beta_vae", {"architecture": "fc"}, small_dsprites.image_shape, cpu_fp32, seed=0)
+    rows = speed.Rows()
+    speed.measure_reference(method, small_dsprites, speed.QUICK, 0, rows, log=lambda text: None)
+    values = {measure: value for measure, value, _ in rows.rows}
+    for name in reference.METRICS:
+        assert values[f"reference_{name}_s"] > 0 and values[f"reference_{name}_disentanglement_lib_s"] > 0
+        assert values[f"reference_{name}_largest_difference"] <= 1e-9
+    assert values["reference_speedup"] > 0
