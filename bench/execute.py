@@ -50,12 +50,6 @@ def cached_dataset(name: str, source: data.DataSource):
     return data.load_source(name, source)
 
 
-def metric_settings(name: str, quick: bool, params: dict | None = None) -> dict:
-    """Every setting a metric is scored with (stored with its scores: a change rescores the run)."""
-    module = metrics.metric_module(name)
-    return {**metrics.metric_params(name), **(module.QUICK if quick else {}), **(params or {})}
-
-
 def execute(spec, store: RunStore, options: ExecutionOptions) -> RunOutcome:
     """Train (or resume, or skip when done) and score one run; failures are recorded, not raised.
 
@@ -74,7 +68,7 @@ def execute_locked(spec, store: RunStore, options: ExecutionOptions) -> RunOutco
         import torch
         torch.set_num_threads(options.threads)
     folder = store.begin(spec)
-    wanted = {name: metric_settings(name, options.quick, options.metric_params.get(name))
+    wanted = {name: metrics.settings(name, options.quick, options.metric_params.get(name))
               for name in metrics.single_model_names(options.metrics)}     # UDR: bench/model_sets.py
     existing = store.scores(spec)
     missing = [name for name, settings in wanted.items()

@@ -23,7 +23,7 @@ import numpy as np
 
 import metrics
 from bench.errors import UserError
-from bench.execute import cached_dataset, metric_settings
+from bench.execute import cached_dataset
 from bench.restore import readable_spec, rebuild_method
 from bench.spec import same_run_but_steps
 from bench.store import DONE, RunStore
@@ -77,7 +77,7 @@ def score_group(name: str, specs: list[dict], store: RunStore, quick: bool, para
     """Score model-set metric `name` on one group's runs and store each run's values; False when
     every run already holds them for exactly these runs and settings."""
     run_ids = [spec["run_id"] for spec in specs]
-    wanted = {**metric_settings(name, quick, params), "models": run_ids}
+    wanted = {**metrics.settings(name, quick, params), "models": run_ids}
     if all(store.scores(SimpleNamespace(run_id=run_id)).get(name, {}).get("settings") == wanted
            for run_id in run_ids):
         return False

@@ -19,7 +19,7 @@ from joblib import Parallel, delayed
 from scipy.stats import spearmanr
 
 import metrics
-from bench.execute import default_threads, metric_settings
+from bench.execute import default_threads
 from bench.report import markdown
 from bench.restore import rebuild_method
 from bench.store import DONE, read_json, write_atomically
@@ -36,7 +36,7 @@ def study_run(run_folder: Path, metric: str, variants: dict[str, dict], quick: b
     run_folder = Path(run_folder)
     spec = read_json(run_folder / "spec.json")
     stored = read_json(run_folder / FILE, {})
-    wanted = {label: metric_settings(metric, quick, params) for label, params in variants.items()}
+    wanted = {label: metrics.settings(metric, quick, params) for label, params in variants.items()}
     missing = [label for label, settings in wanted.items()
                if metrics.stored_settings(metric, stored.get(label, {}).get("settings")) != settings]
     if missing:

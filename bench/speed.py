@@ -165,9 +165,10 @@ class ReencodedCodes:
         return codes.reshape(*indices.shape, -1)
 
 
-def metric_settings(name: str, preset: str, scale: float) -> dict:
-    module = metrics.metric_module(name)
-    settings = {**metrics.metric_params(name), **(module.QUICK if preset == "quick" else {})}
+def scaled_settings(name: str, preset: str, scale: float) -> dict:
+    """The metric's settings (metrics.settings; QUICK sizes for the "quick" preset) with its sample
+    sizes times `scale` (at least 10)."""
+    settings = metrics.settings(name, preset == "quick")
     for key in SAMPLE_SIZE_PARAMS:
         if isinstance(settings.get(key), int) and scale != 1.0:
             settings[key] = max(10, round(settings[key] * scale))
@@ -178,7 +179,7 @@ def measure_metrics(method, dataset, settings: SpeedSettings, seed: int, rows: R
     """Each metric once with the shared table, then at once again encoding all it draws (so that
     the two runs of a metric meet the same load); the shared table lives across the metrics."""
     names = metrics.single_model_names(metrics.METRICS)        # UDR compares several models
-    sizes = {name: metric_settings(name, settings.metric_preset, settings.metric_scale) for name in names}
+    sizes = {name: scaled_settings(name, settings.metric_preset, settings.metric_scale) for name in names}
     codes_of = lambda indices: method.codes_of(indices, dataset)          # noqa: E731
     shared = Representation(codes_of, dataset, progress=False)
     once = reencode = 0.0
@@ -216,7 +217,7 @@ def measure_reference(method, dataset, settings: SpeedSettings, seed: int, rows:
         with torch.no_grad(), method.policy.autocast():
             return method.encode(method.policy.prepare_images(torch.from_numpy(images))).float().cpu().numpy()
     for name in reference.METRICS:
-        sizes = metric_settings(name, settings.metric_preset, settings.metric_scale)
+        sizes = scaled_settings(name, settings.metric_preset, settings.metric_scale)
         comparison = reference.compare(name, representation, dataset, seed, sizes)
         ours_total += comparison.ours_seconds
         theirs_total += comparison.reference_seconds

@@ -55,6 +55,13 @@ def metric_params(name: str) -> dict[str, object]:
     return {p.name: p.default for p in list(signature.parameters.values())[3:]}
 
 
+def settings(name: str, quick: bool = False, params: dict | None = None) -> dict[str, object]:
+    """Every setting metric `name` is scored with: its defaults, its QUICK sizes under `quick`, then
+    `params`. Runs store them with their scores, and a change rescores a run (bench/execute.py)."""
+    module = metric_module(name)
+    return {**metric_params(name), **(module.QUICK if quick else {}), **(params or {})}
+
+
 def metric_rng(name: str, seed: int) -> np.random.Generator:
     """Each metric's own stream, derived from the run's seed and the metric's name."""
     return np.random.default_rng([seed, zlib.crc32(name.encode())])
@@ -65,12 +72,11 @@ def check(name: str, dataset=None, quick: bool = False, **params) -> None:
     defaults (and its QUICK sizes under `quick`): an unknown parameter, a value outside its
     choices, a sample size below 1, and, given the dataset, a factor it does not have. The runner
     calls it before any training, so a bad setting never costs a trained run."""
-    module = metric_module(name)
     valid = metric_params(name)
     for key in params:
         if key not in valid:
             raise unknown(f"parameter of metric {name}", key, valid)
-    module.check(dataset, **{**valid, **(module.QUICK if quick else {}), **params})
+    metric_module(name).check(dataset, **settings(name, quick, params))
 
 
 def stored_settings(name: str, settings: dict | None) -> dict | None:
@@ -84,11 +90,9 @@ def stored_settings(name: str, settings: dict | None) -> dict | None:
 
 def score(name: str, codes: Representation, dataset, seed: int, quick: bool = False, **params) -> dict[str, float]:
     """Scores of metric `name`, keys namespaced as "name.key"."""
-    module = metric_module(name)
     refuse_model_set(name)
     check(name, dataset, quick, **params)
-    settings = {**(module.QUICK if quick else {}), **params}
-    values = module.score(codes, dataset, metric_rng(name, seed), **settings)
+    values = metric_module(name).score(codes, dataset, metric_rng(name, seed), **settings(name, quick, params))
     return {f"{name}.{key}": value for key, value in values.items()}
 
 
@@ -138,12 +142,10 @@ def score_models(name: str, models, dataset, seeds, quick: bool = False, **param
     """Scores of the model-set metric `name` (UDR) for each of `models` (metrics.udr.Model tuples
     or Representations), keys namespaced as "name.key"; `seeds`: the models' seeds, which seed
     the metric's sample."""
-    module = metric_module(name)
     if not scores_model_sets(name):
         raise UserError(f"metric {name} scores one model at a time: use metrics.score or metrics.evaluate")
     check(name, dataset, quick, **params)
-    settings = {**(module.QUICK if quick else {}), **params}
-    values = module.score(models, dataset, models_rng(name, seeds), **settings)
+    values = metric_module(name).score(models, dataset, models_rng(name, seeds), **settings(name, quick, params))
     return [{f"{name}.{key}": value for key, value in model_values.items()} for model_values in values]
 
 
@@ -186,4 +188,4 @@ def parse_metric_names(text: str) -> list[str]:
     return names
 
 
-__all__ = ["METRICS", "Representation", "check", "evaluate", "evaluate_models", "score", "score_models"]
+__all__ = ["METRICS", "Representation", "check", "evaluate", "evaluate_models", "score", "score_models", "settings"]

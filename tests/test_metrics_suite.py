@@ -6,7 +6,6 @@ from sklearn.metrics import mutual_info_score
 
 import metrics
 from bench.errors import UserError
-from bench.execute import metric_settings
 from metrics import beta_vae, dci, mig, modularity
 from metrics.codes import Representation
 from metrics.information import entropy, histogram_discretize, mutual_information
@@ -97,8 +96,8 @@ def test_protocols_choose_their_factors(small_dsprites):
 def test_default_protocol_keeps_its_keys_and_is_stored_with_the_scores(small_dsprites):
     scores = metrics.score("beta_vae", truth(small_dsprites), small_dsprites, 0, quick=True)
     assert set(scores) == {"beta_vae.train_accuracy", "beta_vae.eval_accuracy"}
-    assert metric_settings("beta_vae", quick=True)["protocol"] == "disentanglement_lib"
-    assert metric_settings("beta_vae", quick=True)["num_train"] == 400
+    assert metrics.settings("beta_vae", quick=True)["protocol"] == "disentanglement_lib"
+    assert metrics.settings("beta_vae", quick=True)["num_train"] == 400
 
 
 # --- formulas on hand-made inputs ------------------------------------------------------------
