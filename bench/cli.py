@@ -88,12 +88,13 @@ def run_and_summarise(config, progress: bool):
     import metrics
     from bench import data, report
     from bench.execute import ALREADY_DONE, ExecutionOptions
-    from bench.store import FAILED, RunStore
+    from bench.run_folder import FAILED, RUNS
+    from bench.store import RunStore
     from bench.sweep import connect, run_sweep
 
     check_compute(config.device, config.precision)           # a missing GPU fails here, before any run
     specs = config.specs()                                  # the data file is checked and fingerprinted
-    if config.warm_start and not (Path(config.warm_start) / "runs").is_dir():
+    if config.warm_start and not (Path(config.warm_start) / RUNS).is_dir():
         raise UserError(f"--warm-start {config.warm_start}: not a results folder (it has no runs/ folder)")
     dataset = data.load(config.dataset, config.data_path)   # reads the file, builds the cache
     for name in config.metrics:                             # e.g. a factor name the dataset lacks
@@ -310,14 +311,14 @@ def check_results_folder(results_dir: Path) -> None:
     """Before a report: rebuild a missing or corrupt scores.csv from the run folders, and say which
     run folders have an unreadable spec.json (the report leaves them out of its figures; an
     unreadable checkpoint is named when a figure needs it, bench/restore.py)."""
-    from bench.restore import readable_spec
+    from bench.run_folder import run_folders
     from bench.store import repair_scores_csv
     repaired = repair_scores_csv(results_dir)
     if repaired:
         print(f"bench: {repaired}", file=sys.stderr)
-    for spec_file in sorted((Path(results_dir) / "runs").glob("*/spec.json")):
-        if readable_spec(spec_file.parent) is None:
-            print(f"bench: {spec_file.parent.name}: spec.json is unreadable; the run is left out of the "
+    for folder in run_folders(results_dir):
+        if folder.spec_file.exists() and folder.spec() is None:
+            print(f"bench: {folder.run_id}: spec.json is unreadable; the run is left out of the "
                   f"figures (its scores, if any, come from scores.csv)", file=sys.stderr)
 
 

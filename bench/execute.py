@@ -13,7 +13,8 @@ from bench import data
 from bench.device import choose_policy
 from bench.restore import fitting_rng
 from bench.runner import CHECKPOINT_EVERY, LOG_EVERY, TrainingDiverged, train
-from bench.store import DONE, FAILED, RunStore
+from bench.run_folder import DONE, FAILED, RunFolder
+from bench.store import RunStore
 from metrics.codes import Representation
 
 
@@ -59,7 +60,7 @@ def execute(spec, store: RunStore, options: ExecutionOptions) -> RunOutcome:
     def say_waiting():
         print(f"{spec.run_id}: another process is working on this run; waiting for it", file=sys.stderr, flush=True)
 
-    with store.run_lock(spec, on_wait=say_waiting):
+    with store.folder(spec.run_id).lock(on_wait=say_waiting):
         return execute_locked(spec, store, options)
 
 
@@ -70,16 +71,16 @@ def execute_locked(spec, store: RunStore, options: ExecutionOptions) -> RunOutco
     folder = store.begin(spec)
     wanted = {name: metrics.settings(name, options.quick, options.metric_params.get(name))
               for name in metrics.single_model_names(options.metrics)}     # UDR: bench/model_sets.py
-    existing = store.scores(spec)
+    existing = folder.scores()
     missing = [name for name, settings in wanted.items()
                if metrics.stored_settings(name, existing.get(name, {}).get("settings")) != settings]
-    done = store.status(spec)[0] == DONE
+    done = folder.state == DONE
     if done and not missing:
         return RunOutcome(spec.run_id, DONE, ALREADY_DONE)
-    if done and spec.trainable and not (folder / "checkpoint.pt").exists():
+    if done and spec.trainable and not folder.checkpoint.exists():
         kept = (f"{spec.run_id}: kept as it is: scoring {', '.join(missing)} with the wanted settings needs "
                 f"the trained weights, and its checkpoint.pt is gone (results shared without weights); "
-                f"delete {folder} to train it again")
+                f"delete {folder.path} to train it again")
         print(kept, file=sys.stderr, flush=True)
         return RunOutcome(spec.run_id, DONE, kept)
     dataset = cached_dataset(spec.dataset, spec.data)
@@ -91,31 +92,30 @@ def execute_locked(spec, store: RunStore, options: ExecutionOptions) -> RunOutco
             if shorter:
                 print(f"{spec.run_id}: starting from {shorter}, the same run trained for fewer steps",
                       file=sys.stderr, flush=True)
-            train(method, dataset, spec.steps, spec.seed, folder, options.progress,
+            train(method, dataset, spec.steps, spec.seed, folder.path, options.progress,
                   options.checkpoint_every, options.log_every)
         else:
             method.fit(dataset, fitting_rng(spec.seed))
     except TrainingDiverged as error:
-        store.set_status(spec, FAILED, str(error))
+        folder.set_status(FAILED, str(error))
         return RunOutcome(spec.run_id, FAILED, str(error))
-    store.set_status(spec, DONE)
-    record_health(method, folder, store, spec)
+    folder.set_status(DONE)
+    record_health(method, folder, spec.steps)
     codes = Representation.from_method(method, dataset, options.progress)
     for name in missing:
         values = metrics.score(name, codes, dataset, spec.seed, options.quick, **options.metric_params.get(name, {}))
-        store.add_scores(spec, name, wanted[name], values)
+        folder.add_scores(name, wanted[name], values)
     return RunOutcome(spec.run_id, DONE)
 
 
-def record_health(method, folder, store: RunStore, spec) -> None:
+def record_health(method, folder: RunFolder, steps: int) -> None:
     """Store the method's `health.*` scores from its log.csv (GANs: methods/gan_health.py)."""
-    log = folder / "log.csv"
-    if not method.trainable or not log.exists() or log.stat().st_size == 0:
+    if not method.trainable or not folder.has_log():
         return
     import pandas as pd
-    values = method.training_health(pd.read_csv(log))
+    values = method.training_health(pd.read_csv(folder.log))
     if values:
-        store.add_scores(spec, HEALTH, {"steps": spec.steps}, values)
+        folder.add_scores(HEALTH, {"steps": steps}, values)
 
 
 def busy_cores(interval: float = 0.3) -> float:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from bench.run_folder import RunFolder
+
 # Each method's name as the literature writes it (methods/*.py docstrings give the papers).
 DISPLAY_NAMES = {
     "vae": "VAE", "beta_vae": "beta-VAE", "annealed_vae": "annealed VAE", "factor_vae": "FactorVAE",
@@ -77,8 +79,8 @@ def configuration_order(configurations, method_order=None) -> list:
 
 def run_description(run_folder: Path) -> str:
     """"beta-VAE (beta=4), seed 0" from a run folder's spec.json; the folder's name without one."""
+    spec = RunFolder(run_folder).spec()
     try:
-        spec = json.loads((Path(run_folder) / "spec.json").read_text())
         return f"{readable_label(spec['method'], spec.get('overrides'), spec.get('params'))}, seed {spec['seed']}"
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    except (TypeError, ValueError, AttributeError):          # no readable spec.json, or odd parameters
         return Path(run_folder).name

@@ -17,16 +17,16 @@ from __future__ import annotations
 import json
 import sys
 from collections import defaultdict
-from types import SimpleNamespace
 
 import numpy as np
 
 import metrics
 from bench.errors import UserError
 from bench.execute import cached_dataset
-from bench.restore import readable_spec, rebuild_method
+from bench.restore import rebuild_method
+from bench.run_folder import DONE, run_folders
 from bench.spec import same_run_but_steps
-from bench.store import DONE, RunStore
+from bench.store import RunStore
 from metrics.codes import Representation
 from metrics.udr import Model
 
@@ -42,9 +42,9 @@ def group_key(spec_json: dict) -> str:
 def finished_groups(store: RunStore) -> dict[str, list[dict]]:
     """group key -> spec.json of each finished run of the results folder, by seed."""
     groups = defaultdict(list)
-    for folder in sorted(path for path in store.runs_dir.iterdir() if path.is_dir()):
-        spec = readable_spec(folder)
-        if spec is None or "run_id" not in spec or store.status(SimpleNamespace(run_id=folder.name))[0] != DONE:
+    for folder in run_folders(store.out_dir):
+        spec = folder.spec()
+        if spec is None or "run_id" not in spec or folder.state != DONE:
             continue
         groups[group_key(spec)].append(spec)
     return {key: sorted(specs, key=lambda spec: spec["seed"]) for key, specs in groups.items()}
@@ -78,7 +78,7 @@ def score_group(name: str, specs: list[dict], store: RunStore, quick: bool, para
     every run already holds them for exactly these runs and settings."""
     run_ids = [spec["run_id"] for spec in specs]
     wanted = {**metrics.settings(name, quick, params), "models": run_ids}
-    if all(store.scores(SimpleNamespace(run_id=run_id)).get(name, {}).get("settings") == wanted
+    if all(store.folder(run_id).scores().get(name, {}).get("settings") == wanted
            for run_id in run_ids):
         return False
     from bench.data import DataSource
@@ -89,9 +89,9 @@ def score_group(name: str, specs: list[dict], store: RunStore, quick: bool, para
         models.append(Model(Representation.from_method(method, dataset, progress), posterior_kl(method, dataset)))
     values = metrics.score_models(name, models, dataset, [spec["seed"] for spec in specs], quick, **params)
     for spec, run_values in zip(specs, values):
-        run = SimpleNamespace(run_id=spec["run_id"])
-        with store.run_lock(run):
-            store.add_scores(run, name, wanted, run_values)
+        folder = store.folder(spec["run_id"])
+        with folder.lock():
+            folder.add_scores(name, wanted, run_values)
     return True
 
 

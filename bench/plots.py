@@ -22,8 +22,8 @@ from bench import labels  # noqa: E402
 from bench.errors import UserError  # noqa: E402
 from bench.health import unhealthy_run_ids  # noqa: E402
 from bench.preset import paper_of  # noqa: E402
-from bench.restore import readable_spec, restore_method  # noqa: E402
-from bench.store import DONE  # noqa: E402
+from bench.restore import restore_method  # noqa: E402
+from bench.run_folder import DONE, RUNS, RunFolder, run_folders  # noqa: E402
 
 TRAVERSAL_STEPS = 10
 RECONSTRUCTIONS = 8
@@ -173,10 +173,10 @@ def metric_bars_figure(scores: pd.DataFrame, specs: dict | None = None, paper: d
 
 def kl_per_latent(run_folder: Path) -> np.ndarray | None:
     """Mean KL of each latent in the last log row, or None when the method logs none."""
-    log = run_folder / "log.csv"
-    if not log.exists() or log.stat().st_size == 0:
+    folder = RunFolder(run_folder)
+    if not folder.has_log():
         return None
-    last = pd.read_csv(log).iloc[-1]
+    last = pd.read_csv(folder.log).iloc[-1]
     columns = sorted((c for c in last.index if c.startswith("kl_z")), key=lambda c: int(c[4:]))
     return last[columns].to_numpy(dtype=float) if columns else None
 
@@ -358,10 +358,10 @@ PIXELS = 64 * 64                                  # N of the normalised beta: dS
 
 def final_reconstruction(run_folder: Path) -> float | None:
     """The reconstruction loss (nats per image) of the last log row, or None."""
-    log = run_folder / "log.csv"
-    if not log.exists() or log.stat().st_size == 0:
+    folder = RunFolder(run_folder)
+    if not folder.has_log():
         return None
-    last = pd.read_csv(log).iloc[-1]
+    last = pd.read_csv(folder.log).iloc[-1]
     return float(last["reconstruction"]) if "reconstruction" in last.index else None
 
 
@@ -445,18 +445,9 @@ def protocol_heatmap(table: pd.DataFrame, out: Path) -> Path:
     return path
 
 
-def read_specs(runs_dir: Path) -> dict[str, dict]:
-    """run_id -> spec.json of every run folder with a readable one (bench.restore.readable_spec)."""
-    folders = sorted(runs_dir.iterdir()) if runs_dir.is_dir() else []
-    return {f.name: spec for f in folders if (spec := readable_spec(f)) is not None}
-
-
-def finished(run_folder: Path) -> bool:
-    """Whether the run's status file says done (not running, failed or missing)."""
-    try:
-        return (run_folder / "status").read_text().strip().partition(":")[0] == DONE
-    except OSError:
-        return False
+def read_specs(results_dir: Path) -> dict[str, dict]:
+    """run_id -> spec.json of every run folder with a readable one (RunFolder.spec)."""
+    return {folder.run_id: spec for folder in run_folders(results_dir) if (spec := folder.spec()) is not None}
 
 
 def generative(method_name: str) -> bool:
@@ -473,8 +464,8 @@ def all_plots(results_dir: Path, scores: pd.DataFrame) -> list[Path]:
     A configuration none of whose runs keeps a checkpoint gets a line (printed and added to
     table.md) instead of traversals."""
     results_dir = Path(results_dir)
-    runs_dir = results_dir / "runs"
-    specs = read_specs(runs_dir)
+    runs_dir = results_dir / RUNS
+    specs = read_specs(results_dir)
     paper = paper_of(results_dir)
     datasets: dict = {}
     chance = chance_levels(scores, datasets, paper) if len(scores) else {}
@@ -482,7 +473,7 @@ def all_plots(results_dir: Path, scores: pd.DataFrame) -> list[Path]:
     paths = [bars] if bars else []
     by_configuration: dict = {}
     for run_id, spec in specs.items():
-        if finished(runs_dir / run_id):                     # a run still training has a partial log
+        if RunFolder(runs_dir / run_id).state == DONE:      # a run still training has a partial log
             key = (spec["method"], canonical(spec.get("overrides", {})))
             by_configuration.setdefault(key, []).append(run_id)
     pairs, names = configurations(pd.DataFrame({"method": [k[0] for k in by_configuration],
@@ -490,15 +481,15 @@ def all_plots(results_dir: Path, scores: pd.DataFrame) -> list[Path]:
     kls, vae_logs, gan_logs, skipped = {}, {}, {}, []
     for method_name, params in pairs:
         run_ids = sorted(by_configuration[(method_name, params)], key=lambda r: specs[r]["seed"])
-        logged = [r for r in run_ids if (runs_dir / r / "log.csv").exists() and (runs_dir / r / "log.csv").stat().st_size]
+        logged = [r for r in run_ids if RunFolder(runs_dir / r).has_log()]
         if logged:
             seed = specs[logged[0]]["seed"]
-            log = pd.read_csv(runs_dir / logged[0] / "log.csv")
+            log = pd.read_csv(RunFolder(runs_dir / logged[0]).log)
             (gan_logs if is_gan_log(log) else vae_logs)[f"{names[(method_name, params)]}, seed {seed}"] = log
             kl = kl_per_latent(runs_dir / logged[0])
             if kl is not None:
                 kls[f"{names[(method_name, params)]}, seed {seed}"] = kl
-        with_checkpoint = [r for r in run_ids if (runs_dir / r / "checkpoint.pt").exists()]
+        with_checkpoint = [r for r in run_ids if RunFolder(runs_dir / r).checkpoint.exists()]
         if not with_checkpoint:
             if generative(method_name):
                 skipped.append(f"{names[(method_name, params)]} ({len(run_ids)} run{'s' * (len(run_ids) > 1)})")

@@ -22,10 +22,9 @@ import metrics
 from bench.execute import default_threads
 from bench.report import markdown
 from bench.restore import rebuild_method
-from bench.store import DONE, read_json, write_atomically
+from bench.files import read_json, write_atomically
+from bench.run_folder import DONE, RunFolder, run_folders
 from metrics.codes import Representation
-
-FILE = "protocols.json"
 
 
 def study_run(run_folder: Path, metric: str, variants: dict[str, dict], quick: bool, threads: int,
@@ -33,28 +32,26 @@ def study_run(run_folder: Path, metric: str, variants: dict[str, dict], quick: b
     """Scores of one run under every variant: rows of (run, method, seed, protocol, key, value)."""
     import torch
     torch.set_num_threads(threads)
-    run_folder = Path(run_folder)
-    spec = read_json(run_folder / "spec.json")
-    stored = read_json(run_folder / FILE, {})
+    folder = RunFolder(run_folder)
+    spec = folder.spec()
+    stored = read_json(folder.protocols, {})
     wanted = {label: metrics.settings(metric, quick, params) for label, params in variants.items()}
     missing = [label for label, settings in wanted.items()
                if metrics.stored_settings(metric, stored.get(label, {}).get("settings")) != settings]
     if missing:
-        method, dataset = rebuild_method(run_folder)
+        method, dataset = rebuild_method(folder.path)
         codes = Representation.from_method(method, dataset, progress)
         for label in missing:
             values = metrics.score(metric, codes, dataset, spec["seed"], quick, **variants[label])
             stored[label] = {"settings": wanted[label], "values": values}
-            write_atomically(run_folder / FILE, json.dumps(stored, indent=1, sort_keys=True))
-    return [{"run_id": run_folder.name, "method": spec["method"], "seed": spec["seed"], "protocol": label,
+            write_atomically(folder.protocols, json.dumps(stored, indent=1, sort_keys=True))
+    return [{"run_id": folder.run_id, "method": spec["method"], "seed": spec["seed"], "protocol": label,
              "key": key, "value": value}
             for label in variants for key, value in stored[label]["values"].items()]
 
 
 def finished_runs(results_dir: Path) -> list[Path]:
-    runs_dir = Path(results_dir) / "runs"
-    return [folder for folder in sorted(runs_dir.iterdir())
-            if (folder / "status").exists() and (folder / "status").read_text().strip() == DONE]
+    return [folder.path for folder in run_folders(results_dir) if folder.state == DONE]
 
 
 def rescore(results_dir: Path, metric: str, variants: dict[str, dict], quick: bool = False, jobs: int = 1,

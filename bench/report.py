@@ -10,7 +10,7 @@ import pandas as pd
 
 from bench.errors import UserError
 from bench.health import unhealthy_run_ids
-from bench.store import FAILED, read_json
+from bench.run_folder import FAILED, run_folders
 
 
 def summary(scores: pd.DataFrame) -> pd.DataFrame:
@@ -57,15 +57,8 @@ def load_scores(results_dir: Path) -> pd.DataFrame:
 
 def failed_runs(results_dir: Path) -> list[dict]:
     """Runs whose status is failed, with the reason their status file gives."""
-    failed = []
-    runs_dir = Path(results_dir) / "runs"
-    for folder in sorted(runs_dir.iterdir()) if runs_dir.exists() else []:
-        status = (folder / "status").read_text().strip() if (folder / "status").exists() else ""
-        if status.startswith(FAILED):
-            spec = read_json(folder / "spec.json", {})
-            failed.append({"run_id": folder.name, "method": spec.get("method", "?"),
-                           "reason": status.partition(":")[2].strip()})
-    return failed
+    return [{"run_id": folder.run_id, "method": (folder.spec() or {}).get("method", "?"), "reason": detail}
+            for folder in run_folders(results_dir) for state, detail in [folder.status()] if state == FAILED]
 
 
 def unhealthy_table(scores: pd.DataFrame) -> pd.DataFrame:

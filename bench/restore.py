@@ -18,8 +18,8 @@ import methods
 from bench import data
 from bench.device import choose_policy
 from bench.errors import UserError
+from bench.run_folder import RunFolder
 from bench.runner import read_checkpoint
-from bench.store import read_json
 
 
 def fitting_rng(seed: int) -> np.random.Generator:
@@ -27,18 +27,11 @@ def fitting_rng(seed: int) -> np.random.Generator:
     return np.random.default_rng([seed, 2])
 
 
-def readable_spec(run_folder: Path) -> dict | None:
-    """The run folder's spec.json, or None where it is missing or unreadable (`bench report`
-    says which are unreadable and skips them)."""
-    spec = read_json(Path(run_folder) / "spec.json")
-    return spec if isinstance(spec, dict) and {"method", "dataset", "seed"} <= set(spec) else None
-
-
 def created_method(run_folder: Path, dataset=None):
     """(spec, method at its initialisation on the CPU, dataset) of a run folder; spec None when
     the folder has no readable spec.json. `dataset` is used when it is the run's dataset from the
     run's source, else the run's own is loaded."""
-    spec = readable_spec(run_folder)
+    spec = RunFolder(run_folder).spec()
     if spec is None:
         return None, None, dataset
     dataset = run_dataset(spec, run_folder, dataset)
@@ -76,7 +69,7 @@ def current_params(spec: dict, run_folder: Path) -> dict:
 def restore_method(run_folder: Path, dataset=None):
     """(method, dataset) of a finished trained run on the CPU, in inference (eval) mode; None when
     the run has no checkpoint, or one that cannot be loaded (a line on stderr says why)."""
-    checkpoint = Path(run_folder) / "checkpoint.pt"
+    checkpoint = RunFolder(run_folder).checkpoint
     if not checkpoint.exists():
         return None
     spec, method, dataset = created_method(run_folder, dataset)

@@ -21,7 +21,8 @@ from tqdm.auto import tqdm
 from bench.defaults import CHECKPOINT_EVERY, LOG_EVERY
 from bench.errors import BenchWarning
 from bench.sampler import BatchSampler
-from bench.store import write_atomically
+from bench.files import write_atomically
+from bench.run_folder import RunFolder
 
 
 class TrainingDiverged(RuntimeError):
@@ -129,16 +130,17 @@ class TrainingLog:
 
 def train(method, dataset, steps: int, seed: int, run_dir: Path, progress: bool = True,
           checkpoint_every: int = CHECKPOINT_EVERY, log_every: int = LOG_EVERY) -> Path:
-    """Train `method` to `steps` steps, resuming from run_dir/checkpoint.pt; returns its path."""
+    """Train `method` to `steps` steps in the run folder `run_dir`, resuming from its checkpoint;
+    returns the checkpoint's path."""
     if checkpoint_every % log_every:
         raise ValueError(f"checkpoint_every ({checkpoint_every}) must be a multiple of log_every ({log_every})")
-    run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    checkpoint = run_dir / "checkpoint.pt"
+    folder = RunFolder(run_dir)
+    folder.path.mkdir(parents=True, exist_ok=True)
+    checkpoint = folder.checkpoint
     sampler = BatchSampler(dataset, method.batch_kind, method.params.batch_size, sampler_rng(seed), method.policy)
     start = load_checkpoint(checkpoint, method, sampler)
-    log = TrainingLog(run_dir / "log.csv", start)
-    bar = tqdm(total=steps, initial=start, desc=run_dir.name, unit="step", disable=not progress,
+    log = TrainingLog(folder.log, start)
+    bar = tqdm(total=steps, initial=start, desc=folder.run_id, unit="step", disable=not progress,
                dynamic_ncols=True, mininterval=2.0)
     for step in range(start + 1, steps + 1):
         with method.policy.autocast():

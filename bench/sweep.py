@@ -19,7 +19,8 @@ from tqdm.auto import tqdm
 
 from bench.errors import UserError, one_line_warnings
 from bench.execute import ExecutionOptions, RunOutcome, busy_cores, default_threads, execute, usable_cores
-from bench.store import FAILED, RunStore
+from bench.run_folder import FAILED
+from bench.store import RunStore
 
 CONNECT_TIMEOUT_S = 10
 CLUSTER_BACKENDS = ("dask", "ray")
@@ -38,7 +39,7 @@ def execute_isolated(spec, out_dir, options: ExecutionOptions, parent_pid: int |
         return execute(spec, store, options)
     except Exception as error:
         detail = f"{type(error).__name__}: {error}"
-        store.set_status(spec, FAILED, detail)
+        store.folder(spec.run_id).set_status(FAILED, detail)
         traceback.print_exc()
         return RunOutcome(spec.run_id, FAILED, detail)
 

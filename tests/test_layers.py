@@ -10,7 +10,7 @@ LAYERS = {
     "bottom": {"bench", "bench.errors", "bench.defaults", "bench.device"},
     "running": {"bench.spec", "bench.config", "bench.sweep", "bench.execute", "bench.runner", "bench.store",
                 "bench.sampler", "bench.restore", "bench.model_sets", "bench.plain_loop", "bench.speed",
-                "bench.reference"},
+                "bench.reference", "bench.files", "bench.run_folder"},
     "reporting": {"bench.report", "bench.plots", "bench.html_report", "bench.labels", "bench.claims",
                   "bench.statistics", "bench.protocol_study", "bench.health", "bench.preset"},
     "commands": {"bench.cli", "bench.reproduce"},

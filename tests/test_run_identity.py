@@ -95,11 +95,11 @@ def test_warm_start_never_takes_a_run_of_another_precision(tmp_path):
     store = RunStore(tmp_path)
     shorter = RunSpec("vae", "dsprites_small", 0, 10, precision="bf16")
     folder = store.begin(shorter)
-    (folder / "checkpoint.pt").write_bytes(b"weights")
+    folder.checkpoint.write_bytes(b"weights")
     fp32, bf16 = RunSpec("vae", "dsprites_small", 0, 20), RunSpec("vae", "dsprites_small", 0, 20, precision="bf16")
     store.begin(fp32), store.begin(bf16)
     assert store.warm_start(fp32) is None
-    assert store.warm_start(bf16) == str(folder)
+    assert store.warm_start(bf16) == str(folder.path)
 
 
 def write_run(folder: Path, spec: RunSpec) -> Path:

@@ -185,16 +185,16 @@ def test_a_second_process_waits_for_the_run_it_would_train_twice(tmp_path, capsy
     options = ExecutionOptions(quick=True, progress=False, device="cpu", precision="fp32",
                                checkpoint_every=10, log_every=10)
     outcomes = []
-    with store.run_lock(spec):                         # another process is working on the run
+    with store.folder(spec.run_id).lock():             # another process is working on the run
         worker = threading.Thread(target=lambda: outcomes.append(execute(spec, store, options)))
         worker.start()
         deadline = time.monotonic() + 30
         while "waiting for it" not in capsys.readouterr().err:
             assert time.monotonic() < deadline
             time.sleep(0.05)
-        assert worker.is_alive() and not (store.run_dir(spec) / "status").exists()
+        assert worker.is_alive() and store.folder(spec.run_id).status() == ("new", "")
     worker.join(120)
-    assert outcomes[0].state == "done" and store.status(spec) == ("done", "")
+    assert outcomes[0].state == "done" and store.folder(spec.run_id).status() == ("done", "")
     assert execute(spec, store, options).detail == "already done"
 
 

@@ -1,0 +1,113 @@
+"""One run's folder, RESULTS/runs/RUN_ID/ (docs/design.md, "Results"): the one place that names
+its files and reads and writes its spec.json, status and scores.json.
+
+    spec.json      what the run is (bench/spec.py, RunSpec.to_json)
+    status         "done", "running" or "failed: REASON"; no file: the run is new
+    log.csv        training log, one row per log interval (bench/runner.py)
+    checkpoint.pt  weights, optimisers, step and RNG states (bench/runner.py)
+    scores.json    metric name -> its settings, values and library versions
+    protocols.json the run rescored under a preset's metric protocols (bench/protocol_study.py)
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from bench.files import file_lock, read_json, write_atomically
+
+RUNS = "runs"                        # RESULTS/runs/ holds the run folders
+DONE, RUNNING, FAILED, NEW = "done", "running", "failed", "new"
+
+
+class RunFolder:
+    SPEC, STATUS, LOG, CHECKPOINT, SCORES = "spec.json", "status", "log.csv", "checkpoint.pt", "scores.json"
+    PROTOCOLS, LOCK = "protocols.json", ".lock"
+
+    def __init__(self, path):
+        self.path = Path(path)
+
+    @property
+    def run_id(self) -> str:
+        return self.path.name
+
+    @property
+    def spec_file(self) -> Path:
+        return self.path / self.SPEC
+
+    @property
+    def log(self) -> Path:
+        return self.path / self.LOG
+
+    @property
+    def checkpoint(self) -> Path:
+        return self.path / self.CHECKPOINT
+
+    @property
+    def protocols(self) -> Path:
+        return self.path / self.PROTOCOLS
+
+    def has_log(self) -> bool:
+        """Whether log.csv exists and holds anything (a run that trained at least one interval)."""
+        return self.log.exists() and self.log.stat().st_size > 0
+
+    def raw_spec(self, default=None):
+        """spec.json as it parses (any JSON value), or `default` where it is missing or not JSON."""
+        return read_json(self.spec_file, default)
+
+    def spec(self) -> dict | None:
+        """spec.json when it names the run's method, dataset and seed; None where it is missing or
+        unreadable (`bench report` says which are unreadable and skips them)."""
+        spec = self.raw_spec()
+        return spec if isinstance(spec, dict) and {"method", "dataset", "seed"} <= set(spec) else None
+
+    def write_spec(self, spec_json: dict) -> None:
+        write_atomically(self.spec_file, json.dumps(spec_json, indent=2))
+
+    def status(self) -> tuple[str, str]:
+        """(state, detail): state is done, running, failed or new (no status file)."""
+        try:
+            text = (self.path / self.STATUS).read_text().strip()
+        except OSError:
+            return NEW, ""
+        state, _, detail = text.partition(":")
+        return state, detail.strip()
+
+    @property
+    def state(self) -> str:
+        return self.status()[0]
+
+    def set_status(self, state: str, detail: str = "") -> None:
+        write_atomically(self.path / self.STATUS, f"{state}: {detail}" if detail else state)
+
+    def scores(self) -> dict:
+        """{metric name: {"settings": {...}, "values": {key: value}, "versions": {...}}}."""
+        return read_json(self.path / self.SCORES, {})
+
+    def add_scores(self, metric: str, settings: dict, values: dict) -> None:
+        """Store one metric's values with the settings and library versions they were computed with."""
+        scores = self.scores()
+        scores[metric] = {"settings": settings, "values": values, "versions": library_versions()}
+        write_atomically(self.path / self.SCORES, json.dumps(scores, indent=2))
+
+    def lock(self, on_wait=None):
+        """Held while a process trains or scores the run; a second process waits for it."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        return file_lock(self.path / self.LOCK, on_wait)
+
+    def remove_leftovers(self) -> None:
+        """The temporary files of a writer killed before its rename (call it under the lock)."""
+        for leftover in self.path.glob(".*.tmp"):
+            leftover.unlink(missing_ok=True)
+
+
+def library_versions() -> dict[str, str]:
+    import numpy
+    import sklearn
+    import torch
+    return {"torch": torch.__version__, "numpy": numpy.__version__, "sklearn": sklearn.__version__}
+
+
+def run_folders(results_dir) -> list[RunFolder]:
+    """The run folders of a results folder, by name; none where it has no runs/ folder."""
+    runs_dir = Path(results_dir) / RUNS
+    return [RunFolder(path) for path in sorted(runs_dir.iterdir()) if path.is_dir()] if runs_dir.is_dir() else []
