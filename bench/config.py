@@ -44,7 +44,7 @@ import metrics
 import methods
 from bench.defaults import BACKENDS, CHECKPOINT_EVERY, DEFAULT_STEPS, DEVICES, LOG_EVERY, PRECISIONS
 from bench.errors import UserError, unknown
-from bench.spec import RunSpec, check_values, expand, parse_seeds, parse_set_flags
+from bench.spec import RunSpec, expand, parse_seeds, parse_set_flags, typed_values
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ class SweepConfig:
     metric_params: dict = field(default_factory=dict)   # metric -> param -> value (file only)
     quick: bool = False
     out: str | None = None                              # None: results/DATASET
-    params: dict = field(default_factory=dict)          # method -> param -> values (text): the grid
+    params: dict = field(default_factory=dict)          # method -> param -> values (typed): the grid
     jobs: int | None = None                             # runs at once locally (None: 1); not on a cluster
     backend: str = "local"
     scheduler: str | None = None
@@ -173,13 +173,10 @@ def as_method_steps(value, where: str) -> dict[str, int]:
     return {name: as_steps(steps, f"{where}.{name}") for name, steps in value.items()}
 
 
-def param_text(value, where: str) -> str:
-    """A TOML scalar as the text `--set` would give, so both spell a run the same way."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if is_int(value) or isinstance(value, float):
-        return repr(value)
-    if isinstance(value, str):
+def as_scalar(value, where: str):
+    """A parameter value a sweep file may give: a number, a string or a boolean (typed later, per
+    parameter, by bench.spec.typed_values)."""
+    if isinstance(value, (bool, int, float, str)):
         return value
     raise type_error(where, "a number, a string or a boolean, or a list of them (a grid)", value)
 
@@ -200,7 +197,7 @@ def as_metric_params(value, where: str) -> dict[str, dict[str, object]]:
     return value
 
 
-def as_params(value, where: str) -> dict[str, dict[str, list[str]]]:
+def as_params(value, where: str) -> dict[str, dict[str, list]]:
     if not isinstance(value, dict) or not all(isinstance(table, dict) for table in value.values()):
         raise type_error(where, "tables like [params.beta_vae] with beta = [1, 4]", value)
     grid = {}
@@ -210,7 +207,7 @@ def as_params(value, where: str) -> dict[str, dict[str, list[str]]]:
             values = values if isinstance(values, list) else [values]
             if not values:
                 raise UserError(f"{spot} is an empty list; give at least one value")
-            grid.setdefault(method, {})[param] = [param_text(item, spot) for item in values]
+            grid.setdefault(method, {})[param] = [as_scalar(item, spot) for item in values]
     return grid
 
 
@@ -280,9 +277,9 @@ def combine(file_values: dict, flag_values: dict, set_flags=(), source: str = "t
                 if name not in names and "methods" not in flag_values:
                     raise UserError(f"[{key}.{name}] names a method that is not in methods ({', '.join(names)})")
             values[key] = {name: setting for name, setting in values.get(key, {}).items() if name in names}
-        for method, table in values["params"].items():
-            for param, param_values in table.items():
-                check_values(method, param, param_values)
+        values["params"] = {method: {param: typed_values(method, param, param_values)
+                                     for param, param_values in table.items()}
+                            for method, table in values["params"].items()}
     for method, table in parse_set_flags(list(set_flags), list(names)).items():
         values["params"] = {**values["params"], method: {**values["params"].get(method, {}), **table}}
     if "metrics" in values:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import itertools
 import json
@@ -10,7 +11,7 @@ from dataclasses import dataclass, field
 import methods
 from bench.data.base import PROCEDURAL, DataSource
 from bench.errors import UserError
-from methods.base import build_params
+from methods.base import build_params, param_text
 
 DEFAULT_PRECISION = "fp32"
 RESOLVED_PRECISIONS = ("fp32", "bf16")
@@ -22,7 +23,7 @@ class RunSpec:
     dataset: str
     seed: int
     steps: int
-    params: tuple = field(default=())      # sorted (name, value) overrides of the method's defaults
+    params: tuple = field(default=())      # sorted (name, value) overrides of the method's defaults, typed
     precision: str = DEFAULT_PRECISION     # resolved: fp32, or bf16 autocast (never "auto")
     data: DataSource = PROCEDURAL          # where the dataset's images come from (bench/data)
 
@@ -31,10 +32,14 @@ class RunSpec:
             raise ValueError(f"a RunSpec's precision is resolved ({', '.join(RESOLVED_PRECISIONS)}), "
                              f"not {self.precision!r}; see bench.device.resolve_precision")
 
+    @functools.cached_property
+    def method_params(self):
+        """The method's Params: its defaults with these overrides, each checked (methods/base.py)."""
+        return build_params(self.method, methods.method_class(self.method).Params, dict(self.params))
+
     def resolved_params(self) -> dict:
         """Every hyperparameter of the run, defaults included."""
-        cls = methods.method_class(self.method)
-        return dataclasses.asdict(build_params(self.method, cls.Params, dict(self.params)))
+        return dataclasses.asdict(self.method_params)
 
     @property
     def trainable(self) -> bool:
@@ -59,7 +64,7 @@ class RunSpec:
             identity["data"] = self.data.identity()
         return identity
 
-    @property
+    @functools.cached_property
     def run_id(self) -> str:
         digest = hashlib.sha256(json.dumps(self.identity(), sort_keys=True).encode()).hexdigest()
         return f"{self.method}-seed{self.seed}-{digest[:10]}"
@@ -67,7 +72,7 @@ class RunSpec:
     def to_json(self) -> dict:
         """spec.json: the identity with the precision and the data source always written."""
         return {**self.identity(), "precision": self.precision, "data": self.data.to_json(),
-                "overrides": dict(self.params), "run_id": self.run_id}
+                "overrides": {name: param_text(value) for name, value in self.params}, "run_id": self.run_id}
 
 
 def same_run_but_steps(spec_json: dict) -> dict:
@@ -106,16 +111,17 @@ def parse_seeds(text: str, where: str = "--seeds") -> list[int]:
     return sorted(set(seeds), key=seeds.index)
 
 
-def check_values(method: str, param: str, values: list[str]) -> None:
-    """Fails with the parameter's name and type when a value (command-line text) does not fit it."""
+def typed_values(method: str, param: str, values: list) -> list:
+    """The values (command-line text, or TOML numbers, booleans and strings) of one parameter as
+    its type, each checked; fails with the parameter's name and type on a value that does not fit."""
     cls = methods.method_class(method)
-    for value in values:
-        build_params(method, cls.Params, {param: value})
+    return [getattr(build_params(method, cls.Params, {param: value}), param) for value in values]
 
 
-def parse_set_flags(flags: list[str], method_names: list[str]) -> dict[str, dict[str, list[str]]]:
-    """["beta_vae.beta=1,4", ...] -> {"beta_vae": {"beta": ["1", "4"]}}, checked against the methods."""
-    grid: dict[str, dict[str, list[str]]] = {}
+def parse_set_flags(flags: list[str], method_names: list[str]) -> dict[str, dict[str, list]]:
+    """["beta_vae.beta=1,4", ...] -> {"beta_vae": {"beta": [1.0, 4.0]}}, typed and checked."""
+    grid: dict[str, dict[str, list]] = {}
+    given: dict[tuple[str, str], str] = {}
     for flag in flags:
         target, sep, values = flag.partition("=")
         method, dot, param = target.partition(".")
@@ -124,19 +130,21 @@ def parse_set_flags(flags: list[str], method_names: list[str]) -> dict[str, dict
         if method not in method_names:
             raise UserError(f"--set {flag!r} names method {method!r}, which is not in --methods "
                             f"({', '.join(method_names)})")
-        check_values(method, param, values.split(","))        # fails early on a bad value
-        if param in grid.get(method, {}):
+        if (method, param) in given:
             raise UserError(f"--set gives {method}.{param} twice; give its values once, comma-separated "
-                            f"(e.g. --set {method}.{param}={','.join(grid[method][param] + values.split(','))})")
-        grid.setdefault(method, {})[param] = values.split(",")
+                            f"(e.g. --set {method}.{param}={given[method, param]},{values})")
+        given[method, param] = values
+        grid.setdefault(method, {})[param] = typed_values(method, param, values.split(","))
     return grid
 
 
 def expand(method_names: list[str], dataset: str, seeds: list[int], steps: int,
-           grid: dict[str, dict[str, list[str]]], method_steps: dict[str, int] | None = None,
+           grid: dict[str, dict[str, list]], method_steps: dict[str, int] | None = None,
            precision: str = DEFAULT_PRECISION, data: DataSource = PROCEDURAL) -> list[RunSpec]:
     """Methods x parameter grid x seeds, in that order; `method_steps` overrides `steps` per method;
-    every run computes in `precision` (resolved: fp32 or bf16) on data from `data`.
+    every run computes in `precision` (resolved: fp32 or bf16) on data from `data`. The grid's
+    values are typed (parse_set_flags, bench/config.py); each run's parameters are checked together
+    and its id computed here, once.
 
     A run that the grid names twice (the same values spelt twice) is listed once.
     """

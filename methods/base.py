@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 import typing
 from dataclasses import dataclass
 from typing import ClassVar
@@ -109,6 +110,25 @@ class Method:
             optimizer.load_state_dict(state["optimizers"][key])
 
 
+def typed_value(value, kind, where: str):
+    """A parameter's value as the field's type: a value of that type as it is (an integer where a
+    number is wanted becomes a float), anything else read from its text (parse_value), so that a
+    TOML value and --set's text of it give the same value or the same error."""
+    if isinstance(value, bool):
+        return value if kind is bool else parse_value(param_text(value), kind, where)
+    if (kind is float and isinstance(value, numbers.Real)) or (kind is int and isinstance(value, numbers.Integral)):
+        return kind(value)
+    return parse_value(param_text(value), kind, where)
+
+
+def param_text(value) -> str:
+    """A parameter value as --set spells it: true or false, a number's repr (4.0, 0.0001, 10), a
+    string as it is. spec.json's overrides are stored so (bench/spec.py)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value if isinstance(value, str) else repr(value)
+
+
 def parse_value(text: str, kind, where: str):
     """A parameter value from its command-line text, checked against the field's type."""
     origin = typing.get_origin(kind)
@@ -134,7 +154,8 @@ def parse_value(text: str, kind, where: str):
 
 
 def build_params(method_name: str, params_class, overrides: dict):
-    """The method's Params with `overrides` (name -> value or command-line text) applied."""
+    """The method's Params with `overrides` (name -> value or command-line text) applied, every
+    value converted to its field's type (typed_value) and checked (check_ranges)."""
     hints = typing.get_type_hints(params_class)
     fields = {f.name for f in dataclasses.fields(params_class)}
     values = {}
@@ -142,7 +163,7 @@ def build_params(method_name: str, params_class, overrides: dict):
         if name not in fields:
             raise unknown(f"parameter of {method_name}", name, fields)
         where = f"{method_name}.{name}"
-        values[name] = parse_value(value, hints[name], where) if isinstance(value, str) else value
+        values[name] = typed_value(value, hints[name], where)
     params = params_class(**values)
     check_ranges(method_name, params, hints)
     return params

@@ -1,6 +1,8 @@
 """Sweep files: the TOML says what the flags say, flags override it, and bad files fail clearly."""
 import itertools
+import json
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -8,6 +10,7 @@ from bench import config as sweep_config
 from bench.errors import UserError
 from bench.spec import RunSpec
 
+REPO = Path(__file__).resolve().parent.parent
 SWEEP = """\
 methods = ["vae", "beta_vae"]
 dataset = "dsprites_small"
@@ -51,7 +54,7 @@ def test_a_sweep_file_gives_every_setting(tmp_path):
     assert {spec.steps for spec in specs if spec.method == "vae"} == {200}
     assert {spec.steps for spec in specs if spec.method == "beta_vae"} == {300}
     assert {spec.params for spec in specs if spec.method == "beta_vae"} == {
-        (("beta", "1"), ("lr", "0.0001")), (("beta", "4"), ("lr", "0.0001"))}
+        (("beta", 1.0), ("lr", 0.0001)), (("beta", 4.0), ("lr", 0.0001))}
     assert {spec.resolved_params()["lr"] for spec in specs if spec.method == "beta_vae"} == {1e-4}
     assert config.metric_params == {"beta_vae": {"protocol": "higgins2017", "num_eval": 300}}
 
@@ -77,7 +80,7 @@ def test_flags_given_override_the_file(tmp_path):
     config = sweep_config.load(path, no_flags(steps=50, quick=False, seeds="7", jobs=1),
                                ["beta_vae.beta=8,16"])
     assert (config.steps, config.quick, config.seeds, config.jobs) == (50, False, (7,), 1)
-    assert config.params["beta_vae"] == {"beta": ["8", "16"], "lr": ["0.0001"]}   # lr kept from the file
+    assert config.params["beta_vae"] == {"beta": [8.0, 16.0], "lr": [0.0001]}   # lr kept from the file
     assert config.method_steps == {"beta_vae": 300}
     picked = sweep_config.load(path, no_flags(methods="vae"))
     assert picked.methods == ("vae",) and picked.params == {} and picked.method_steps == {}
@@ -90,7 +93,29 @@ def test_several_set_flags_and_a_seed_range_make_the_full_product():
     specs = config.specs()
     assert len(specs) == 5 * 2 * 5 + 2 * 5 == len({spec.run_id for spec in specs})
     beta_vae = {(dict(s.params)["beta"], dict(s.params)["latent_dim"], s.seed) for s in specs if s.method == "beta_vae"}
-    assert beta_vae == set(itertools.product(["1", "2", "4", "8", "16"], ["5", "10"], range(5)))
+    assert beta_vae == set(itertools.product([1.0, 2.0, 4.0, 8.0, 16.0], [5, 10], range(5)))
+
+
+def test_a_sweep_resolves_its_parameters_once_into_typed_values(tmp_path):
+    config = sweep_config.load(write(tmp_path, SWEEP), no_flags(), ["vae.latent_dim=5", "vae.architecture=fc"])
+    assert config.params == {"beta_vae": {"beta": [1.0, 4.0], "lr": [0.0001]},
+                             "vae": {"latent_dim": [5], "architecture": ["fc"]}}
+    spec = next(spec for spec in config.specs() if spec.method == "vae")
+    assert spec.params == (("architecture", "fc"), ("latent_dim", 5))
+    assert spec.to_json()["overrides"] == {"architecture": "fc", "latent_dim": "5"}   # stored as --set spells them
+    beta_vae = next(spec for spec in config.specs() if spec.method == "beta_vae")
+    assert beta_vae.to_json()["overrides"] == {"beta": "1.0", "lr": "0.0001"}
+
+
+def test_the_presets_runs_keep_their_ids_and_their_stored_parameters():
+    """The committed runs of results/higgins2017 are the runs its preset names today, spelt alike."""
+    from bench import reproduce
+    committed = {path.parent.name: json.loads(path.read_text())
+                 for path in (REPO / "results" / "higgins2017").glob("runs/*/spec.json")}
+    specs = {spec.run_id: spec for spec in reproduce.load("higgins2017", {}, quick=False)[0].specs()}
+    assert set(specs) & set(committed)
+    for run_id in set(specs) & set(committed):
+        assert specs[run_id].to_json()["overrides"] == committed[run_id]["overrides"], run_id
 
 
 def test_a_run_named_twice_runs_once():
