@@ -88,7 +88,7 @@ def run_and_summarise(config, progress: bool):
     import metrics
     from bench import data, report
     from bench.execute import ALREADY_DONE, ExecutionOptions
-    from bench.run_folder import FAILED, RUNS
+    from bench.run_folder import FAILED, RUNS, readable_specs
     from bench.store import RunStore
     from bench.sweep import connect, run_sweep
 
@@ -116,7 +116,7 @@ def run_and_summarise(config, progress: bool):
     scores = pd.read_csv(store.scores_csv)
     scores = scores[scores["run_id"].isin({spec.run_id for spec in specs})]
     if len(scores):
-        print(report.formatted(report.summary(scores)).to_string())
+        print(report.formatted(report.summary(scores), readable_specs(store.out_dir)).to_string())
     failed = [outcome for outcome in outcomes if outcome.state == FAILED]
     skipped = sum(outcome.detail == ALREADY_DONE for outcome in outcomes if outcome.state != FAILED)
     for outcome in failed:

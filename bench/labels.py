@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 from bench.run_folder import RunFolder
@@ -52,6 +53,29 @@ def readable_label(method: str, overrides=None, params=None) -> str:
     shown.update({name: value for name, value in sorted(overrides.items()) if name not in shown})
     inside = ", ".join(f"{name}={value_text(value)}" for name, value in shown.items())
     return method_name(method) + (f" ({inside})" if inside else "")
+
+
+def canonical(params) -> str:
+    """A configuration's parameters as one text, whether they come from spec.json or scores.csv."""
+    return json.dumps(as_dict(params), sort_keys=True)
+
+
+def configuration_names(pairs, specs: dict, paper: dict | None = None) -> dict:
+    """A readable label for each (method, params JSON) pair: the paper's own label where a method
+    has one configuration, else "beta-VAE (beta=4)", its headline parameters at their defaults
+    too where `specs` (run_id -> spec.json) holds a run of the configuration."""
+    pairs = list(dict.fromkeys(pairs))
+    paper_rows = {row["method"]: row for row in (paper or {}).get("rows", [])}
+    per_method = Counter(method for method, _ in pairs)
+    full_params = {(spec["method"], canonical(spec.get("overrides", {}))): spec.get("params", {})
+                   for spec in specs.values()}
+    names = {}
+    for method, params in pairs:
+        if method in paper_rows and per_method[method] == 1:
+            names[(method, params)] = paper_rows[method]["label"]
+        else:
+            names[(method, params)] = readable_label(method, params, full_params.get((method, canonical(params)), {}))
+    return names
 
 
 def sort_key(value) -> tuple:

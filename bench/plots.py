@@ -23,7 +23,7 @@ from bench.errors import UserError  # noqa: E402
 from bench.health import unhealthy_run_ids  # noqa: E402
 from bench.preset import paper_of  # noqa: E402
 from bench.restore import restore_method  # noqa: E402
-from bench.run_folder import DONE, RUNS, RunFolder, run_folders  # noqa: E402
+from bench.run_folder import DONE, RUNS, RunFolder, readable_specs  # noqa: E402
 
 TRAVERSAL_STEPS = 10
 RECONSTRUCTIONS = 8
@@ -55,27 +55,11 @@ def chance_levels(scores: pd.DataFrame, datasets: dict, paper: dict) -> dict[str
 
 def configurations(scores: pd.DataFrame, specs: dict, paper: dict) -> tuple[list, dict]:
     """The (method, params) pairs of `scores` in reading order (the paper's rows first, in its
-    order) and a readable label for each: the paper's own label where a method has one
-    configuration, else "beta-VAE (beta=4)"."""
+    order) and a readable label for each (labels.configuration_names)."""
     paper_rows = {row["method"]: row for row in paper.get("rows", [])}
     pairs = labels.configuration_order(zip(scores["method"], scores["params"].fillna("")),
                                        [*paper_rows] + [m for m in registry_order() if m not in paper_rows])
-    per_method = pd.Series([method for method, _ in pairs]).value_counts()
-    full_params = {(spec["method"], canonical(spec.get("overrides", {}))): spec.get("params", {})
-                   for spec in specs.values()}
-    names = {}
-    for method, params in pairs:
-        if method in paper_rows and per_method[method] == 1:
-            names[(method, params)] = paper_rows[method]["label"]
-        else:
-            full = full_params.get((method, canonical(params)), {})
-            names[(method, params)] = labels.readable_label(method, params, full)
-    return pairs, names
-
-
-def canonical(params) -> str:
-    """A configuration's parameters as one text, whether they come from spec.json or scores.csv."""
-    return json.dumps(labels.as_dict(params), sort_keys=True)
+    return pairs, labels.configuration_names(pairs, specs, paper)
 
 
 def registry_order() -> list[str]:
@@ -445,11 +429,6 @@ def protocol_heatmap(table: pd.DataFrame, out: Path) -> Path:
     return path
 
 
-def read_specs(results_dir: Path) -> dict[str, dict]:
-    """run_id -> spec.json of every run folder with a readable one (RunFolder.spec)."""
-    return {folder.run_id: spec for folder in run_folders(results_dir) if (spec := folder.spec()) is not None}
-
-
 def generative(method_name: str) -> bool:
     """Whether a method's trained weights give traversals (it has a decoder or generator)."""
     from methods import METHODS
@@ -465,7 +444,7 @@ def all_plots(results_dir: Path, scores: pd.DataFrame) -> list[Path]:
     table.md) instead of traversals."""
     results_dir = Path(results_dir)
     runs_dir = results_dir / RUNS
-    specs = read_specs(results_dir)
+    specs = readable_specs(results_dir)
     paper = paper_of(results_dir)
     datasets: dict = {}
     chance = chance_levels(scores, datasets, paper) if len(scores) else {}
@@ -474,7 +453,7 @@ def all_plots(results_dir: Path, scores: pd.DataFrame) -> list[Path]:
     by_configuration: dict = {}
     for run_id, spec in specs.items():
         if RunFolder(runs_dir / run_id).state == DONE:      # a run still training has a partial log
-            key = (spec["method"], canonical(spec.get("overrides", {})))
+            key = (spec["method"], labels.canonical(spec.get("overrides", {})))
             by_configuration.setdefault(key, []).append(run_id)
     pairs, names = configurations(pd.DataFrame({"method": [k[0] for k in by_configuration],
                                                 "params": [k[1] for k in by_configuration]}), specs, paper)

@@ -4,13 +4,15 @@ Reads only scores.csv and the run folders; never retrains.
 """
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import pandas as pd
 
+from bench import labels
 from bench.errors import UserError
 from bench.health import unhealthy_run_ids
-from bench.run_folder import FAILED, run_folders
+from bench.run_folder import FAILED, readable_specs, run_folders
 
 
 def summary(scores: pd.DataFrame) -> pd.DataFrame:
@@ -24,16 +26,23 @@ def summary(scores: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def run_label(method: str, params: str) -> str:
-    return method if params in ("{}", "") else f"{method} {params}"
+def row_labels(pairs, specs: dict) -> dict:
+    """The readable label of each (method, params) pair (bench/labels.py); two configurations that
+    would share one (the same value spelt "4" and "4.0" by runs of different days) keep their
+    parameters as they are stored after it."""
+    names = labels.configuration_names(pairs, specs)
+    shared = {name for name, count in Counter(names.values()).items() if count > 1}
+    return {pair: f"{name} {pair[1]}" if name in shared else name for pair, name in names.items()}
 
 
-def formatted(table: pd.DataFrame) -> pd.DataFrame:
-    """The summary as text cells "mean ± std (n)", methods as rows and metric keys as columns;
-    a cell with unhealthy runs says how many it leaves out."""
+def formatted(table: pd.DataFrame, specs: dict | None = None) -> pd.DataFrame:
+    """The summary as text cells "mean ± std (n)", configurations as rows under readable labels
+    ("beta-VAE (beta=4)"; `specs`, run_id -> spec.json, give headline parameters left at their
+    defaults) and metric keys as columns; a cell with unhealthy runs says how many it leaves out."""
     cells = table.assign(cell=[f"{m:.3f} ± {s:.3f} (n={n})" + (f" [{u} unhealthy left out]" if u else "")
                                for m, s, n, u in zip(table["mean"], table["std"], table["count"], table["unhealthy"])])
-    cells["run"] = [run_label(m, p) for m, p in zip(cells["method"], cells["params"])]
+    names = row_labels(zip(cells["method"], cells["params"]), specs or {})
+    cells["run"] = [names[(m, p)] for m, p in zip(cells["method"], cells["params"])]
     wide = cells.pivot(index="run", columns="metric", values="cell")
     order = list(dict.fromkeys(cells["run"]))
     return wide.loc[order].rename_axis(index=None, columns=None)
@@ -85,7 +94,7 @@ def write_tables(results_dir: Path, scores: pd.DataFrame, extra: pd.DataFrame | 
     table = summary(scores)
     csv_path, md_path = results_dir / "table.csv", results_dir / "table.md"
     numeric(table).to_csv(csv_path, index=False)
-    shown = extra if extra is not None else formatted(table).reset_index(names="method")
+    shown = extra if extra is not None else formatted(table, readable_specs(results_dir)).reset_index(names="method")
     text = markdown(shown)
     failed = failed_runs(results_dir)
     if failed:

@@ -111,3 +111,8 @@ def run_folders(results_dir) -> list[RunFolder]:
     """The run folders of a results folder, by name; none where it has no runs/ folder."""
     runs_dir = Path(results_dir) / RUNS
     return [RunFolder(path) for path in sorted(runs_dir.iterdir()) if path.is_dir()] if runs_dir.is_dir() else []
+
+
+def readable_specs(results_dir) -> dict[str, dict]:
+    """run_id -> spec.json of every run folder of a results folder with a readable one (RunFolder.spec)."""
+    return {folder.run_id: spec for folder in run_folders(results_dir) if (spec := folder.spec()) is not None}

@@ -46,5 +46,5 @@ def test_tables_leave_unhealthy_runs_out_of_their_numbers_and_list_them():
     table = summary(scores)
     accuracy = table[table["metric"] == "m.acc"].iloc[0]
     assert accuracy["mean"] == pytest.approx(0.75) and accuracy["count"] == 2 and accuracy["unhealthy"] == 1
-    assert "[1 unhealthy left out]" in formatted(table).loc["infogan", "m.acc"]
+    assert "[1 unhealthy left out]" in formatted(table).loc["InfoGAN", "m.acc"]
     assert list(unhealthy_table(scores)["run_id"]) == ["gan-seed2"]

@@ -32,7 +32,7 @@ def test_report_writes_tables_and_plots(results, capsys):
     assert len(table) == 3 and set(table["n_seeds"]) == {2}
     assert {"beta_vae.eval_accuracy.mean", "beta_vae.eval_accuracy.std"} <= set(table.columns)
     markdown = (results / "table.md").read_text()
-    assert markdown.count("(n=2)") == 6 and '"beta": "4"' in markdown
+    assert markdown.count("(n=2)") == 6 and "| beta-VAE (beta=4, architecture=fc) |" in markdown
     names = {"metrics.png", "kl_per_latent.png", "training_curves.png", "metric_vs_normalised_beta.png"}
     runs = sorted(p.name for p in (results / "runs").iterdir())
     assert len(runs) == 6

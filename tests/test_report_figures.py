@@ -12,6 +12,7 @@ import pytest
 from bench import html_report, labels, plots
 from bench.cli import main
 from bench.preset import paper_of
+from bench.run_folder import readable_specs
 
 matplotlib.use("Agg")
 SETTINGS = {"batch_size": 64, "factors": "protocol", "num_eval": 200, "num_train": 400, "preprocessing": "none",
@@ -83,7 +84,7 @@ def test_metric_bars_in_the_papers_order_with_its_values_and_chance(reproduction
     chance = plots.chance_levels(scores, {}, paper)
     assert chance["beta_vae.eval_accuracy"] == pytest.approx(0.2)                  # the preset's 20%
     assert chance["beta_vae.train_accuracy"] == pytest.approx(0.2)                 # 1 of 5 factors
-    figure = plots.metric_bars_figure(scores, plots.read_specs(reproduction), paper, chance)
+    figure = plots.metric_bars_figure(scores, readable_specs(reproduction), paper, chance)
     axes = [axis for axis in figure.axes if axis.get_visible()]
     assert [axis.get_title() for axis in axes] == ["beta_vae.eval_accuracy", "beta_vae.train_accuracy"]  # no health.*
     rows = [label.get_text() for label in axes[0].get_yticklabels()]
@@ -127,7 +128,7 @@ def test_normalised_beta_axes_do_not_exaggerate(tmp_path):
              accuracy(0.6 + 0.01 * beta + 0.01 * seed), VAE_LOG) for beta in (1, 2, 4, 8) for seed in (0, 1)]
     out = write_folder(tmp_path / "sweep", runs)
     scores = pd.read_csv(out / "scores.csv", keep_default_na=False, na_values=[""])
-    figure = plots.normalised_beta_figure(scores, plots.read_specs(out), out / "runs",
+    figure = plots.normalised_beta_figure(scores, readable_specs(out), out / "runs",
                                           plots.chance_levels(scores, {}, {}))
     axes = {axis.get_title(): axis for axis in figure.axes}
     assert axes["beta_vae.eval_accuracy"].get_ylim() == (0, 1.02)              # the whole 0-1 range
@@ -136,7 +137,7 @@ def test_normalised_beta_axes_do_not_exaggerate(tmp_path):
     assert ticks == ["0.0024", "0.0049", "0.0098", "0.02"]                       # the sweep's values, plain
     matplotlib.pyplot.close(figure)
     assert plots.normalised_beta_figure(scores[scores["params"] != '{"beta": "8"}'].pipe(
-        lambda f: f[f["params"] != '{"beta": "4"}']), plots.read_specs(out), out / "runs") is None
+        lambda f: f[f["params"] != '{"beta": "4"}']), readable_specs(out), out / "runs") is None
 
 
 def test_bench_report_writes_a_self_contained_report_html(reproduction, capsys):
