@@ -29,7 +29,8 @@ def add_run_parser(commands) -> None:
     run.add_argument("--config", metavar="FILE.toml",
                      help="a sweep file with these settings (see bench/config.py); flags given here override it")
     run.add_argument("--methods", help="comma list, e.g. beta_vae,vae (see `bench list`)")
-    run.add_argument("--dataset", help="dataset name (default dsprites)")
+    run.add_argument("--dataset", help="dataset name (default dsprites; see `bench list`), or folder:PATH "
+                                       "for a folder of images")
     run.add_argument("--seeds", help="e.g. 0,1,2 or 0-4 (default 0)")
     run.add_argument("--steps", type=int, help=f"training steps per run (default {DEFAULT_STEPS})")
     run.add_argument("--metrics", help="comma list or all (default beta_vae)")
@@ -41,7 +42,8 @@ def add_run_parser(commands) -> None:
                      help="auto (default): bf16 autocast on a CUDA GPU with bf16, fp32 on CPUs")
     run.add_argument("--quick", action=argparse.BooleanOptionalAction,
                      help="small metric sample sizes (previews, tests)")
-    run.add_argument("--data-path", help="the original dataset file (dSprites .npz) instead of the procedural one")
+    run.add_argument("--data-path", help="the original dataset file (dSprites .npz, Shapes3D .h5, MPI3D .npz) "
+                                         "instead of the procedural one")
     run.add_argument("--jobs", type=int,
                      help="runs at once in worker processes here (default 1); on a cluster its workers decide")
     run.add_argument("--backend", choices=defaults.BACKENDS,
@@ -97,6 +99,8 @@ def run_and_summarise(config, progress: bool):
     if config.warm_start and not (Path(config.warm_start) / RUNS).is_dir():
         raise UserError(f"--warm-start {config.warm_start}: not a results folder (it has no runs/ folder)")
     dataset = data.load(config.dataset, config.data_path)   # reads the file, builds the cache
+    if not dataset.has_factors:                             # an image folder
+        config = without_factors(config, dataset.name)
     for name in config.metrics:                             # e.g. a factor name the dataset lacks
         metrics.check(name, dataset, config.quick, **config.metric_params.get(name, {}))
     with connect(config.backend, config.scheduler):        # an unreachable cluster fails here, first
@@ -125,6 +129,26 @@ def run_and_summarise(config, progress: bool):
           f"{len(failed)} failed")
     print(f"scores: {store.scores_csv}\nrun folders: {store.runs_dir}/")
     return (1 if failed else 0), scores, store
+
+
+def without_factors(config, dataset_name: str):
+    """The sweep on a dataset without ground-truth factors: a method that needs them is an error;
+    metrics that need them are left out, with one line saying so."""
+    import dataclasses
+
+    import metrics
+    import methods
+    needing = [name for name in config.methods if methods.method_class(name).needs_factors]
+    if needing:
+        able = [name for name, cls in methods.METHODS.items() if not cls.needs_factors]
+        raise UserError(f"method {needing[0]} needs ground-truth factors, which {dataset_name} has not; "
+                        f"methods that train on it: {', '.join(able)}")
+    skipped = [name for name in config.metrics if metrics.needs_factors(name)]
+    if skipped:
+        print(f"bench: skipping metric{'s' * (len(skipped) > 1)} {', '.join(skipped)}: "
+              f"{'they need' if len(skipped) > 1 else 'it needs'} ground-truth factors, which "
+              f"{dataset_name} has not (training only)", file=sys.stderr)
+    return dataclasses.replace(config, metrics=tuple(name for name in config.metrics if name not in skipped))
 
 
 def add_speed_parser(commands) -> None:
@@ -240,9 +264,10 @@ def command_list(args) -> int:
         print(f"  {name}: {cls.__doc__.strip().splitlines()[0]}")
         for param, kind, default in describe_params(cls.Params):
             print(f"      {param} ({kind}) = {default}")
-    print("datasets:")
+    print("datasets (--dataset NAME; factors and their sizes, the last varying fastest):")
     for name in data.DATASETS:
         print(f"  {name}: {data.describe(name)}")
+    print(f"  {data.FOLDER_DESCRIPTION}")
     print("metrics (--quick uses the smaller sizes in brackets):")
     for name, module in metrics.METRICS.items():
         print(f"  {name}: {module.__doc__.strip().splitlines()[0]}")

@@ -72,7 +72,8 @@ class SweepConfig:
 
     @property
     def out_dir(self) -> Path:
-        return Path(self.out) if self.out else Path("results") / self.dataset
+        from bench.data import results_name
+        return Path(self.out) if self.out else Path("results") / results_name(self.dataset)
 
     @property
     def log_every(self) -> int:

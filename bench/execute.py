@@ -85,7 +85,8 @@ def execute_locked(spec, store: RunStore, options: ExecutionOptions) -> RunOutco
         return RunOutcome(spec.run_id, DONE, kept)
     dataset = cached_dataset(spec.dataset, spec.data)
     policy = choose_policy(options.device, spec.precision)
-    method = methods.create(spec.method, dict(spec.params), dataset.image_shape, policy, spec.seed)
+    method = methods.create(spec.method, dict(spec.params), dataset.image_shape, policy, spec.seed,
+                            dataset.method_defaults())
     try:
         if method.trainable:       # resumes from the checkpoint; returns at once when trained
             shorter = store.warm_start(spec, options.warm_start)

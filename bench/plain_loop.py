@@ -82,7 +82,7 @@ def plain_worker(connection, name: str, dataset_name: str, device: str, seed: in
         device = torch.device(device)
         dataset = data.load(dataset_name)
         plain_policy = ComputePolicy(device, None, False)
-        method = methods.create(name, {}, dataset.image_shape, plain_policy, seed)
+        method = methods.create(name, {}, dataset.image_shape, plain_policy, seed, dataset.method_defaults())
         loop, description = plain_loop(method, device)
         draws = BatchSampler(dataset, method.batch_kind, method.params.batch_size, sampler_rng(seed),
                              plain_policy, resident=False)

@@ -166,9 +166,12 @@ def kl_per_latent(run_folder: Path) -> np.ndarray | None:
 
 
 def image_grid(images: np.ndarray) -> np.ndarray:
-    """(rows, cols, H, W) -> one (rows * H, cols * W) picture with 1-pixel grey separators."""
-    rows, cols, h, w = images.shape
-    canvas = np.full((rows * (h + 1) - 1, cols * (w + 1) - 1), 0.5)
+    """(rows, cols, H, W) or (rows, cols, C, H, W) with C = 1 or 3 -> one picture with 1-pixel grey
+    separators: (rows * H, cols * W) grey, or (rows * H, cols * W, 3) for colour images."""
+    if images.ndim == 5:
+        images = images[:, :, 0] if images.shape[2] == 1 else images.transpose(0, 1, 3, 4, 2)
+    rows, cols, h, w = images.shape[:4]
+    canvas = np.full((rows * (h + 1) - 1, cols * (w + 1) - 1, *images.shape[4:]), 0.5)
     for r in range(rows):
         for c in range(cols):
             canvas[r * (h + 1):r * (h + 1) + h, c * (w + 1):c * (w + 1) + w] = images[r, c]
@@ -189,7 +192,7 @@ def traversal(method, dataset, run_folder: Path, out: Path) -> Path:
     codes = z.repeat(len(order), TRAVERSAL_STEPS, 1)
     for row, latent in enumerate(order):
         codes[row, :, latent] = values
-    pictures = method.decode(codes.reshape(-1, len(z))).reshape(len(order), TRAVERSAL_STEPS, *x.shape[-2:])
+    pictures = method.decode(codes.reshape(-1, len(z))).reshape(len(order), TRAVERSAL_STEPS, *x.shape[1:])
     figure, axis = plt.subplots(figsize=(TRAVERSAL_STEPS * 0.8 + 1, len(order) * 0.8 + 0.6))
     axis.imshow(image_grid(pictures.numpy()), cmap="gray", vmin=0, vmax=1)
     h = x.shape[-1] + 1
@@ -206,11 +209,12 @@ def traversal(method, dataset, run_folder: Path, out: Path) -> Path:
 
 @torch.no_grad()
 def reconstructions(method, dataset, run_folder: Path, out: Path) -> Path:
-    """Top row: images; bottom row: decode(encode(image))."""
-    indices = np.random.default_rng(0).choice(len(dataset), RECONSTRUCTIONS, replace=False)
+    """Top row: images; bottom row: decode(encode(image)) (RECONSTRUCTIONS of them, or every image
+    of a smaller dataset)."""
+    indices = np.random.default_rng(0).choice(len(dataset), min(RECONSTRUCTIONS, len(dataset)), replace=False)
     x = torch.from_numpy(dataset.images(indices)).float() / 255
-    recon = method.decode(method.encode(x)).reshape(len(indices), *x.shape[-2:])
-    pictures = np.stack([x[:, 0].numpy(), recon.numpy()])
+    recon = method.decode(method.encode(x)).reshape(x.shape)
+    pictures = np.stack([x.numpy(), recon.numpy()])
     return saved_grid(pictures, f"{labels.run_description(run_folder)}: images (top) and reconstructions (bottom)",
                       out / f"reconstruction_{run_folder.name}.png", (RECONSTRUCTIONS * 0.9, 2.2))
 
@@ -231,7 +235,7 @@ def samples(method, run_folder: Path, out: Path, rows: int = 8) -> Path:
     """A generator without an encoder-decoder pair (InfoGAN): rows x rows images from random codes
     and noise (a fixed seed, so that the grid is the same at every report)."""
     pictures = method.sample(rows * rows, torch.Generator().manual_seed(0))
-    pictures = pictures[:, 0].cpu().numpy().reshape(rows, rows, *pictures.shape[-2:])
+    pictures = pictures.cpu().numpy().reshape(rows, rows, *pictures.shape[1:])
     return saved_grid(pictures, f"{labels.run_description(run_folder)}: {rows * rows} generated samples",
                       out / f"samples_{run_folder.name}.png", (rows * 0.9, rows * 0.9 + 0.4))
 

@@ -36,7 +36,8 @@ def created_method(run_folder: Path, dataset=None):
         return None, None, dataset
     dataset = run_dataset(spec, run_folder, dataset)
     method = methods.create(spec["method"], current_params(spec, run_folder), dataset.image_shape,
-                            choose_policy("cpu", spec.get("precision", "fp32")), spec["seed"])
+                            choose_policy("cpu", spec.get("precision", "fp32")), spec["seed"],
+                            dataset.method_defaults())
     return spec, method, dataset
 
 

@@ -52,11 +52,17 @@ class RunSpec:
         the dataset and its source, the seed, the training steps and the precision. The
         precision and the data source appear only where they differ from their defaults (fp32;
         the procedural data): every run made before they were recorded was fp32 on the
-        procedural data, so its id stays the same. A file's source is its content (sha256), not
+        procedural data, so its id stays the same. So do parameters added later at the value
+        that computes what older runs computed (Params.identity_defaults, e.g. likelihood "auto",
+        which the dataset resolves). A file's source is its content (sha256), not
         its path: the same file elsewhere makes the same run. spec.json (`to_json`) always
         names both, the file's path included.
         """
-        identity = {"method": self.method, "params": self.resolved_params(), "dataset": self.dataset,
+        params = self.resolved_params()
+        for name, value in methods.method_class(self.method).Params.identity_defaults.items():
+            if params.get(name) == value:
+                del params[name]
+        identity = {"method": self.method, "params": params, "dataset": self.dataset,
                     "seed": self.seed, "steps": self.steps if self.trainable else 0}
         if self.precision != DEFAULT_PRECISION:
             identity["precision"] = self.precision

@@ -92,7 +92,7 @@ def measure_training(name: str, dataset_name: str, dataset, policy: ComputePolic
                      seed: int, rows: Rows):
     """Harness and plain images/s, their ratio, the sampler's share of a harness step; returns
     the trained-a-little harness method for the encoding and metric measurements."""
-    method = methods.create(name, {}, dataset.image_shape, policy, seed)
+    method = methods.create(name, {}, dataset.image_shape, policy, seed, dataset.method_defaults())
     if not method.trainable:
         raise UserError(f"{name} is fitted, not trained by gradient steps; `bench speed` times training")
     batch_size = method.params.batch_size

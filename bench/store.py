@@ -146,7 +146,7 @@ def repair_scores_csv(results_dir) -> str | None:
             missing = [column for column in REPORT_COLUMNS if column not in frame.columns]
             if missing:
                 problem = f"was unreadable (no column {missing[0]!r})"
-            elif not pd.api.types.is_numeric_dtype(frame["value"]):
+            elif len(frame) and not pd.api.types.is_numeric_dtype(frame["value"]):   # empty: no metric scored
                 problem = "was unreadable (a value that is not a number)"
             else:
                 return None

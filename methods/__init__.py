@@ -37,10 +37,22 @@ def method_class(name: str) -> type[Method]:
     return METHODS[name]
 
 
-def create(name: str, params: dict, image_shape, policy, seed: int) -> Method:
-    """The method `name` with `params` (name -> value or command-line text) over defaults."""
+# What parameters left at "auto" become where no dataset says (binary images such as dSprites).
+BINARY_DATA_DEFAULTS = {"likelihood": "bernoulli"}
+
+
+def create(name: str, params: dict, image_shape, policy, seed: int, data_defaults: dict | None = None) -> Method:
+    """The method `name` with `params` (name -> value or command-line text) over defaults.
+
+    Parameters left at "auto" take the dataset's value from `data_defaults`
+    (GroundTruthData.method_defaults(): e.g. the VAE family's likelihood), else BINARY_DATA_DEFAULTS.
+    """
     cls = method_class(name)
-    return cls(build_params(name, cls.Params, params), image_shape, policy, seed)
+    built = build_params(name, cls.Params, params)
+    for key, value in (data_defaults or BINARY_DATA_DEFAULTS).items():
+        if getattr(built, key, None) == "auto":
+            setattr(built, key, value)
+    return cls(built, image_shape, policy, seed)
 
 
 __all__ = ["Batch", "METHODS", "Method", "create", "method_class"]

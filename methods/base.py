@@ -36,10 +36,16 @@ class Params:
     """
     batch_size: int = 64
     may_be_zero: ClassVar[tuple[str, ...]] = ()
+    # Parameters added after runs were recorded, with the value that computes what those runs
+    # computed: at that value they stay out of a run's identity, so older runs keep their ids.
+    identity_defaults: ClassVar[dict[str, object]] = {}
 
 
 class Method:
     """A representation learner trained by the common runner.
+
+    `needs_factors`: the method reads the ground-truth factors (batches of one varying factor, or
+    the factors themselves), so it cannot train on a dataset without them (an image folder).
 
     Trainable methods implement `train_step`; fitted baselines set `trainable = False` and
     implement `fit`. Every method implements `encode` (the deterministic representation).
@@ -48,6 +54,7 @@ class Method:
     Params = Params
     batch_kind = "iid"           # or "one_factor_varying" (DC-IGN)
     trainable = True
+    needs_factors = False
 
     def __init__(self, params: Params, image_shape, policy: ComputePolicy, seed: int):
         self.params = params

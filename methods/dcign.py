@@ -46,6 +46,8 @@ class DCIGNParams(Params):
     architecture: Literal["conv", "fc"] = "conv"
     optimizer: Literal["adam", "adagrad"] = "adam"
     lr: float = 5e-4
+    likelihood: Literal["auto", "bernoulli", "gaussian"] = "auto"      # as the VAE family's
+    identity_defaults: ClassVar[dict[str, object]] = {"likelihood": "auto"}
 
     def __post_init__(self):
         if self.num_factors < 1 or self.block_size < 1 or self.free_latents < 0:
@@ -69,6 +71,7 @@ class DCIGN(BetaVAE):
 
     Params = DCIGNParams
     batch_kind = "one_factor_varying"
+    needs_factors = True
 
     def __init__(self, params: DCIGNParams, image_shape, policy, seed: int):
         super().__init__(params, image_shape, policy, seed)

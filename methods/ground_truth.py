@@ -12,6 +12,7 @@ class GroundTruth(Method):
     """The true factor values, each normalised to [0, 1]; needs the dataset, not the images."""
 
     trainable = False
+    needs_factors = True
 
     def fit(self, dataset, rng: np.random.Generator) -> None:
         """Nothing to fit: the scaling comes from the dataset in codes_of."""

@@ -1,5 +1,6 @@
 """The VAE family's one training step (GaussianVAE), with VAE and beta-VAE (Higgins et al. 2017,
-eq. 4). Bernoulli likelihood on logits; diagonal Gaussian posterior; N(0, I) prior.
+eq. 4). Bernoulli or Gaussian likelihood (the `likelihood` parameter); diagonal Gaussian
+posterior; N(0, I) prior.
 
 Every VAE-family method (vae, beta_vae, annealed_vae, factor_vae, beta_tcvae, dip_vae_i/ii,
 dcign) trains with GaussianVAE.train_step and says what is its own through three hooks, as
@@ -15,7 +16,7 @@ disentanglement_lib's BaseVAE does with `regularizer`:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar, Literal
 
 import torch
 import torch.nn.functional as F
@@ -28,11 +29,20 @@ from methods.base import Batch, Method, Params
 class GaussianVAEParams(Params):
     """The VAE family's shared settings: 10 latents as in the beta-VAE paper's dSprites model; the
     conv model with Adam 5e-4, which shows the paper's effect on a CPU budget (docs/paper.md
-    section 8); architecture="fc", optimizer="adagrad", lr=1e-2 is the beta-VAE paper's."""
+    section 8); architecture="fc", optimizer="adagrad", lr=1e-2 is the beta-VAE paper's.
+
+    likelihood: the pixel model p(x|z) of the reconstruction loss. "bernoulli" (cross-entropy of
+    the pixels in [0, 1]: the paper's, and disentanglement_lib's default on every dataset);
+    "gaussian" (sum of squared errors of sigmoid(logits): disentanglement_lib's l2_loss, -log of a
+    Gaussian with variance 1/2 up to a constant), which fits grey levels and colour; "auto" (the
+    default): the dataset's choice, bernoulli for binary dSprites, gaussian for the colour sets
+    and image folders (GroundTruthData.likelihood)."""
     latent_dim: int = 10
     architecture: Literal["conv", "fc"] = "conv"
     optimizer: Literal["adam", "adagrad"] = "adam"
     lr: float = 5e-4
+    likelihood: Literal["auto", "bernoulli", "gaussian"] = "auto"
+    identity_defaults: ClassVar[dict[str, object]] = {"likelihood": "auto"}
 
 
 @dataclass
@@ -57,14 +67,27 @@ def bernoulli_reconstruction(logits: torch.Tensor, x: torch.Tensor) -> torch.Ten
     return F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / x.shape[0]
 
 
+def gaussian_reconstruction(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """Squared error of the means sigmoid(logits), summed over pixels and averaged over the batch
+    (disentanglement_lib's l2_loss): -log N(x; mean, 1/2) up to a constant."""
+    return (torch.sigmoid(logits) - x).pow(2).sum() / x.shape[0]
+
+
+RECONSTRUCTIONS = {"bernoulli": bernoulli_reconstruction, "gaussian": gaussian_reconstruction}
+
+
 class GaussianVAE(Method):
-    """An encoder to a diagonal Gaussian posterior, a Bernoulli decoder and one training step:
-    minimise recon + regulariser (subclasses give the regulariser; see the module docstring)."""
+    """An encoder to a diagonal Gaussian posterior, a Bernoulli or Gaussian decoder and one
+    training step: minimise recon + regulariser (subclasses give the regulariser; see the module
+    docstring). `params.likelihood` is resolved ("auto" -> the dataset's) by methods.create."""
 
     Params = GaussianVAEParams
 
     def __init__(self, params: GaussianVAEParams, image_shape, policy, seed: int):
         super().__init__(params, image_shape, policy, seed)
+        if params.likelihood not in RECONSTRUCTIONS:
+            raise ValueError(f"likelihood {params.likelihood!r} is not resolved; create methods with methods.create")
+        self.reconstruction_loss = RECONSTRUCTIONS[params.likelihood]
         self.encoder = policy.prepare_module(nets.encoder(params.architecture, image_shape, 2 * params.latent_dim))
         self.decoder = policy.prepare_module(nets.decoder(params.architecture, image_shape, params.latent_dim))
         weights = list(self.encoder.parameters()) + list(self.decoder.parameters())
@@ -86,7 +109,7 @@ class GaussianVAE(Method):
         return self.posterior(x)[0]
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """Pixel probabilities of latent codes z."""
+        """Pixel means of latent codes z (probabilities under the Bernoulli likelihood)."""
         return torch.sigmoid(self.decoder(z).float())
 
     # The hooks ------------------------------------------------------------------------------
@@ -114,7 +137,7 @@ class GaussianVAE(Method):
         mean, log_var = outputs.chunk(2, dim=1)
         noise = torch.randn(mean.shape, generator=self.generator, device=mean.device)
         z = mean + noise * (0.5 * log_var).exp()
-        reconstruction = bernoulli_reconstruction(self.decoder(z).float(), batch.x.float())
+        reconstruction = self.reconstruction_loss(self.decoder(z).float(), batch.x.float())
         kl_per_latent = gaussian_kl_per_latent(mean, log_var)
         kl = kl_per_latent.sum()
         regulariser, logged_regulariser = self.regulariser(kl, mean, log_var, z)

@@ -44,6 +44,12 @@ def scores_model_sets(name: str) -> bool:
     return getattr(metric_module(name), "SCOPE", "model") == "models"
 
 
+def needs_factors(name: str) -> bool:
+    """Whether metric `name` needs the dataset's ground-truth factors (every metric but those
+    whose module sets NEEDS_FACTORS = False: UDR)."""
+    return getattr(metric_module(name), "NEEDS_FACTORS", True)
+
+
 def single_model_names(names) -> list[str]:
     """The metrics of `names` that score one model at a time."""
     return [name for name in names if not scores_model_sets(name)]

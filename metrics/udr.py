@@ -45,6 +45,7 @@ from bench.errors import UserError, unknown
 from metrics.samples import check_positive
 
 SCOPE = "models"                 # scores a set of models, not one (metrics/__init__.py)
+NEEDS_FACTORS = False            # draws images only: it scores image folders too
 QUICK = {"num_data_points": 500}
 CORRELATIONS = ("lasso", "spearman")
 MIN_MODELS = 2

@@ -59,8 +59,8 @@ def damaged(finished, tmp_path, capsys):
     (["--set", "vae.lr=0"], ["vae.lr (a learning rate) must be above 0, not 0.0"]),
     (["--set", "vae.beta=nan"], ["vae.beta takes a finite number, not nan"]),
     (["--data-path", "/tmp/dsprites.npz"],
-     ["--data-path '/tmp/dsprites.npz' was given for dataset 'dsprites_small', which is generated procedurally",
-      "--data-path is for dsprites (the original dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz)"]),
+     ["--data-path '/tmp/dsprites.npz' was given for dataset 'dsprites_small', which reads no file",
+      "--data-path is for dsprites (dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz), shapes3d (3dshapes.h5)"]),
 ])
 def test_a_bad_run_flag_fails_before_anything_is_written(tmp_path, capsys, flags, messages):
     fails(capsys, [*RUN, "--out", str(tmp_path / "out"), *flags], *messages)

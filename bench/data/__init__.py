@@ -1,9 +1,11 @@
-"""Datasets with known generative factors. `load(name)` returns a GroundTruthData.
+"""Datasets with known generative factors. `load(name)` returns a GroundTruthData. Adding one is
+one new file and one line in DATASETS (docs/datasets.md); `folder:PATH` names a folder of images
+without factors (bench/data/folder.py).
 
-Where a dataset's images come from is a DataSource: procedural, or a file named by its path and
-the sha256 of its bytes. `source(name, data_path)` resolves and checks it (--data-path, else the
-dataset's environment variable) and is recorded in every run's identity; `load_source` reads
-exactly that source again, e.g. when a report rebuilds a run.
+Where a dataset's images come from is a DataSource: procedural, or a file (or image folder) named
+by its path and the sha256 of its bytes. `source(name, data_path)` resolves and checks it
+(--data-path, else the dataset's environment variable) and is recorded in every run's identity;
+`load_source` reads exactly that source again, e.g. when a report rebuilds a run.
 """
 from __future__ import annotations
 
@@ -11,8 +13,9 @@ import functools
 import hashlib
 import os
 from pathlib import Path
+from typing import Callable, NamedTuple
 
-from bench.data import dsprites
+from bench.data import dsprites, dsprites_variants, folder, mpi3d, shapes3d
 from bench.data.base import PROCEDURAL, DataSource, GroundTruthData
 from bench.errors import UserError, unknown
 
@@ -25,17 +28,42 @@ def dsprites_small(data_path=None):
 DATASETS = {
     "dsprites": dsprites.load,
     "dsprites_small": dsprites_small,
+    "color_dsprites": dsprites_variants.color_dsprites,
+    "noisy_dsprites": dsprites_variants.noisy_dsprites,
+    "shapes3d": shapes3d.load,
+    "mpi3d": mpi3d.load,
 }
-# The datasets that can be read from a file instead of being generated: (the file they take, the
-# environment variable that may name it, the check a file must pass before it is fingerprinted).
+
+
+class FileFormat(NamedTuple):
+    """How a dataset is read from a file: the file it takes, the environment variable that may name
+    it, the check a file must pass before it is fingerprinted, and whether the dataset can also be
+    generated (procedurally) when no file is given."""
+    file: str
+    variable: str
+    check: Callable
+    procedural: bool = True
+
+
 FILE_DATASETS = {
-    "dsprites": (dsprites.ORIGINAL_FILE, dsprites.PATH_VARIABLE, dsprites.check_file),
+    "dsprites": FileFormat(dsprites.ORIGINAL_FILE, dsprites.PATH_VARIABLE, dsprites.check_file),
+    "shapes3d": FileFormat(shapes3d.ORIGINAL_FILE, shapes3d.PATH_VARIABLE, shapes3d.check_file),
+    "mpi3d": FileFormat(mpi3d.ORIGINAL_FILE, mpi3d.PATH_VARIABLE, mpi3d.check_file, procedural=False),
 }
+
+
+def is_folder(name: str) -> bool:
+    return name.startswith(folder.PREFIX)
 
 
 def check_name(name: str) -> None:
-    if name not in DATASETS:
-        raise unknown("dataset", name, DATASETS)
+    if name not in DATASETS and not is_folder(name):
+        raise unknown("dataset", name, [*DATASETS, f"{folder.PREFIX}PATH"])
+
+
+def results_name(name: str) -> str:
+    """The default results folder's name for a dataset: its name, "folder-NAME" for folder:PATH."""
+    return f"folder-{folder.folder_path(name).resolve().name}" if is_folder(name) else name
 
 
 def source(name: str, data_path=None) -> DataSource:
@@ -45,15 +73,18 @@ def source(name: str, data_path=None) -> DataSource:
     check_name(name)
     if name not in FILE_DATASETS:
         if data_path:
-            takers = ", ".join(f"{taker} (the original {file})" for taker, (file, _, _) in FILE_DATASETS.items())
-            raise UserError(f"--data-path {str(data_path)!r} was given for dataset {name!r}, which is generated "
-                            f"procedurally and reads no file; --data-path is for {takers}")
-        return PROCEDURAL
-    _, variable, check_file = FILE_DATASETS[name]
-    data_path = data_path or os.environ.get(variable)
+            takers = ", ".join(f"{taker} ({entry.file})" for taker, entry in FILE_DATASETS.items())
+            raise UserError(f"--data-path {str(data_path)!r} was given for dataset {name!r}, which reads "
+                            f"no file; --data-path is for {takers}")
+        return folder.source(name) if is_folder(name) else PROCEDURAL
+    entry = FILE_DATASETS[name]
+    data_path = data_path or os.environ.get(entry.variable)
     if not data_path:
+        if not entry.procedural:
+            raise UserError(f"dataset {name!r} is read from its file: give --data-path FILE "
+                            f"({entry.file}) or set {entry.variable}")
         return PROCEDURAL
-    check_file(data_path)
+    entry.check(data_path)
     path = Path(data_path).resolve()
     stat = path.stat()
     return DataSource(str(path), file_sha256(str(path), stat.st_size, stat.st_mtime_ns))
@@ -77,12 +108,12 @@ def load_source(name: str, data_source: DataSource = PROCEDURAL) -> GroundTruthD
     if data_source.procedural:
         dataset = DATASETS[name](data_path=None)
     else:
-        current = source(name, data_source.path)
+        current = source(name) if is_folder(name) else source(name, data_source.path)
         if current.sha256 != data_source.sha256:
             raise UserError(f"{data_source.path!r} has changed since it was recorded (sha256 "
                             f"{current.sha256[:12]}..., recorded {str(data_source.sha256)[:12]}...); "
-                            f"give the file the runs were made with")
-        dataset = DATASETS[name](data_path=data_source.path)
+                            f"give the {'folder' if is_folder(name) else 'file'} the runs were made with")
+        dataset = folder.load(name) if is_folder(name) else DATASETS[name](data_path=data_source.path)
     dataset.source = data_source
     return dataset
 
@@ -93,7 +124,13 @@ def load(name: str, data_path=None) -> GroundTruthData:
 
 
 def describe(name: str) -> str:
-    return DATASETS[name].__doc__.strip().splitlines()[0]
+    """What `bench list` says of a dataset: its loader's docstring (factors and sizes) in one line."""
+    return " ".join(DATASETS[name].__doc__.split())
 
 
-__all__ = ["DATASETS", "DataSource", "GroundTruthData", "PROCEDURAL", "describe", "load", "load_source", "source"]
+FOLDER_DESCRIPTION = (f"{folder.PREFIX}PATH: the PNG and JPEG images of a folder, centre-cropped and resized "
+                      f"to 64x64 (grey or RGB); no factors: trains methods that need none, and metrics that "
+                      f"need factors are skipped")
+
+
+__all__ = ["DATASETS", "FOLDER_DESCRIPTION", "DataSource", "GroundTruthData", "PROCEDURAL", "describe", "load", "load_source", "source"]

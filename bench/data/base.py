@@ -44,6 +44,12 @@ class GroundTruthData:
     Subclasses set `name`, `factor_names`, `factor_sizes`, `image_shape` and implement
     `images(indices)` (uint8, 0 = black, 255 = white, shape (n, C, H, W)) and `factor_values`.
     Flat indices follow the row-major order of `factor_sizes`: the last factor varies fastest.
+    `images(indices)` must return the same pixels for the same indices every time (docs/datasets.md).
+
+    `likelihood` is the pixel model the VAE family uses by default on the dataset (its
+    `likelihood = "auto"`): "bernoulli" for binary pixels, "gaussian" for grey levels and colour.
+    `has_factors` is False for image collections without ground truth (a folder of images): they
+    train any method that needs no factors, and metrics that need factors are skipped.
     """
 
     name: str
@@ -51,6 +57,12 @@ class GroundTruthData:
     factor_names: tuple[str, ...]
     factor_sizes: tuple[int, ...]
     image_shape: tuple[int, int, int]
+    likelihood: str = "gaussian"
+    has_factors: bool = True
+
+    def method_defaults(self) -> dict[str, str]:
+        """Values that a method's "auto" parameters take on this dataset (methods.create)."""
+        return {"likelihood": self.likelihood}
 
     @property
     def num_factors(self) -> int:

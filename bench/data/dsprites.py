@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.data.base import GroundTruthData
+from bench.data.file_checks import ZIP_SIGNATURE, require_signature
 from bench.data.sprite_render import render_patches, shifted_images_packed
 from bench.errors import UserError
 
@@ -50,6 +51,7 @@ class DSprites(GroundTruthData):
     """
 
     image_shape = (1, 64, 64)
+    likelihood = "bernoulli"
 
     def __init__(self, packed: np.ndarray, classes=None, name: str = "dsprites"):
         self.name = name
@@ -156,21 +158,10 @@ def load(data_path=None) -> DSprites:
     return DSprites.procedural()
 
 
-ZIP_MAGIC = b"PK\x03\x04"             # an .npz file is a zip archive
-
-
 def check_file(path) -> None:
-    """A clear error unless `path` is a readable .npz archive (checked by its first bytes, before
-    numpy sees it: numpy would call a text file "pickled data")."""
-    try:
-        with open(path, "rb") as handle:
-            start = handle.read(len(ZIP_MAGIC))
-    except OSError as error:
-        raise UserError(f"cannot read dSprites file {str(path)!r} ({error.strerror or type(error).__name__}); "
-                        f"expected the original {ORIGINAL_FILE}") from None
-    if start != ZIP_MAGIC:
-        raise UserError(f"dSprites file {str(path)!r} is not an .npz archive; expected the original "
-                        f"{ORIGINAL_FILE} with arrays imgs and latents_classes")
+    """A clear error unless `path` is a readable .npz archive (checked by its first bytes)."""
+    require_signature(path, ZIP_SIGNATURE, "dSprites file", "an .npz archive",
+                      f"the original {ORIGINAL_FILE} with arrays imgs and latents_classes")
 
 
 def unreadable_reason(error: Exception) -> str:
