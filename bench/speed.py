@@ -209,16 +209,9 @@ def measure_reference(method, dataset, settings: SpeedSettings, seed: int, rows:
     the ratio, and the largest difference between the two numbers."""
     from bench import reference
     ours_total = theirs_total = 0.0
-
-    for module in method.modules().values():
-        module.eval()
-
-    def representation(images):                     # uint8 images -> codes, as method.codes_of encodes
-        with torch.no_grad(), method.policy.autocast():
-            return method.encode(method.policy.prepare_images(torch.from_numpy(images))).float().cpu().numpy()
     for name in reference.METRICS:
         sizes = scaled_settings(name, settings.metric_preset, settings.metric_scale)
-        comparison = reference.compare(name, representation, dataset, seed, sizes)
+        comparison = reference.compare(name, method.codes_of_images, dataset, seed, sizes)
         ours_total += comparison.ours_seconds
         theirs_total += comparison.reference_seconds
         log(f"  {name}: {comparison.ours_seconds:.1f} s here, {comparison.reference_seconds:.1f} s in "

@@ -87,17 +87,23 @@ class Method:
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         return {}
 
-    @torch.no_grad()
     def codes_of(self, indices: np.ndarray, dataset) -> np.ndarray:
-        """Representation of the dataset's images at `indices`, encoded in batches: (n, D)."""
+        """Representation of the dataset's images at `indices`, read and encoded in batches: (n, D)."""
+        chunks = [self.codes_of_images(dataset.images(indices[start:start + ENCODE_BATCH]))
+                  for start in range(0, len(indices), ENCODE_BATCH)]
+        return np.concatenate(chunks) if chunks else np.zeros((0, 0), np.float32)
+
+    @torch.no_grad()
+    def codes_of_images(self, images: np.ndarray) -> np.ndarray:
+        """Representation of uint8 images (n, C, H, W), encoded in batches in eval mode: (n, D)."""
         was_training = {name: module.training for name, module in self.modules().items()}
         for module in self.modules().values():
             module.eval()
         chunks = []
-        for start in range(0, len(indices), ENCODE_BATCH):
-            images = torch.from_numpy(dataset.images(indices[start:start + ENCODE_BATCH]))
+        for start in range(0, len(images), ENCODE_BATCH):
+            batch = torch.from_numpy(np.ascontiguousarray(images[start:start + ENCODE_BATCH]))
             with self.policy.autocast():
-                chunks.append(self.encode(self.policy.prepare_images(images)).float().cpu().numpy())
+                chunks.append(self.encode(self.policy.prepare_images(batch)).float().cpu().numpy())
         for name, module in self.modules().items():
             module.train(was_training[name])
         return np.concatenate(chunks) if chunks else np.zeros((0, 0), np.float32)
