@@ -16,7 +16,7 @@ from bench import defaults
 from bench.defaults import DEFAULT_STEPS, DEVICES, PRECISIONS
 from bench.errors import UserError, one_line_warnings
 
-# The run settings a flag of `bench run` gives (bench/config.py reads them like a sweep file's).
+# The run settings a flag of `bench run` gives (bench/running/config.py reads them like a sweep file's).
 RUN_FLAG_KEYS = ("methods", "dataset", "seeds", "steps", "metrics", "quick", "out", "jobs", "backend",
                  "scheduler", "device", "precision", "data_path", "warm_start", "checkpoint_every", "threads")
 
@@ -27,7 +27,8 @@ def add_run_parser(commands) -> None:
                               "Finished runs are skipped and interrupted ones resume, so the same "
                               "command can simply be run again.")
     run.add_argument("--config", metavar="FILE.toml",
-                     help="a sweep file with these settings (see bench/config.py); flags given here override it")
+                     help="a sweep file with these settings (see bench/running/config.py); flags given here "
+                          "override it")
     run.add_argument("--methods", help="comma list, e.g. beta_vae,vae (see `bench list`)")
     run.add_argument("--dataset", help="dataset name (default dsprites; see `bench list`), or folder:PATH "
                                        "for a folder of images")
@@ -63,7 +64,7 @@ def add_run_parser(commands) -> None:
 
 
 def command_run(args) -> int:
-    from bench import config as sweep_config
+    from bench.running import config as sweep_config
     flags = {key: getattr(args, key) for key in RUN_FLAG_KEYS}
     config = sweep_config.load(args.config, flags, args.set)
     return run_and_summarise(config, not args.no_progress)[0]
@@ -88,11 +89,12 @@ def run_and_summarise(config, progress: bool):
     import pandas as pd
 
     import metrics
-    from bench import data, report
-    from bench.execute import ALREADY_DONE, ExecutionOptions
-    from bench.run_folder import FAILED, RUNS, readable_specs
-    from bench.store import RunStore
-    from bench.sweep import connect, run_sweep
+    from bench import data
+    from bench.reporting import report
+    from bench.running.execute import ALREADY_DONE, ExecutionOptions
+    from bench.running.run_folder import FAILED, RUNS, readable_specs
+    from bench.running.store import RunStore
+    from bench.running.sweep import connect, run_sweep
 
     check_compute(config.device, config.precision)           # a missing GPU fails here, before any run
     specs = config.specs()                                  # the data file is checked and fingerprinted
@@ -113,7 +115,7 @@ def run_and_summarise(config, progress: bool):
                                    warm_start=config.warm_start)
         outcomes = run_sweep(specs, store, options, config.jobs, config.backend)
     if any(metrics.scores_model_sets(name) for name in config.metrics):   # UDR: over each method's seeds
-        from bench import model_sets
+        from bench.running import model_sets
         model_sets.report(model_sets.score_model_sets(specs, store, config.metrics, config.quick,
                                                       config.metric_params, progress))
         store.assemble_scores_csv()
@@ -178,7 +180,7 @@ def add_speed_parser(commands) -> None:
 
 
 def command_speed(args) -> int:
-    from bench import speed
+    from bench.running import speed
     return speed.command(args)
 
 
@@ -223,7 +225,7 @@ def command_reproduce(args) -> int:
     if args.protocols:
         paths += rescore_protocols(args.name, config, paper, store.out_dir, config.jobs or 1,
                                    not args.no_progress, not args.no_plots, {s.run_id for s in config.specs()})
-    from bench import html_report
+    from bench.reporting import html_report
     paths.append(html_report.write(store.out_dir, paths))            # report.html: tables and figures
     for path in paths:
         print(path)
@@ -232,8 +234,8 @@ def command_reproduce(args) -> int:
 
 def reproduction_plots(results_dir: Path, scores, paper: dict) -> list[Path]:
     """Every figure of a results folder, and the replicas of each paper row beside the paper's value."""
-    from bench.health import unhealthy_run_ids
-    from bench.plots import all_plots, replicas
+    from bench.reporting.health import unhealthy_run_ids
+    from bench.reporting.plots import all_plots, replicas
     paths = all_plots(results_dir, scores)
     if paper.get("rows"):
         paths.append(replicas(scores, paper, unhealthy_run_ids(scores), Path(results_dir)))
@@ -244,7 +246,8 @@ def rescore_protocols(preset: str, config, paper: dict, results_dir: Path, jobs:
                       plots: bool, run_ids=None) -> list[Path]:
     """The finished runs of `results_dir` (or those in `run_ids`) rescored under the preset's
     [protocols]; the files written."""
-    from bench import protocol_study, reproduce
+    from bench import reproduce
+    from bench.reporting import protocol_study
     metric, variants = reproduce.protocol_variants(preset, config, paper)
     print(f"rescoring the finished runs in {results_dir}/ under {len(variants)} protocols of {metric} "
           f"(no retraining)", flush=True)
@@ -307,9 +310,10 @@ def parser() -> argparse.ArgumentParser:
 
 
 def command_report(args) -> int:
-    from bench import config as sweep_config
-    from bench import report, reproduce
-    from bench.preset import preset_of
+    from bench import reproduce
+    from bench.reporting import report
+    from bench.reporting.preset import preset_of
+    from bench.running import config as sweep_config
     results_dir = Path(args.results_dir)
     check_results_folder(results_dir)
     preset = preset_of(results_dir)
@@ -325,7 +329,7 @@ def command_report(args) -> int:
         config, paper = reproduce.load(args.protocols, {}, quick=False)
         paths += rescore_protocols(args.protocols, config, paper, results_dir,
                                    sweep_config.as_positive_int(args.jobs, "--jobs"), True, not args.no_plots)
-    from bench import html_report
+    from bench.reporting import html_report
     paths.append(html_report.write(results_dir, paths))             # report.html: tables and figures
     for path in paths:
         print(path)
@@ -335,9 +339,9 @@ def command_report(args) -> int:
 def check_results_folder(results_dir: Path) -> None:
     """Before a report: rebuild a missing or corrupt scores.csv from the run folders, and say which
     run folders have an unreadable spec.json (the report leaves them out of its figures; an
-    unreadable checkpoint is named when a figure needs it, bench/restore.py)."""
-    from bench.run_folder import run_folders
-    from bench.store import repair_scores_csv
+    unreadable checkpoint is named when a figure needs it, bench/running/restore.py)."""
+    from bench.running.run_folder import run_folders
+    from bench.running.store import repair_scores_csv
     repaired = repair_scores_csv(results_dir)
     if repaired:
         print(f"bench: {repaired}", file=sys.stderr)

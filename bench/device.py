@@ -104,5 +104,5 @@ def choose_policy(device: str = "auto", precision: str = "auto", compile: bool =
 def resolve_precision(device: str = "auto", precision: str = "auto") -> str:
     """What `--device` and `--precision` compute in: "bf16" (autocast) or "fp32". "auto" resolves
     as choose_policy does (bf16 on a CUDA GPU with bf16, fp32 elsewhere); this is what a run's
-    identity records (bench/spec.py)."""
+    identity records (bench/running/spec.py)."""
     return "fp32" if choose_policy(device, precision).autocast_dtype is None else "bf16"

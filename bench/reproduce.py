@@ -8,12 +8,12 @@ import pandas as pd
 from scipy.stats import spearmanr
 
 import metrics
-from bench import config as sweep_config
-from bench import claims, report, statistics
 from bench.defaults import QUICK_STEPS
 from bench.errors import UserError, unknown
-from bench.health import healthy_scores, unhealthy_run_ids
-from bench.preset import PRESET_FILE, preset_path, preset_table
+from bench.reporting import claims, report, statistics
+from bench.reporting.health import healthy_scores, unhealthy_run_ids
+from bench.reporting.preset import PRESET_FILE, preset_path, preset_table
+from bench.running import config as sweep_config
 
 CPU_BUDGET = "cpu"
 
@@ -53,7 +53,7 @@ def load(name: str, flags: dict, quick: bool, budget: str = "cpu") -> tuple[swee
 
 def comparison(scores: pd.DataFrame, paper: dict) -> pd.DataFrame:
     """One row per paper row over its healthy replicas (in %): n, median, mean ± std, the 95%
-    bootstrap interval of the mean, the paper's top-half selection (bench/statistics.py), the
+    bootstrap interval of the mean, the paper's top-half selection (bench/reporting/statistics.py), the
     paper's value, median minus paper, and how many unhealthy runs were left out."""
     metric = paper["metric"]
     unhealthy = unhealthy_run_ids(scores)
@@ -113,7 +113,7 @@ def training_steps(scores: pd.DataFrame) -> str:
 
 
 def write_claims(results_dir: Path, scores: pd.DataFrame, listed: list, metric: str) -> list[Path]:
-    """claims.csv and claims.md: the preset's [[claims]] tested on the healthy runs (bench/claims.py)."""
+    """claims.csv and claims.md: the preset's [[claims]] tested on the healthy runs (bench/reporting/claims.py)."""
     if not listed:
         return []
     table = claims.test_claims(healthy_scores(scores), listed, metric)

@@ -136,7 +136,7 @@ def typed_value(value, kind, where: str):
 
 def param_text(value) -> str:
     """A parameter value as --set spells it: true or false, a number's repr (4.0, 0.0001, 10), a
-    string as it is. spec.json's overrides are stored so (bench/spec.py)."""
+    string as it is. spec.json's overrides are stored so (bench/running/spec.py)."""
     if isinstance(value, bool):
         return "true" if value else "false"
     return value if isinstance(value, str) else repr(value)

@@ -3,7 +3,7 @@
 A GAN's loss says little about its samples, so a GAN run records, per step (methods/infogan.py),
 the spread of its fakes relative to real data, their mean pixel beside the real mean, and D's mean
 probabilities; `gan_health` reduces the last half of log.csv to the run's `health.*` scores, and a
-run whose health is 0 is marked unhealthy in every report (bench/report.py).
+run whose health is 0 is marked unhealthy in every report (bench/reporting/report.py).
 """
 from __future__ import annotations
 

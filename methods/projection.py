@@ -3,10 +3,11 @@
 
 Both are affine maps code = W (x - mean), kept as a torch Linear layer so that encode runs on the
 device and the fitted state travels with state_dict. fit draws its sample and its solvers' seeds
-from the rng it is given, so the run's seed fixes the result (execute.py refits in a new process).
-ICA whitens with a randomized PCA to n_components, then runs FastICA (whiten=False) on the
-whitened data: the same PCA whitening FastICA does itself, but FastICA's full SVD of 10,000 x
-4,096 pixels takes about 2 minutes on 2 cores where the randomized one takes about 2 seconds.
+from the rng it is given, so the run's seed fixes the result (bench/running/execute.py refits in a
+new process). ICA whitens with a randomized PCA to n_components, then runs FastICA (whiten=False)
+on the whitened data: the same PCA whitening FastICA does itself, but FastICA's full SVD of
+10,000 x 4,096 pixels takes about 2 minutes on 2 cores where the randomized one takes about 2
+seconds.
 """
 from __future__ import annotations
 

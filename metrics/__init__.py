@@ -7,7 +7,7 @@ A metric whose module sets SCOPE = "models" (UDR) scores a set of models of one 
 one model: its `score(models, dataset, rng, **params)` returns one dict per model. It is scored with
 `score_models` / `evaluate_models`, never by `score` / `evaluate`, which take one representation;
 `bench run` scores it over the runs of a results folder that differ only in their seed
-(bench/model_sets.py, docs/metrics.md).
+(bench/running/model_sets.py, docs/metrics.md).
 """
 from __future__ import annotations
 
@@ -63,7 +63,7 @@ def metric_params(name: str) -> dict[str, object]:
 
 def settings(name: str, quick: bool = False, params: dict | None = None) -> dict[str, object]:
     """Every setting metric `name` is scored with: its defaults, its QUICK sizes under `quick`, then
-    `params`. Runs store them with their scores, and a change rescores a run (bench/execute.py)."""
+    `params`. Runs store them with their scores, and a change rescores a run (bench/running/execute.py)."""
     module = metric_module(name)
     return {**metric_params(name), **(module.QUICK if quick else {}), **(params or {})}
 

@@ -13,9 +13,9 @@ import pytest
 
 import metrics
 from bench import cli
-from bench import config as sweep_config
 from bench.cli import main
 from bench.errors import UserError
+from bench.running import config as sweep_config
 
 RUN = ["run", "--methods", "vae", "--dataset", "dsprites_small", "--steps", "5", "--quick", "--no-progress",
        "--threads", "1"]

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from bench.cli import main
-from bench.store import SCORE_COLUMNS
+from bench.running.store import SCORE_COLUMNS
 
 TINY = ["--dataset", "dsprites_small", "--steps", "20", "--quick", "--no-progress", "--threads", "1",
         "--set", "beta_vae.architecture=fc", "--set", "vae.architecture=fc"]

@@ -3,8 +3,8 @@ import os
 
 import pytest
 
-from bench import sweep
 from bench.cli import main
+from bench.running import sweep
 
 BASE = ["run", "--dataset", "dsprites_small", "--steps", "10", "--quick", "--no-progress"]
 

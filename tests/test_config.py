@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from bench import config as sweep_config
 from bench.errors import UserError
-from bench.spec import RunSpec
+from bench.running import config as sweep_config
+from bench.running.spec import RunSpec
 
 REPO = Path(__file__).resolve().parent.parent
 SWEEP = """\

@@ -6,7 +6,6 @@ import pytest
 from PIL import Image
 
 import methods
-from bench import config as sweep_config
 from bench import data
 from bench.cli import main
 from bench.data import shapes3d
@@ -16,7 +15,8 @@ from bench.data.folder import ImageFolder
 from bench.data.mpi3d import MPI3D
 from bench.data.shapes3d import Shapes3D
 from bench.errors import UserError
-from bench.sampler import batch_images
+from bench.running import config as sweep_config
+from bench.running.sampler import batch_images
 from methods.base import Batch
 
 h5py = pytest.importorskip("h5py")

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench.report import formatted, summary, unhealthy_table
+from bench.reporting.report import formatted, summary, unhealthy_table
 from methods.gan_health import collapsed, gan_health
 
 

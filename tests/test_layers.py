@@ -8,11 +8,15 @@ PACKAGES = ("bench", "methods", "metrics")
 # Lowest first. methods/ and metrics/ and bench/data/ are in the bottom layer wholesale.
 LAYERS = {
     "bottom": {"bench", "bench.errors", "bench.defaults", "bench.device"},
-    "running": {"bench.spec", "bench.config", "bench.sweep", "bench.execute", "bench.runner", "bench.store",
-                "bench.sampler", "bench.restore", "bench.model_sets", "bench.plain_loop", "bench.speed",
-                "bench.reference", "bench.files", "bench.run_folder"},
-    "reporting": {"bench.report", "bench.plots", "bench.html_report", "bench.labels", "bench.claims",
-                  "bench.statistics", "bench.protocol_study", "bench.health", "bench.preset"},
+    "running": {"bench.running", "bench.running.spec", "bench.running.config", "bench.running.sweep",
+                "bench.running.execute", "bench.running.runner", "bench.running.store",
+                "bench.running.sampler", "bench.running.restore", "bench.running.model_sets",
+                "bench.running.plain_loop", "bench.running.speed", "bench.running.reference",
+                "bench.running.files", "bench.running.run_folder"},
+    "reporting": {"bench.reporting", "bench.reporting.report", "bench.reporting.plots",
+                  "bench.reporting.html_report", "bench.reporting.labels", "bench.reporting.claims",
+                  "bench.reporting.statistics", "bench.reporting.protocol_study", "bench.reporting.health",
+                  "bench.reporting.preset"},
     "commands": {"bench.cli", "bench.reproduce"},
 }
 ORDER = list(LAYERS)

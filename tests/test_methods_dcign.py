@@ -5,7 +5,7 @@ import torch
 
 import methods
 from bench.errors import UserError
-from bench.sampler import BatchSampler
+from bench.running.sampler import BatchSampler
 from methods.base import Batch
 
 

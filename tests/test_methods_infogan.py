@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import methods
-from bench.sampler import BatchSampler
+from bench.running.sampler import BatchSampler
 from methods.gan_health import fake_diversity
 from methods.infogan import mutual_information_bound
 

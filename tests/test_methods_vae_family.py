@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import methods
-from bench.sampler import BatchSampler
+from bench.running.sampler import BatchSampler
 from methods.beta_tcvae import total_correlation
 from methods.dip_vae import covariance, dip_covariance, dip_penalty
 from methods.factor_vae import permute_dims

@@ -175,12 +175,12 @@ def test_bench_run_scores_udr_over_the_seeds_of_a_method(tmp_path, capsys):
 
 
 def test_informative_latents_of_a_vae_come_from_its_posterior(small_dsprites, cpu_fp32):
-    """bench/model_sets.py gives UDR the mean KL of each latent of a VAE-family model over the
+    """bench/running/model_sets.py gives UDR the mean KL of each latent of a VAE-family model over the
     sampled images; methods without a Gaussian posterior give none (every varying latent counts)."""
     import torch
 
     import methods
-    from bench.model_sets import posterior_kl
+    from bench.running.model_sets import posterior_kl
     from methods.vae import gaussian_kl_per_latent
     vae = methods.create("beta_vae", {"latent_dim": 4}, small_dsprites.image_shape, cpu_fp32, 0)
     indices = np.arange(0, len(small_dsprites), 7)

@@ -4,9 +4,10 @@ import matplotlib.image
 import pandas as pd
 import pytest
 
-from bench import protocol_study, reproduce
+from bench import reproduce
 from bench.cli import main
 from bench.errors import UserError
+from bench.reporting import protocol_study
 
 VARIANTS = {"as run": {}, "no shape": {"factors": "without_shape"}, "higgins2017": {"protocol": "higgins2017"}}
 PAPER = {"metric": "beta_vae.eval_accuracy",

@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench import html_report, labels, plots
 from bench.cli import main
-from bench.preset import paper_of
-from bench.run_folder import readable_specs
+from bench.reporting import html_report, labels, plots
+from bench.reporting.preset import paper_of
+from bench.running.run_folder import readable_specs
 
 matplotlib.use("Agg")
 SETTINGS = {"batch_size": 64, "factors": "protocol", "num_eval": 200, "num_train": 400, "preprocessing": "none",

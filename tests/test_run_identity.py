@@ -8,16 +8,16 @@ import pytest
 import torch
 
 import methods
-from bench import config as sweep_config
 from bench import data
 from bench.data.base import PROCEDURAL, DataSource
 from bench.device import resolve_precision
 from bench.errors import UserError
-from bench.restore import created_method, restore_method
-from bench.runner import save_checkpoint, train
-from bench.sampler import BatchSampler
-from bench.spec import RunSpec
-from bench.store import RunStore
+from bench.running import config as sweep_config
+from bench.running.restore import created_method, restore_method
+from bench.running.runner import save_checkpoint, train
+from bench.running.sampler import BatchSampler
+from bench.running.spec import RunSpec
+from bench.running.store import RunStore
 
 REPO = Path(__file__).resolve().parent.parent
 FLAGS = {"methods": "vae", "dataset": "dsprites", "seeds": "0", "steps": 100, "device": "cpu"}

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import methods
-from bench.runner import TrainingDiverged, train
+from bench.running.runner import TrainingDiverged, train
 
 PARAMS = {"architecture": "fc", "batch_size": 16}
 

@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 import torch
 
-import bench.sampler
+import bench.running.sampler
 import methods
 from bench.cli import main
 from bench.device import ComputePolicy, choose_policy, keep_freed_memory
-from bench.sampler import BatchSampler, ResidentImages, resident_images
-from bench.plain_loop import PlainVAELoop
-from bench.speed import ReencodedCodes
+from bench.running.plain_loop import PlainVAELoop
+from bench.running.sampler import BatchSampler, ResidentImages, resident_images
+from bench.running.speed import ReencodedCodes
 from metrics.codes import Representation
 
 MEASURES = ["threads", "train_images_per_s.beta_vae", "train_plain_images_per_s.beta_vae",
@@ -53,7 +53,8 @@ def test_resident_images_are_copied_once_per_dataset_and_device(small_dsprites):
 
 def test_a_cuda_policy_selects_the_resident_sampler(small_dsprites, monkeypatch):
     calls = []
-    monkeypatch.setattr(bench.sampler, "resident_images", lambda dataset, device: calls.append(device) or "resident")
+    monkeypatch.setattr(bench.running.sampler, "resident_images",
+                        lambda dataset, device: calls.append(device) or "resident")
     cuda = ComputePolicy(torch.device("cuda"), torch.bfloat16, False)
     sampler = BatchSampler(small_dsprites, "iid", 8, np.random.default_rng(0), cuda)
     assert sampler.resident == "resident" and calls == [torch.device("cuda")]
@@ -112,7 +113,7 @@ def test_bench_speed_names_a_bad_method():
 def test_reference_timing_compares_every_metric_of_the_study(small_dsprites, cpu_fp32):
     """`bench speed --reference`: per metric the project's and disentanglement_lib's seconds on the
     same samples with the same model, the two numbers equal, and the overall ratio."""
-    from bench import reference, speed
+    from bench.running import reference, speed
     if not reference.available():
         pytest.skip("disentanglement_lib is not installed (the reference extra)")
     method = methods.create("beta_vae", {"architecture": "fc"}, small_dsprites.image_shape, cpu_fp32, seed=0)

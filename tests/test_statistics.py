@@ -4,8 +4,8 @@ import math
 import pandas as pd
 import pytest
 
-from bench.claims import test_claims as claims_table
-from bench.statistics import bootstrap_interval, greater_test, replica_summary, top_half_mean
+from bench.reporting.claims import test_claims as claims_table
+from bench.reporting.statistics import bootstrap_interval, greater_test, replica_summary, top_half_mean
 
 
 def test_bootstrap_interval_of_two_values_spans_them_and_of_equal_values_is_a_point():

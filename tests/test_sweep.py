@@ -16,9 +16,9 @@ import pytest
 import torch
 
 from bench.cli import main
-from bench.execute import ExecutionOptions, execute
-from bench.spec import RunSpec
-from bench.store import RunStore
+from bench.running.execute import ExecutionOptions, execute
+from bench.running.spec import RunSpec
+from bench.running.store import RunStore
 
 STEPS = 60
 TINY = ["--dataset", "dsprites_small", "--quick", "--no-progress", "--metrics", "beta_vae",

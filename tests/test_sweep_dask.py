@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from bench.cli import main
-from bench.spec import RunSpec
+from bench.running.spec import RunSpec
 
 distributed = pytest.importorskip("distributed")
 

@@ -1,7 +1,7 @@
 """The default thread policy: the cores free at the start, split among parallel runs."""
 import pytest
 
-from bench import execute
+from bench.running import execute
 
 
 @pytest.mark.parametrize("cores, busy, jobs, threads", [

@@ -5,7 +5,7 @@ import torch
 
 import methods
 from bench.errors import UserError
-from bench.sampler import BatchSampler
+from bench.running.sampler import BatchSampler
 from methods.vae import gaussian_kl_per_latent
 
 

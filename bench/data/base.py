@@ -10,7 +10,7 @@ import numpy as np
 class DataSource:
     """Where a dataset's images come from: rendered procedurally (`path` None), or read from a
     file, named by its absolute path and the sha256 of its bytes. Part of a run's identity
-    (bench/spec.py) and of its spec.json, so that runs on different data never mix."""
+    (bench/running/spec.py) and of its spec.json, so that runs on different data never mix."""
     path: str | None = None
     sha256: str | None = None
 

@@ -20,9 +20,9 @@ from tqdm.auto import tqdm
 
 from bench.defaults import CHECKPOINT_EVERY, LOG_EVERY
 from bench.errors import BenchWarning
-from bench.sampler import BatchSampler
-from bench.files import write_atomically
-from bench.run_folder import RunFolder
+from bench.running.files import write_atomically
+from bench.running.run_folder import RunFolder
+from bench.running.sampler import BatchSampler
 
 
 class TrainingDiverged(RuntimeError):

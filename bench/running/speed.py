@@ -3,12 +3,12 @@
 Every training figure compares two paths over the same model (same initial weights) and the same
 batches (same seeded draws), timed in alternating rounds (harness, plain, harness, ...) so that a
 busy machine slows both alike; figures are medians over rounds after untimed warm-up steps:
-- harness: exactly a step of bench/runner.py: `BatchSampler.next()` under the compute policy
+- harness: exactly a step of bench/running/runner.py: `BatchSampler.next()` under the compute policy
   (channels_last and the kept allocator on CPU, bf16 autocast where native, torch.compile with
   --compile, the fast or the GPU-resident image path), `method.train_step`, the finite-loss check;
 - plain: what a user would write (fp32, eager, contiguous, uint8 images / 255, torch.randn), in a
   child process of its own so that the harness's process settings do not help it
-  (bench/plain_loop.py).
+  (bench/running/plain_loop.py).
 The metric suite runs every registered metric twice on one model: sharing one encode-once
 Representation, and with each metric encoding every sample it draws (as disentanglement_lib does).
 """
@@ -33,9 +33,9 @@ from bench import data
 from bench.data.dsprites import timed_build_and_reload
 from bench.device import ComputePolicy, choose_policy
 from bench.errors import UserError
-from bench.plain_loop import PlainProcess, synchronize, timed
-from bench.runner import sampler_rng
-from bench.sampler import BatchSampler
+from bench.running.plain_loop import PlainProcess, synchronize, timed
+from bench.running.runner import sampler_rng
+from bench.running.sampler import BatchSampler
 from metrics.codes import CHUNK, Representation
 
 SAMPLE_SIZE_PARAMS = ("num_train", "num_eval", "num_test", "num_variance_estimate")
@@ -99,7 +99,7 @@ def measure_training(name: str, dataset_name: str, dataset, policy: ComputePolic
     sampler = BatchSampler(dataset, method.batch_kind, batch_size, sampler_rng(seed), method.policy)
     sampler_seconds = [0.0]
 
-    def harness_step():                       # bench/runner.py's step, with the sampler timed
+    def harness_step():                       # bench/running/runner.py's step, with the sampler timed
         start = time.perf_counter()
         batch = sampler.next()
         synchronize(policy.device)
@@ -205,9 +205,9 @@ def measure_metrics(method, dataset, settings: SpeedSettings, seed: int, rows: R
 
 def measure_reference(method, dataset, settings: SpeedSettings, seed: int, rows: Rows, log=print) -> None:
     """Each metric of disentanglement_lib's study in the project and in disentanglement_lib on the
-    same samples (bench/reference.py), each side encoding what it draws with the model: seconds,
+    same samples (bench/running/reference.py), each side encoding what it draws with the model: seconds,
     the ratio, and the largest difference between the two numbers."""
-    from bench import reference
+    from bench.running import reference
     ours_total = theirs_total = 0.0
     for name in reference.METRICS:
         sizes = scaled_settings(name, settings.metric_preset, settings.metric_scale)
@@ -280,7 +280,7 @@ def command(args) -> int:
     if args.metric_scale is not None:
         settings = SpeedSettings(**{**settings.__dict__, "metric_scale": args.metric_scale})
     if args.reference:
-        from bench import reference
+        from bench.running import reference
         if not reference.available():
             raise UserError("--reference needs disentanglement_lib: pip install -e \".[reference]\" && "
                             "pip install --no-deps disentanglement_lib==1.5")

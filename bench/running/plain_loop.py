@@ -18,8 +18,8 @@ import torch.nn.functional as F
 import methods
 from bench import data
 from bench.device import ComputePolicy
-from bench.runner import sampler_rng
-from bench.sampler import BatchSampler
+from bench.running.runner import sampler_rng
+from bench.running.sampler import BatchSampler
 from methods import nets
 from methods.base import Batch
 from methods.vae import BetaVAE

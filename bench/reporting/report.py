@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench import labels
 from bench.errors import UserError
-from bench.health import unhealthy_run_ids
-from bench.run_folder import FAILED, readable_specs, run_folders
+from bench.reporting import labels
+from bench.reporting.health import unhealthy_run_ids
+from bench.running.run_folder import FAILED, readable_specs, run_folders
 
 
 def summary(scores: pd.DataFrame) -> pd.DataFrame:
@@ -27,7 +27,7 @@ def summary(scores: pd.DataFrame) -> pd.DataFrame:
 
 
 def row_labels(pairs, specs: dict) -> dict:
-    """The readable label of each (method, params) pair (bench/labels.py); two configurations that
+    """The readable label of each (method, params) pair (bench/reporting/labels.py); two configurations that
     would share one (the same value spelt "4" and "4.0" by runs of different days) keep their
     parameters as they are stored after it."""
     names = labels.configuration_names(pairs, specs)
@@ -108,7 +108,7 @@ def write_tables(results_dir: Path, scores: pd.DataFrame, extra: pd.DataFrame | 
 
 def write_report(results_dir: Path, plots: bool = True) -> list[Path]:
     """Every table and figure for a results folder; returns the paths written."""
-    from bench.plots import all_plots               # matplotlib is loaded only when plotting
+    from bench.reporting.plots import all_plots               # matplotlib is loaded only when plotting
     scores = load_scores(results_dir)
     paths = write_tables(results_dir, scores)
     return paths + (all_plots(results_dir, scores) if plots else [])

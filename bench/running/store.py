@@ -1,4 +1,4 @@
-"""The results folder: one folder per run (bench/run_folder.py), and scores.csv assembled from them.
+"""The results folder: one folder per run (bench/running/run_folder.py), and scores.csv assembled from them.
 
 results/NAME/runs/RUN_ID/ is a run's folder; results/NAME/scores.csv is long format, one row per
 (run, metric key) (docs/design.md, "Results").
@@ -19,9 +19,9 @@ from pathlib import Path
 import pandas as pd
 
 from bench.errors import UserError
-from bench.files import file_lock, write_atomically
-from bench.run_folder import DONE, RUNNING, RUNS, RunFolder, run_folders
-from bench.spec import same_run_but_steps
+from bench.running.files import file_lock, write_atomically
+from bench.running.run_folder import DONE, RUNNING, RUNS, RunFolder, run_folders
+from bench.running.spec import same_run_but_steps
 
 SCORE_COLUMNS = ["run_id", "method", "dataset", "seed", "steps", "params", "metric", "value",
                  "metric_settings", "torch", "numpy", "sklearn"]
@@ -63,7 +63,7 @@ class RunStore:
     def warm_start(self, spec, other_results: str | None = None) -> str | None:
         """Give a trainable run that has no checkpoint the checkpoint and log of the longest-trained
         run that is the same but for fewer steps (here or in `other_results`); the folder it came
-        from, or None. Every step depends only on the state a checkpoint restores (bench/runner.py),
+        from, or None. Every step depends only on the state a checkpoint restores (bench/running/runner.py),
         so training on from there ends exactly where training from scratch would (on CPU)."""
         folder = self.folder(spec.run_id)
         if not spec.trainable or folder.checkpoint.exists():

@@ -18,9 +18,9 @@ from joblib import Parallel, delayed, parallel_config
 from tqdm.auto import tqdm
 
 from bench.errors import UserError, one_line_warnings
-from bench.execute import ExecutionOptions, RunOutcome, busy_cores, default_threads, execute, usable_cores
-from bench.run_folder import FAILED
-from bench.store import RunStore
+from bench.running.execute import ExecutionOptions, RunOutcome, busy_cores, default_threads, execute, usable_cores
+from bench.running.run_folder import FAILED
+from bench.running.store import RunStore
 
 CONNECT_TIMEOUT_S = 10
 CLUSTER_BACKENDS = ("dask", "ray")

@@ -1,11 +1,11 @@
 """Metrics that score a set of models of one method (UDR), over the runs of a results folder.
 
-`bench run` scores the one-model metrics inside each run (bench/execute.py). A model-set metric
+`bench run` scores the one-model metrics inside each run (bench/running/execute.py). A model-set metric
 (metrics/udr.py: SCOPE = "models") needs the other models of the same method, so after the sweep
 it is scored here, once per GROUP: the finished runs in the results folder that differ only in
 their seed (same method and hyperparameters, dataset and data source, steps, precision), the
 runs of earlier commands included. Each run of a group is rebuilt from its folder (weights from
-its checkpoint, a fitted baseline refit with its seed: bench/restore.py), encoded on one shared
+its checkpoint, a fitted baseline refit with its seed: bench/running/restore.py), encoded on one shared
 sample of images, and the metric's score for that run is stored in its scores.json with the
 metric's settings plus `models`, the run ids it was compared with. scores.csv, tables and plots
 then carry it like any score (mean ± std over the group's seeds). When a seed is added to the
@@ -22,11 +22,11 @@ import numpy as np
 
 import metrics
 from bench.errors import UserError
-from bench.execute import cached_dataset
-from bench.restore import rebuild_method
-from bench.run_folder import DONE, run_folders
-from bench.spec import same_run_but_steps
-from bench.store import RunStore
+from bench.running.execute import cached_dataset
+from bench.running.restore import rebuild_method
+from bench.running.run_folder import DONE, run_folders
+from bench.running.spec import same_run_but_steps
+from bench.running.store import RunStore
 from metrics.codes import Representation
 from metrics.udr import Model
 

@@ -84,7 +84,7 @@ class RunSpec:
 def same_run_but_steps(spec_json: dict) -> dict:
     """What a spec.json says about a run apart from its steps, with the defaults of fields that
     older spec.json files lack filled in (fp32, procedural data): two runs that agree on it
-    differ only in how long they trained (bench/store.py, warm starts)."""
+    differ only in how long they trained (bench/running/store.py, warm starts)."""
     return {"method": spec_json.get("method"), "params": spec_json.get("params"),
             "dataset": spec_json.get("dataset"), "seed": spec_json.get("seed"),
             "precision": spec_json.get("precision", DEFAULT_PRECISION),
@@ -149,7 +149,7 @@ def expand(method_names: list[str], dataset: str, seeds: list[int], steps: int,
            precision: str = DEFAULT_PRECISION, data: DataSource = PROCEDURAL) -> list[RunSpec]:
     """Methods x parameter grid x seeds, in that order; `method_steps` overrides `steps` per method;
     every run computes in `precision` (resolved: fp32 or bf16) on data from `data`. The grid's
-    values are typed (parse_set_flags, bench/config.py); each run's parameters are checked together
+    values are typed (parse_set_flags, bench/running/config.py); each run's parameters are checked together
     and its id computed here, once.
 
     A run that the grid names twice (the same values spelt twice) is listed once.

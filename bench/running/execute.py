@@ -11,10 +11,10 @@ import metrics
 import methods
 from bench import data
 from bench.device import choose_policy
-from bench.restore import fitting_rng
-from bench.runner import CHECKPOINT_EVERY, LOG_EVERY, TrainingDiverged, train
-from bench.run_folder import DONE, FAILED, RunFolder
-from bench.store import RunStore
+from bench.running.restore import fitting_rng
+from bench.running.run_folder import DONE, FAILED, RunFolder
+from bench.running.runner import CHECKPOINT_EVERY, LOG_EVERY, TrainingDiverged, train
+from bench.running.store import RunStore
 from metrics.codes import Representation
 
 
@@ -70,7 +70,7 @@ def execute_locked(spec, store: RunStore, options: ExecutionOptions) -> RunOutco
         torch.set_num_threads(options.threads)
     folder = store.begin(spec)
     wanted = {name: metrics.settings(name, options.quick, options.metric_params.get(name))
-              for name in metrics.single_model_names(options.metrics)}     # UDR: bench/model_sets.py
+              for name in metrics.single_model_names(options.metrics)}     # UDR: bench/running/model_sets.py
     existing = folder.scores()
     missing = [name for name, settings in wanted.items()
                if metrics.stored_settings(name, existing.get(name, {}).get("settings")) != settings]

@@ -3,7 +3,7 @@
 A preset lists its claims in [[claims]] tables:
     { claim = "beta-VAE scores above the VAE", kind = "greater", first = "beta_vae", second = "vae" }
     { claim = "beta-VAE is near DC-IGN", kind = "near", first = "beta_vae", second = "dcign", margin = 0.05 }
-"greater": one-sided Mann-Whitney U test (bench/statistics.py) at ALPHA: supported when first >
+"greater": one-sided Mann-Whitney U test (bench/reporting/statistics.py) at ALPHA: supported when first >
 second is significant, contradicted when second > first is, else inconclusive. "near": the 95%
 bootstrap interval of mean(first) - mean(second) (resampling each row's replicas): supported
 inside [-margin, margin], contradicted when it lies wholly outside, else inconclusive (and always
@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from bench.errors import UserError
-from bench.statistics import CONFIDENCE, bootstrap_means, greater_test
+from bench.reporting.statistics import CONFIDENCE, bootstrap_means, greater_test
 
 ALPHA = 0.05
 KINDS = ("greater", "near")

@@ -1,19 +1,19 @@
 """One run's folder, RESULTS/runs/RUN_ID/ (docs/design.md, "Results"): the one place that names
 its files and reads and writes its spec.json, status and scores.json.
 
-    spec.json      what the run is (bench/spec.py, RunSpec.to_json)
+    spec.json      what the run is (bench/running/spec.py, RunSpec.to_json)
     status         "done", "running" or "failed: REASON"; no file: the run is new
-    log.csv        training log, one row per log interval (bench/runner.py)
-    checkpoint.pt  weights, optimisers, step and RNG states (bench/runner.py)
+    log.csv        training log, one row per log interval (bench/running/runner.py)
+    checkpoint.pt  weights, optimisers, step and RNG states (bench/running/runner.py)
     scores.json    metric name -> its settings, values and library versions
-    protocols.json the run rescored under a preset's metric protocols (bench/protocol_study.py)
+    protocols.json the run rescored under a preset's metric protocols (bench/reporting/protocol_study.py)
 """
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from bench.files import file_lock, read_json, write_atomically
+from bench.running.files import file_lock, read_json, write_atomically
 
 RUNS = "runs"                        # RESULTS/runs/ holds the run folders
 DONE, RUNNING, FAILED, NEW = "done", "running", "failed", "new"

@@ -44,7 +44,7 @@ import metrics
 import methods
 from bench.defaults import BACKENDS, CHECKPOINT_EVERY, DEFAULT_STEPS, DEVICES, LOG_EVERY, PRECISIONS
 from bench.errors import UserError, unknown
-from bench.spec import RunSpec, expand, parse_seeds, parse_set_flags, typed_values
+from bench.running.spec import RunSpec, expand, parse_seeds, parse_set_flags, typed_values
 
 
 @dataclass(frozen=True)
@@ -176,7 +176,7 @@ def as_method_steps(value, where: str) -> dict[str, int]:
 
 def as_scalar(value, where: str):
     """A parameter value a sweep file may give: a number, a string or a boolean (typed later, per
-    parameter, by bench.spec.typed_values)."""
+    parameter, by bench.running.spec.typed_values)."""
     if isinstance(value, (bool, int, float, str)):
         return value
     raise type_error(where, "a number, a string or a boolean, or a list of them (a grid)", value)

@@ -2,7 +2,7 @@
 
 The dataset is read from the source the run was made with (spec.json's "data": the procedural
 set, or the file at its path with the same sha256), and the method computes in the run's
-precision. Checkpoints are loaded as weights only (bench/runner.py): a results folder from
+precision. Checkpoints are loaded as weights only (bench/running/runner.py): a results folder from
 someone else cannot run code here.
 """
 from __future__ import annotations
@@ -18,8 +18,8 @@ import methods
 from bench import data
 from bench.device import choose_policy
 from bench.errors import UserError
-from bench.run_folder import RunFolder
-from bench.runner import read_checkpoint
+from bench.running.run_folder import RunFolder
+from bench.running.runner import read_checkpoint
 
 
 def fitting_rng(seed: int) -> np.random.Generator:

@@ -18,12 +18,12 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullFormatter, NullLocator  # noqa: E402
 
-from bench import labels  # noqa: E402
 from bench.errors import UserError  # noqa: E402
-from bench.health import unhealthy_run_ids  # noqa: E402
-from bench.preset import paper_of  # noqa: E402
-from bench.restore import restore_method  # noqa: E402
-from bench.run_folder import DONE, RUNS, RunFolder, readable_specs  # noqa: E402
+from bench.reporting import labels  # noqa: E402
+from bench.reporting.health import unhealthy_run_ids  # noqa: E402
+from bench.reporting.preset import paper_of  # noqa: E402
+from bench.running.restore import restore_method  # noqa: E402
+from bench.running.run_folder import DONE, RUNS, RunFolder, readable_specs  # noqa: E402
 
 TRAVERSAL_STEPS = 10
 RECONSTRUCTIONS = 8
@@ -418,7 +418,7 @@ def normalised_beta_figure(scores: pd.DataFrame, specs: dict[str, dict], runs_di
 
 
 def protocol_heatmap(table: pd.DataFrame, out: Path) -> Path:
-    """Each paper row's score (%) under each protocol, the paper's column last (bench.protocol_study)."""
+    """Each paper row's score (%) under each protocol, the paper's column last (bench.reporting.protocol_study)."""
     rows = table[table["representation"] != table["representation"].iloc[-1]].set_index("representation")
     values = rows.astype(float)
     figure, axes = plt.subplots(figsize=(1.3 * values.shape[1] + 3, 0.45 * len(values) + 1.6))

@@ -97,7 +97,7 @@ class BatchSampler:
 
     def state(self) -> dict:
         """The generator's state as plain values (numpy's state dict: its name, ints and dicts),
-        so that a checkpoint holding it loads as weights only (bench/runner.py)."""
+        so that a checkpoint holding it loads as weights only (bench/running/runner.py)."""
         return plain(self.rng.bit_generator.state)
 
     def set_state(self, state: dict) -> None:

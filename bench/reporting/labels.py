@@ -6,7 +6,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from bench.run_folder import RunFolder
+from bench.running.run_folder import RunFolder
 
 # Each method's name as the literature writes it (methods/*.py docstrings give the papers).
 DISPLAY_NAMES = {

@@ -9,9 +9,9 @@ import html
 import re
 from pathlib import Path
 
-from bench import labels
-from bench.files import write_atomically
-from bench.run_folder import RUNS
+from bench.reporting import labels
+from bench.running.files import write_atomically
+from bench.running.run_folder import RUNS
 
 REPORT_FILE = "report.html"
 # The tables a results folder can hold, in the order the page shows them.
@@ -52,7 +52,7 @@ def table_html(rows: list[list[str]]) -> str:
 
 
 def markdown_to_html(text: str) -> str:
-    """The Markdown the report writes (bench.report.markdown tables, "- " lists and paragraphs)
+    """The Markdown the report writes (bench.reporting.report.markdown tables, "- " lists and paragraphs)
     as HTML."""
     parts, kind, block = [], None, []
 

@@ -19,11 +19,11 @@ from joblib import Parallel, delayed
 from scipy.stats import spearmanr
 
 import metrics
-from bench.execute import default_threads
-from bench.report import markdown
-from bench.restore import rebuild_method
-from bench.files import read_json, write_atomically
-from bench.run_folder import DONE, RunFolder, run_folders
+from bench.reporting.report import markdown
+from bench.running.execute import default_threads
+from bench.running.files import read_json, write_atomically
+from bench.running.restore import rebuild_method
+from bench.running.run_folder import DONE, RunFolder, run_folders
 from metrics.codes import Representation
 
 
@@ -100,5 +100,5 @@ def write(results_dir: Path, scores: pd.DataFrame, paper: dict, variants: dict[s
                        f"(metric parameters):\n\n{legend}\n")
     if not plots:
         return [csv_path, md_path]
-    from bench.plots import protocol_heatmap
+    from bench.reporting.plots import protocol_heatmap
     return [csv_path, md_path, protocol_heatmap(table, results_dir)]
