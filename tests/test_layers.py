@@ -1,25 +1,18 @@
-"""The import structure (docs/design.md, "Layers"): no import cycles, and each module imports only
-its own layer and those below. Read from the source with ast, function-level imports included."""
+"""The import structure (docs/design.md, "Layers"): the folders show the layers, no import cycles, and
+each module imports only its own layer and those below. Read from the source with ast, function-level
+imports included."""
 import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("bench", "methods", "metrics")
-# Lowest first. methods/ and metrics/ and bench/data/ are in the bottom layer wholesale.
-LAYERS = {
-    "bottom": {"bench", "bench.errors", "bench.defaults", "bench.device"},
-    "running": {"bench.running", "bench.running.spec", "bench.running.config", "bench.running.sweep",
-                "bench.running.execute", "bench.running.runner", "bench.running.store",
-                "bench.running.sampler", "bench.running.restore", "bench.running.model_sets",
-                "bench.running.plain_loop", "bench.running.speed", "bench.running.reference",
-                "bench.running.files", "bench.running.run_folder"},
-    "reporting": {"bench.reporting", "bench.reporting.report", "bench.reporting.plots",
-                  "bench.reporting.html_report", "bench.reporting.labels", "bench.reporting.claims",
-                  "bench.reporting.statistics", "bench.reporting.protocol_study", "bench.reporting.health",
-                  "bench.reporting.preset"},
-    "commands": {"bench.cli", "bench.reproduce"},
-}
-ORDER = list(LAYERS)
+ORDER = ["bottom", "running", "reporting", "commands"]                     # lowest first
+# A module's layer is where it lies: bench/running/ and bench/reporting/ hold those layers, the commands
+# are bench/cli.py and bench/reproduce.py, and the rest is the bottom layer: bench/data/, methods/,
+# metrics/ and the few modules directly in bench/ that every layer shares.
+FOLDERS = {"running": "running", "reporting": "reporting", "data": "bottom"}   # bench/FOLDER/ -> layer
+COMMANDS = {"cli.py", "reproduce.py"}
+BOTTOM_FILES = {"__init__.py", "errors.py", "defaults.py", "device.py"}
 
 
 def module_name(path: Path) -> str:
@@ -30,10 +23,18 @@ def module_name(path: Path) -> str:
 MODULES = {module_name(path): path for package in PACKAGES for path in (ROOT / package).rglob("*.py")}
 
 
+def where(module: str) -> tuple[str, ...]:
+    """The module's file, relative to the repository: ("bench", "running", "spec.py")."""
+    return MODULES[module].relative_to(ROOT).parts
+
+
 def layer(module: str) -> str:
-    if module.split(".")[0] in ("methods", "metrics") or module.startswith("bench.data"):
-        return "bottom"
-    return next(name for name, members in LAYERS.items() if module in members)
+    parts = where(module)
+    if parts[0] != "bench":
+        return "bottom"                                                    # methods/, metrics/
+    if len(parts) == 2:
+        return "commands" if parts[1] in COMMANDS else "bottom"
+    return FOLDERS.get(parts[1], "bottom")                                 # misplaced: see the first test
 
 
 def imports(module: str) -> set[str]:
@@ -57,10 +58,17 @@ def imports(module: str) -> set[str]:
 GRAPH = {module: imports(module) for module in MODULES}
 
 
-def test_every_bench_module_has_a_layer():
-    unplaced = [m for m in MODULES if m.startswith("bench") and not any(m in s for s in LAYERS.values())
-                and not m.startswith("bench.data")]
-    assert not unplaced, f"add these modules to a layer in tests/test_layers.py: {unplaced}"
+def test_every_bench_module_lies_in_the_folder_of_its_layer():
+    """A module directly in bench/ is a command or one of the bottom layer's shared modules; any other
+    lies in a layer's folder, which is a package; and each layer has modules."""
+    misplaced = [str(MODULES[m].relative_to(ROOT)) for m in MODULES if where(m)[0] == "bench"
+                 and (where(m)[1] not in COMMANDS | BOTTOM_FILES if len(where(m)) == 2 else where(m)[1] not in FOLDERS)]
+    assert not misplaced, ("move these into the folder of their layer (bench/running/, bench/reporting/), or "
+                           f"name the file or folder in tests/test_layers.py and docs/design.md: {misplaced}")
+    assert all((ROOT / "bench" / folder / "__init__.py").is_file() for folder in FOLDERS)
+    assert all((ROOT / "bench" / command).is_file() for command in COMMANDS)
+    members = {name: sorted(m for m in MODULES if layer(m) == name) for name in ORDER}
+    assert all(members.values()), members
 
 
 def test_no_module_imports_a_higher_layer():
