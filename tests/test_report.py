@@ -116,3 +116,19 @@ def test_report_html_renders_in_headless_chromium_with_every_image_loaded(result
     browser(tmp_path, "--window-size=1280,2400", f"--screenshot={shot}", (results / "report.html").as_uri())
     picture = matplotlib.image.imread(shot)
     assert picture.shape[:2] == (2400, 1280) and np.std(picture[..., :3]) > 0.05       # not a blank page
+
+
+def test_table_rows_are_in_reading_order_not_run_order():
+    """table.md lists a sweep by method (registry order) and parameter values as numbers, whatever
+    order the runs finished in."""
+    from bench.reporting.report import formatted, summary
+    from methods import METHODS
+    params = ['{"beta": 8.0}', '{"beta": 0.5}', '{"beta": 16.0}', '{"beta": 2.0}', "{}"]
+    methods = ["beta_vae"] * 4 + ["vae"]
+    scores = pd.DataFrame({"run_id": list("abcde"), "method": methods, "params": params,
+                           "metric": "beta_vae.eval_accuracy", "value": [0.1, 0.2, 0.3, 0.4, 0.5]})
+    rows = list(formatted(summary(scores)).index)
+    betas = [float(re.search(r"beta=([\d.]+)", row).group(1)) for row in rows if "beta=" in row]
+    assert betas == [0.5, 2.0, 8.0, 16.0]
+    vae_first = list(METHODS).index("vae") < list(METHODS).index("beta_vae")
+    assert (rows.index("VAE") == 0) == vae_first and len(rows) == 5

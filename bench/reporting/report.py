@@ -36,16 +36,17 @@ def row_labels(pairs, specs: dict) -> dict:
 
 
 def formatted(table: pd.DataFrame, specs: dict | None = None) -> pd.DataFrame:
-    """The summary as text cells "mean ± std (n)", configurations as rows under readable labels
+    """The summary as text cells "mean ± std (n)", configurations as rows in reading order
+    (labels.configuration_order: registry order, then parameter values as numbers) under readable labels
     ("beta-VAE (beta=4)"; `specs`, run_id -> spec.json, give headline parameters left at their
     defaults) and metric keys as columns; a cell with unhealthy runs says how many it leaves out."""
     cells = table.assign(cell=[f"{m:.3f} ± {s:.3f} (n={n})" + (f" [{u} unhealthy left out]" if u else "")
                                for m, s, n, u in zip(table["mean"], table["std"], table["count"], table["unhealthy"])])
-    names = row_labels(zip(cells["method"], cells["params"]), specs or {})
+    pairs = labels.configuration_order(zip(cells["method"], cells["params"]))
+    names = row_labels(pairs, specs or {})
     cells["run"] = [names[(m, p)] for m, p in zip(cells["method"], cells["params"])]
     wide = cells.pivot(index="run", columns="metric", values="cell")
-    order = list(dict.fromkeys(cells["run"]))
-    return wide.loc[order].rename_axis(index=None, columns=None)
+    return wide.loc[list(dict.fromkeys(names[pair] for pair in pairs))].rename_axis(index=None, columns=None)
 
 
 def numeric(table: pd.DataFrame) -> pd.DataFrame:
