@@ -107,7 +107,8 @@ def run_and_summarise(config, progress: bool):
         metrics.check(name, dataset, config.quick, **config.metric_params.get(name, {}))
     with connect(config.backend, config.scheduler):        # an unreachable cluster fails here, first
         store = RunStore(config.out_dir)
-        print(f"{len(specs)} run(s) on {dataset.name} ({len(dataset):,} images) -> {config.out_dir}/", flush=True)
+        print(f"{len(specs)} run(s) on {dataset.name} (a dataset of {len(dataset):,} images) -> {config.out_dir}/",
+              flush=True)
         options = ExecutionOptions(config.metrics, config.quick, config.device, config.precision,
                                    config.data_path, progress,
                                    threads=config.threads or 0, checkpoint_every=config.checkpoint_every,
