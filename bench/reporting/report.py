@@ -46,7 +46,7 @@ def formatted(table: pd.DataFrame, specs: dict | None = None) -> pd.DataFrame:
     names = row_labels(pairs, specs or {})
     cells["run"] = [names[(m, p)] for m, p in zip(cells["method"], cells["params"])]
     wide = cells.pivot(index="run", columns="metric", values="cell")
-    return wide.loc[list(dict.fromkeys(names[pair] for pair in pairs))].rename_axis(index=None, columns=None)
+    return wide.loc[[names[pair] for pair in pairs]].rename_axis(index=None, columns=None)        # pairs and labels are unique
 
 
 def numeric(table: pd.DataFrame) -> pd.DataFrame:
