@@ -40,7 +40,8 @@ def add_run_parser(commands) -> None:
                      help="override a hyperparameter; several values make a grid (repeatable)")
     run.add_argument("--device", choices=DEVICES, help="default auto")
     run.add_argument("--precision", choices=PRECISIONS,
-                     help="auto (default): bf16 autocast on a CUDA GPU with bf16, fp32 on CPUs")
+                     help="auto (default): bf16 autocast where the hardware computes bf16 natively (a CUDA "
+                          "GPU with bf16, a CPU with AMX or AVX-512 bf16), else fp32")
     run.add_argument("--quick", action=argparse.BooleanOptionalAction,
                      help="small metric sample sizes (previews, tests)")
     run.add_argument("--data-path", help="the original dataset file (dSprites .npz, Shapes3D .h5, MPI3D .npz) "
@@ -90,6 +91,7 @@ def run_and_summarise(config, progress: bool):
 
     import metrics
     from bench import data
+    from bench.device import precision_choice
     from bench.reporting import report
     from bench.running.execute import ALREADY_DONE, ExecutionOptions
     from bench.running.run_folder import FAILED, RUNS, readable_specs
@@ -107,8 +109,9 @@ def run_and_summarise(config, progress: bool):
         metrics.check(name, dataset, config.quick, **config.metric_params.get(name, {}))
     with connect(config.backend, config.scheduler):        # an unreachable cluster fails here, first
         store = RunStore(config.out_dir)
-        print(f"{len(specs)} run(s) on {dataset.name} (a dataset of {len(dataset):,} images) -> {config.out_dir}/",
-              flush=True)
+        precision, why = precision_choice(config.device, config.precision)
+        print(f"{len(specs)} run(s) on {dataset.name} (a dataset of {len(dataset):,} images), training in "
+              f"{precision} ({why}) -> {config.out_dir}/", flush=True)
         options = ExecutionOptions(config.metrics, config.quick, config.device, config.precision,
                                    config.data_path, progress,
                                    threads=config.threads or 0, checkpoint_every=config.checkpoint_every,
@@ -202,6 +205,9 @@ def add_reproduce_parser(commands) -> None:
     parser.add_argument("--out", help="results folder (default results/NAME)")
     parser.add_argument("--jobs", type=int, help="runs at once (default: the preset's)")
     parser.add_argument("--device", choices=DEVICES, help="default auto")
+    parser.add_argument("--precision", choices=PRECISIONS,
+                        help="default auto (bf16 where the hardware computes it natively); e.g. "
+                             "--precision fp32 --out results/higgins2017-fp32 for the fp32 table")
     parser.add_argument("--protocols", action="store_true",
                         help="then rescore every finished run under each metric protocol the preset "
                              "lists (no retraining): protocols.csv, protocols.md, protocols.png")
@@ -211,7 +217,7 @@ def add_reproduce_parser(commands) -> None:
 
 def command_reproduce(args) -> int:
     from bench import reproduce
-    flags = {key: getattr(args, key) for key in ("seeds", "steps", "dataset", "out", "jobs", "device")}
+    flags = {key: getattr(args, key) for key in ("seeds", "steps", "dataset", "out", "jobs", "device", "precision")}
     config, paper = reproduce.load(args.name, flags, args.quick, args.budget)
     reproduce.check_rows(config, paper)
     code, scores, store = run_and_summarise(config, not args.no_progress)
@@ -297,6 +303,7 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("list", help="methods, datasets and metrics with their parameters")
     add_speed_parser(commands)
     add_reproduce_parser(commands)
+    add_compare_parser(commands)
     report_parser = commands.add_parser("report", help="tables and plots of a results folder",
                                         description="Write table.csv, table.md, PNG plots and report.html "
                                                     "(all of them in one page) next to RESULTS_DIR/scores.csv; "
@@ -308,6 +315,44 @@ def parser() -> argparse.ArgumentParser:
                                     "(no retraining): protocols.csv, protocols.md, protocols.png")
     report_parser.add_argument("--jobs", type=int, default=1, help="runs rescored at once (default 1)")
     return top
+
+
+def add_compare_parser(commands) -> None:
+    parser = commands.add_parser(
+        "compare", help="two results folders' runs side by side, seed by seed, with rank tests",
+        description="Pair the runs of FIRST and SECOND that train the same method, parameters, dataset "
+                    "and seed (e.g. fp32 and bf16 runs, or two code versions), and compare per "
+                    "configuration every score both have, training images/s and the step at which a "
+                    "VAE leaves the posterior-collapse plateau: medians, two-sided Mann-Whitney U and "
+                    "Wilcoxon signed-rank tests. Writes comparison_with_FIRST.csv and .md into SECOND.")
+    parser.add_argument("first", help="a results folder (runs/ inside)")
+    parser.add_argument("second", help="another results folder")
+    parser.add_argument("--measures", help="comma list of measures to keep, e.g. "
+                                           "beta_vae.eval_accuracy,images_per_s,plateau_escape_step (default all)")
+    parser.add_argument("--out", help="folder for the two files (default SECOND)")
+
+
+def command_compare(args) -> int:
+    from bench.reporting import comparison, report
+    for folder in (args.first, args.second):
+        if not (Path(folder) / "runs").is_dir():
+            raise UserError(f"{folder}: not a results folder (it has no runs/ folder)")
+    measures = [name.strip() for name in args.measures.split(",")] if args.measures else None
+    table = comparison.compare(args.first, args.second, measures)
+    out = Path(args.out or args.second)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = out / f"comparison_with_{Path(args.first).resolve().name}"
+    table.to_csv(stem.with_suffix(".csv"), index=False)
+    stem.with_suffix(".md").write_text(
+        f"{args.first} (first) against {args.second} (second), runs paired by method, parameters, dataset "
+        f"and seed (bench compare):\n\n{report.markdown(table.drop(columns=['first_values', 'second_values']))}"
+        f"\np_two_sided: Mann-Whitney U; p_paired: Wilcoxon signed-rank of the per-seed differences "
+        f"(second - first). plateau_escape_step: first logged step at which the summed KL rises above "
+        f"{comparison.PLATEAU_KL:g} nat after first falling below it; '>STEP': still on the plateau at the "
+        f"end of the run.\n")
+    print(table.drop(columns=["first_values", "second_values", "dataset"]).to_string(index=False))
+    print(f"{stem.with_suffix('.csv')}\n{stem.with_suffix('.md')}")
+    return 0
 
 
 def command_report(args) -> int:
@@ -353,7 +398,7 @@ def check_results_folder(results_dir: Path) -> None:
 
 
 COMMANDS = {"run": command_run, "list": command_list, "report": command_report, "speed": command_speed,
-            "reproduce": command_reproduce}
+            "reproduce": command_reproduce, "compare": command_compare}
 
 
 def main(argv=None) -> int:

@@ -1,8 +1,8 @@
 """Where and how tensors are computed: device, mixed precision and memory format (docs/design.md).
 
-CUDA when available, else CPU. bf16 autocast is used where the hardware runs it natively (CUDA
-with bf16, CPUs with AVX-512 bf16 or AMX); on a CPU without it bf16 is emulated and slower, so
-"auto" keeps fp32 there. channels_last is used on every CPU, fp32 too: oneDNN's convolutions and
+CUDA when available, else CPU. bf16 autocast is used where the hardware computes it natively (CUDA
+with bf16, CPUs with AMX or AVX-512 bf16: precision_choice); on a CPU without it bf16 is converted
+in software and slower, so "auto" keeps fp32 there. channels_last is used on every CPU, fp32 too: oneDNN's convolutions and
 transposed convolutions want it (conv beta-VAE training step 1.5x faster in fp32 on a 2-core AVX2
 CPU, paired rounds; the FC model is unaffected). torch.compile is an option, off by default: on that
 CPU it took 86 s to compile and gained nothing (0.98x); `bench speed --compile` measures it.
@@ -75,34 +75,75 @@ def keep_freed_memory() -> bool:
     return _kept
 
 
+def cpu_flags() -> set[str]:
+    """The CPU's feature flags (/proc/cpuinfo); empty where that file is absent (not Linux)."""
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("flags"):
+                    return set(line.partition(":")[2].split())
+    except OSError:
+        pass
+    return set()
+
+
+def cpu_bf16_units() -> tuple[str, ...]:
+    """The units that compute bf16 natively on this CPU: "AMX" (amx_bf16) and "AVX-512 bf16"
+    (avx512_bf16). oneDNN also runs bf16 on plain AVX-512 (and torch's own check says yes there),
+    but by conversion, slower than fp32; only these two units make it pay."""
+    flags = cpu_flags()
+    return tuple(name for flag, name in (("amx_bf16", "AMX"), ("avx512_bf16", "AVX-512 bf16")) if flag in flags)
+
+
 def native_bf16(device: torch.device) -> bool:
     if device.type == "cuda":
         return torch.cuda.is_bf16_supported()
-    return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    return bool(cpu_bf16_units())
 
 
 def choose_policy(device: str = "auto", precision: str = "auto", compile: bool = False) -> ComputePolicy:
     """The policy for `--device` and `--precision` flags; `compile` asks for torch.compile."""
-    if device not in DEVICES:
-        raise unknown("device", device, DEVICES)
-    if precision not in PRECISIONS:
-        raise unknown("precision", precision, PRECISIONS)
-    if device == "cuda" and not torch.cuda.is_available():
-        raise unknown("device", "cuda (no CUDA device is visible)", ["auto", "cpu"])
-    chosen = torch.device("cuda" if device == "cuda" or (device == "auto" and torch.cuda.is_available()) else "cpu")
-    # auto: bf16 autocast on CUDA only. On CPUs it was no faster even with native bf16 (an AVX-512
-    # Xeon: 400 against 510 images/s for fp32, two one-thread runs side by side), ~10x slower
-    # without it (AVX2), and it changed a result: beta-VAE seed 1 stayed in the posterior-collapse
-    # plateau past step 1,400 in bf16 while fp32 left it at step ~500 (docs/reproduction.md).
-    use_bf16 = precision == "bf16" or (precision == "auto" and chosen.type == "cuda" and native_bf16(chosen))
+    chosen = chosen_device(device)
+    use_bf16 = precision_choice(device, precision)[0] == "bf16"
     if chosen.type == "cpu":
         keep_freed_memory()
     return ComputePolicy(chosen, torch.bfloat16 if use_bf16 else None,
                          channels_last=chosen.type == "cpu", compile=compile)
 
 
+def chosen_device(device: str = "auto") -> torch.device:
+    if device not in DEVICES:
+        raise unknown("device", device, DEVICES)
+    if device == "cuda" and not torch.cuda.is_available():
+        raise unknown("device", "cuda (no CUDA device is visible)", ["auto", "cpu"])
+    return torch.device("cuda" if device == "cuda" or (device == "auto" and torch.cuda.is_available()) else "cpu")
+
+
+def precision_choice(device: str = "auto", precision: str = "auto") -> tuple[str, str]:
+    """(what `--device` and `--precision` compute in, "bf16" (autocast) or "fp32"; why, in words).
+
+    auto: bf16 wherever the hardware computes it natively: a CUDA GPU with bf16, a CPU with AMX or
+    AVX-512 bf16 (cpu_bf16_units); fp32 elsewhere, where bf16 would be converted in software (about
+    10x slower on an AVX2 CPU). On a 2-core Xeon with AMX and AVX-512 bf16, two one-thread runs side
+    by side trained the conv beta-VAE at 1,255 images/s each in bf16 against 705 in fp32, and over
+    20 seeds per precision (same batches) bf16 left the posterior-collapse plateau no later
+    (median step 400 in both, two-sided Mann-Whitney p = 0.52; docs/reproduction.md, "Precision")."""
+    if precision not in PRECISIONS:
+        raise unknown("precision", precision, PRECISIONS)
+    chosen = chosen_device(device)
+    if precision != "auto":
+        return precision, f"--precision {precision}"
+    if chosen.type == "cuda":
+        if native_bf16(chosen):
+            return "bf16", "auto: the CUDA GPU computes bf16"
+        return "fp32", "auto: the CUDA GPU has no bf16"
+    units = cpu_bf16_units()
+    if units:
+        return "bf16", f"auto: this CPU computes bf16 natively ({', '.join(units)})"
+    return "fp32", "auto: this CPU has no native bf16 (AMX or AVX-512 bf16); converted bf16 would be slower"
+
+
 def resolve_precision(device: str = "auto", precision: str = "auto") -> str:
-    """What `--device` and `--precision` compute in: "bf16" (autocast) or "fp32". "auto" resolves
-    as choose_policy does (bf16 on a CUDA GPU with bf16, fp32 elsewhere); this is what a run's
-    identity records (bench/running/spec.py)."""
-    return "fp32" if choose_policy(device, precision).autocast_dtype is None else "bf16"
+    """What `--device` and `--precision` compute in: "bf16" (autocast) or "fp32" (precision_choice);
+    this is what a run's identity records (bench/running/spec.py)."""
+    return precision_choice(device, precision)[0]

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 
+import bench.device
 import methods
 from bench import data
 from bench.data.base import PROCEDURAL, DataSource
@@ -38,20 +39,33 @@ def tiny_npz(path: Path, value: int = 0) -> Path:
     return path
 
 
-def test_precision_is_part_of_the_identity():
+def test_precision_is_part_of_the_identity(monkeypatch):
+    monkeypatch.setattr(bench.device, "cpu_bf16_units", lambda: ())         # a CPU without native bf16
     fp32, bf16, auto = run_id(precision="fp32"), run_id(precision="bf16"), run_id(precision="auto")
     assert fp32.run_id != bf16.run_id
-    assert auto.run_id == fp32.run_id                    # auto is fp32 on a CPU
+    assert auto.run_id == fp32.run_id                    # auto is fp32 on that CPU
     assert fp32.to_json()["precision"] == "fp32" and bf16.to_json()["precision"] == "bf16"
     assert "precision" not in fp32.identity() and bf16.identity()["precision"] == "bf16"
+    monkeypatch.setattr(bench.device, "cpu_bf16_units", lambda: ("AMX",))   # one with it
+    assert run_id(precision="auto").run_id == bf16.run_id
 
 
-def test_auto_precision_resolves_to_bf16_on_a_cuda_gpu_with_bf16(monkeypatch):
+def test_auto_precision_is_bf16_on_a_cuda_gpu_with_bf16(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: True)
+    monkeypatch.setattr(bench.device, "cpu_bf16_units", lambda: ())
     assert resolve_precision("auto", "auto") == "bf16"
     assert resolve_precision("cpu", "auto") == "fp32"
     assert resolve_precision("auto", "fp32") == "fp32"
+
+
+def test_auto_precision_is_bf16_on_a_cpu_with_amx_or_avx512_bf16_only(monkeypatch):
+    monkeypatch.setattr(bench.device, "cpu_flags", lambda: {"avx2", "avx512f", "avx512_bf16", "amx_bf16"})
+    assert bench.device.cpu_bf16_units() == ("AMX", "AVX-512 bf16")
+    assert bench.device.precision_choice("cpu", "auto") == ("bf16", "auto: this CPU computes bf16 natively (AMX, AVX-512 bf16)")
+    monkeypatch.setattr(bench.device, "cpu_flags", lambda: {"avx2", "avx512f", "avx512bw"})   # AVX-512 without bf16
+    assert bench.device.precision_choice("cpu", "auto")[0] == "fp32"
+    assert bench.device.precision_choice("cpu", "bf16") == ("bf16", "--precision bf16")
 
 
 def test_data_source_is_part_of_the_identity(tmp_path):
@@ -74,7 +88,7 @@ def test_the_environment_variable_is_a_data_source_too(tmp_path, monkeypatch):
 
 
 def committed_specs():
-    files = sorted((REPO / "results" / "higgins2017").glob("runs/*/spec.json"))
+    files = sorted((REPO / "results").glob("higgins2017*/runs/*/spec.json"))
     return [json.loads(path.read_text()) for path in files]
 
 
@@ -88,7 +102,7 @@ def test_committed_run_ids_are_unchanged():
                           DataSource.from_json(spec.get("data")))
         assert rebuilt.run_id == spec["run_id"], spec["run_id"]
     known = RunSpec("beta_vae", "dsprites", 0, 8000, (("beta", "4.0"),))     # the flags it was made with
-    assert known.run_id == "beta_vae-seed0-eda56d74ae"     # results/higgins2017's beta-VAE, seed 0
+    assert known.run_id == "beta_vae-seed0-eda56d74ae"     # results/higgins2017-fp32's beta-VAE, seed 0
 
 
 def test_warm_start_never_takes_a_run_of_another_precision(tmp_path):

@@ -10,6 +10,7 @@ import bench.running.sampler
 import methods
 from bench.cli import main
 from bench.device import ComputePolicy, choose_policy, keep_freed_memory
+from bench.running.ceiling import NetworkAlone
 from bench.running.plain_loop import PlainVAELoop
 from bench.running.sampler import BatchSampler, ResidentImages, resident_images
 from bench.running.speed import ReencodedCodes
@@ -19,7 +20,9 @@ MEASURES = ["threads", "train_images_per_s.beta_vae", "train_plain_images_per_s.
             "train_speedup_vs_plain.beta_vae", "sampler_share.beta_vae", "encode_images_per_s",
             "metrics_encode_once_s", "metrics_reencode_s", "metrics_speedup_vs_reencode",
             "metrics_images_encoded_once", "metrics_images_encoded_reencode",
-            "dsprites_build_s", "dsprites_reload_s"]
+            "dsprites_build_s", "dsprites_reload_s", "network_alone_images_per_s.beta_vae",
+            "gemm_ceiling_images_per_s.beta_vae", "gemm_ceiling_gflops.beta_vae",
+            "harness_share_of_network_alone.beta_vae", "harness_share_of_gemm_ceiling.beta_vae"]
 
 
 def test_float_images_are_the_uint8_images_over_255_exactly(small_dsprites, rng):
@@ -104,6 +107,29 @@ def test_bench_speed_quick_writes_every_measure(tmp_path, capsys):
     assert values["sampler_share.beta_vae"] < 1
     assert values["metrics_images_encoded_once"] <= 1_536 < values["metrics_images_encoded_reencode"]
     assert "train_speedup_vs_plain.beta_vae" in capsys.readouterr().out
+    shares = ("network_alone", "gemm_ceiling")
+    for share in shares:
+        ratio = values["train_images_per_s.beta_vae"] / values[f"{share}_images_per_s.beta_vae"]
+        assert values[f"harness_share_of_{share}.beta_vae"] == pytest.approx(ratio, rel=1e-3)
+
+
+def test_the_gemm_ceiling_has_the_layers_shapes(cpu_fp32):
+    """The conv beta-VAE's 12 product layers as im2col lowers them (batch 8): convs (M = 8 x output
+    positions, K = in channels x 16, N = out channels), transposed convs (M = 8 x input positions,
+    K = in channels, N = out channels x 16), linear layers; three products each but the first layer's."""
+    method = methods.create("beta_vae", {}, (1, 64, 64), cpu_fp32, seed=0)
+    network = NetworkAlone(method, torch.rand(8, 1, 64, 64))
+    shapes = [(gemm.m, gemm.k, gemm.n) for gemm in network.gemms()]
+    assert shapes == [(8 * 32 * 32, 16, 32), (8 * 16 * 16, 512, 32), (8 * 8 * 8, 512, 64), (8 * 4 * 4, 1024, 64),
+                      (8, 1024, 256), (8, 256, 20), (8, 10, 256), (8, 256, 1024),
+                      (8 * 4 * 4, 64, 1024), (8 * 8 * 8, 64, 512), (8 * 16 * 16, 32, 512), (8 * 32 * 32, 32, 16)]
+    gemms = network.gemms()
+    assert gemms[0].first and not any(gemm.first for gemm in gemms[1:])
+    assert gemms[0].products() == [(8192, 16, 32), (16, 8192, 32)]          # no input gradient
+    assert gemms[1].products() == [(2048, 512, 32), (512, 2048, 32), (2048, 32, 512)]
+    # per image: 16,260,608 multiply-adds forward (the 12 layers' M K N / 8, summed by hand), 2 flops
+    # each, three products a layer, less the first layer's input gradient: 0.0965 GFLOP
+    assert sum(gemm.training_flops for gemm in gemms) == 8 * (6 * 16_260_608 - 2 * 524_288)
 
 
 def test_bench_speed_names_a_bad_method():

@@ -8,7 +8,10 @@ busy machine slows both alike; figures are medians over rounds after untimed war
   --compile, the fast or the GPU-resident image path), `method.train_step`, the finite-loss check;
 - plain: what a user would write (fp32, eager, contiguous, uint8 images / 255, torch.randn), in a
   child process of its own so that the harness's process settings do not help it
-  (bench/running/plain_loop.py).
+  (bench/running/plain_loop.py);
+- for the VAE family, the ceilings of bench/running/ceiling.py: the same encoder and decoder alone
+  (forward and backward, no loss, optimiser or data), timed in the same rounds, and the matrix
+  products of their layers' shapes at the step's dtype; with the harness's share of each.
 The metric suite runs every registered metric twice on one model: sharing one encode-once
 Representation, and with each metric encoding every sample it draws (as disentanglement_lib does).
 """
@@ -33,9 +36,11 @@ from bench import data
 from bench.data.dsprites import timed_build_and_reload
 from bench.device import ComputePolicy, choose_policy
 from bench.errors import UserError
+from bench.running.ceiling import NetworkAlone, gemm_ceiling_seconds
 from bench.running.plain_loop import PlainProcess, synchronize, timed
 from bench.running.runner import sampler_rng
 from bench.running.sampler import BatchSampler
+from methods.vae import GaussianVAE
 from metrics.codes import CHUNK, Representation
 
 SAMPLE_SIZE_PARAMS = ("num_train", "num_eval", "num_test", "num_variance_estimate")
@@ -111,11 +116,14 @@ def measure_training(name: str, dataset_name: str, dataset, policy: ComputePolic
                 raise UserError(f"{name}: {key} became {value} while timing")
 
     plain = PlainProcess(name, dataset_name, policy.device, seed)        # starts while the harness warms up
+    network = NetworkAlone(method, sampler.next().x) if isinstance(method, GaussianVAE) else None
     try:
         first_step = timed(harness_step, 1, policy.device)
         timed(harness_step, settings.warmup - 1, policy.device)
         plain.seconds(settings.warmup)
-        harness, plain_rates, ratios, shares = [], [], [], []
+        if network:
+            timed(network.step, settings.warmup, policy.device)
+        harness, plain_rates, ratios, shares, network_rates = [], [], [], [], []
         for _ in range(settings.rounds):
             sampler_seconds[0] = 0.0
             harness_seconds = timed(harness_step, settings.steps, policy.device)
@@ -124,6 +132,8 @@ def measure_training(name: str, dataset_name: str, dataset, policy: ComputePolic
             harness.append(settings.steps * batch_size / harness_seconds)
             plain_rates.append(settings.steps * batch_size / plain_seconds)
             ratios.append(plain_seconds / harness_seconds)
+            if network:
+                network_rates.append(settings.steps * batch_size / timed(network.step, settings.steps, policy.device))
     finally:
         plain.close()
     rows.add(f"train_images_per_s.{name}", statistics.median(harness), f"images/s, harness ({policy.describe()})")
@@ -133,7 +143,28 @@ def measure_training(name: str, dataset_name: str, dataset, policy: ComputePolic
     rows.add(f"sampler_share.{name}", statistics.median(shares), "fraction of a harness step (target < 0.05)")
     if policy.compile:
         rows.add(f"compile_s.{name}", first_step, "s, first step with torch.compile")
+    if network:
+        add_ceiling_rows(name, network, statistics.median(harness), statistics.median(network_rates), policy, rows)
     return method
+
+
+def add_ceiling_rows(name: str, network: NetworkAlone, harness_rate: float, network_rate: float,
+                     policy: ComputePolicy, rows: Rows) -> None:
+    """The network alone and the GEMM ceiling in images/s, and the harness's share of each."""
+    gemms = network.gemms()
+    dtype = policy.autocast_dtype or torch.float32
+    batch_size = network.x.shape[0]
+    ceiling_rate = batch_size / gemm_ceiling_seconds(gemms, dtype, policy.device)
+    gflop = sum(gemm.training_flops for gemm in gemms) / batch_size / 1e9
+    dtype_name = str(dtype).removeprefix("torch.")
+    rows.add(f"network_alone_images_per_s.{name}", network_rate,
+             f"images/s, encoder + decoder forward and backward alone ({policy.describe()})")
+    rows.add(f"gemm_ceiling_images_per_s.{name}", ceiling_rate,
+             f"images/s, the {len(gemms)} layers' matrix products alone (torch.mm, {dtype_name}; "
+             f"{gflop:.3f} GFLOP per image)")
+    rows.add(f"gemm_ceiling_gflops.{name}", gflop * ceiling_rate, f"GFLOP/s of those products ({dtype_name})")
+    rows.add(f"harness_share_of_network_alone.{name}", harness_rate / network_rate, "(target >= 0.9)")
+    rows.add(f"harness_share_of_gemm_ceiling.{name}", harness_rate / ceiling_rate, "(target >= 0.6)")
 
 
 # ----------------------------------------------------------------------------- encoding, metrics

@@ -1,0 +1,133 @@
+"""`bench compare A B`: the runs of two results folders set side by side, seed by seed.
+
+Two runs are paired when they train the same method with the same parameters on the same dataset
+with the same seed (so the same initial weights and batches); what may differ is what the folders
+were made to compare: the precision, the steps, the code version. Per configuration and measure:
+n pairs, the median in A and in B, the median of the per-seed differences B - A, a two-sided
+Mann-Whitney U test of the two samples and a two-sided Wilcoxon signed-rank test of the per-seed
+differences (scipy). Measures:
+
+- every score both runs have (scores.json);
+- `images_per_s`: the median over the run's log.csv rows of its training images per second;
+- `plateau_escape_step` (VAE family: logs with a `kl` column): the step at which training leaves
+  the posterior-collapse plateau (escape_step). A run that is still on the plateau at its last
+  logged step is censored: it counts as CENSORED_MARGIN steps past that step (above every escape
+  that was seen, so the rank tests treat it as the latest; its differences are lower bounds) and
+  a median that falls on such runs is shown as ">STEP".
+"""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.stats import mannwhitneyu, wilcoxon
+
+from bench.errors import UserError
+from bench.running.run_folder import run_folders
+
+PLATEAU_KL = 1.0                  # nats: summed KL below this is the collapsed posterior's plateau
+ESCAPE = "plateau_escape_step"
+CENSORED_MARGIN = 100             # steps: a run still on the plateau counts as escaping this much after its end
+SPEED = "images_per_s"
+
+
+def escape_step(log: pd.DataFrame, threshold: float = PLATEAU_KL) -> tuple[float, bool]:
+    """(step, censored): the first logged step after the summed KL first falls below `threshold`
+    nats at which it is above it again. Training starts with a large KL that collapses within
+    the first intervals; the plateau is that collapse, and leaving it is the posterior starting
+    to carry information. A run whose KL never falls below `threshold` never sat on the plateau:
+    (step of its first log row, False). A run still on it at its last row: (last step, True)."""
+    kl, steps = log["kl"].to_numpy(dtype=float), log["step"].to_numpy()
+    below = np.flatnonzero(kl < threshold)
+    if len(below) == 0:
+        return float(steps[0]), False
+    after = np.flatnonzero(kl[below[0]:] > threshold)
+    if len(after) == 0:
+        return float(steps[-1]), True
+    return float(steps[below[0] + after[0]]), False
+
+
+def run_measures(folder) -> tuple[tuple, dict] | None:
+    """(pairing key, measure -> (value, censored)) of one run folder; None without a readable spec."""
+    spec = folder.spec()
+    if spec is None:
+        return None
+    key = (spec["method"], json.dumps(spec.get("overrides", {}), sort_keys=True), spec["dataset"], spec["seed"])
+    measures = {}
+    for metric in folder.scores().values():
+        for name, value in metric.get("values", {}).items():
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                measures[name] = (float(value), False)
+    if folder.has_log():
+        log = pd.read_csv(folder.log)
+        if SPEED in log:
+            measures[SPEED] = (float(log[SPEED].median()), False)
+        if "kl" in log and len(log):
+            step, censored = escape_step(log)
+            measures[ESCAPE] = (step + CENSORED_MARGIN if censored else step, censored)
+    return key, measures
+
+
+def folder_measures(results_dir) -> dict[tuple, dict]:
+    found = {}
+    for folder in run_folders(results_dir):
+        measured = run_measures(folder)
+        if measured is not None:
+            found[measured[0]] = measured[1]
+    return found
+
+
+def shown(values: np.ndarray, censored: np.ndarray) -> str:
+    """The median; ">STEP" when it falls on censored runs (whose values are their last logged
+    step plus one interval: every censored run of a folder trained as long as the others)."""
+    median = float(np.median(values))
+    if censored.any() and median >= values[censored].min():
+        return f">{values[censored].min() - CENSORED_MARGIN:g}"
+    return f"{median:.4g}"
+
+
+def two_sided_tests(first: np.ndarray, second: np.ndarray) -> tuple[float, float, float]:
+    """(U, Mann-Whitney p, Wilcoxon signed-rank p of second - first); nan where a test cannot run."""
+    u, p_rank = (math.nan, math.nan)
+    if len(first) and len(second):
+        result = mannwhitneyu(first, second, alternative="two-sided")
+        u, p_rank = float(result.statistic), float(result.pvalue)
+    differences = second - first
+    p_paired = math.nan
+    if len(differences) and np.any(differences != 0):
+        p_paired = float(wilcoxon(differences, alternative="two-sided").pvalue)
+    return u, p_rank, p_paired
+
+
+def compare(first_dir, second_dir, measures: list[str] | None = None) -> pd.DataFrame:
+    """One row per (configuration, measure) over the runs paired between the two folders."""
+    first, second = folder_measures(first_dir), folder_measures(second_dir)
+    paired = sorted(set(first) & set(second), key=lambda key: (key[0], key[1], key[2], key[3]))
+    if not paired:
+        raise UserError(f"no run in {first_dir} has a partner in {second_dir} (same method, parameters, "
+                        f"dataset and seed)")
+    rows = []
+    configurations = dict.fromkeys(key[:3] for key in paired)
+    for method, params, dataset in configurations:
+        keys = [key for key in paired if key[:3] == (method, params, dataset)]
+        names = set.intersection(*(set(first[key]) & set(second[key]) for key in keys))
+        for name in sorted(names, key=lambda n: (n not in (ESCAPE, SPEED), n)):
+            if measures and name not in measures:
+                continue
+            a = np.array([first[key][name][0] for key in keys])
+            b = np.array([second[key][name][0] for key in keys])
+            a_censored = np.array([first[key][name][1] for key in keys])
+            b_censored = np.array([second[key][name][1] for key in keys])
+            u, p_rank, p_paired = two_sided_tests(a, b)
+            rows.append({"method": method, "params": params, "dataset": dataset, "measure": name,
+                         "n": len(keys), "seeds": ",".join(str(key[3]) for key in keys),
+                         "median_first": shown(a, a_censored), "median_second": shown(b, b_censored),
+                         "median_difference": float(np.median(b - a)),
+                         "censored_first": int(a_censored.sum()), "censored_second": int(b_censored.sum()),
+                         "mann_whitney_u": u, "p_two_sided": p_rank, "p_paired": p_paired,
+                         "first_values": " ".join(f"{v:.4g}" for v in a),
+                         "second_values": " ".join(f"{v:.4g}" for v in b)})
+    return pd.DataFrame(rows)
