@@ -324,7 +324,8 @@ def add_compare_parser(commands) -> None:
                     "and seed (e.g. fp32 and bf16 runs, or two code versions), and compare per "
                     "configuration every score both have, training images/s and the step at which a "
                     "VAE leaves the posterior-collapse plateau: medians, two-sided Mann-Whitney U and "
-                    "Wilcoxon signed-rank tests. Writes comparison_with_FIRST.csv and .md into SECOND.")
+                    "Wilcoxon signed-rank tests. Writes comparison_with_FIRST.csv and .md into SECOND, "
+                    "and claims_compared_with_FIRST.md where both folders tested claims.")
     parser.add_argument("first", help="a results folder (runs/ inside)")
     parser.add_argument("second", help="another results folder")
     parser.add_argument("--measures", help="comma list of measures to keep, e.g. "
@@ -351,7 +352,15 @@ def command_compare(args) -> int:
         f"{comparison.PLATEAU_KL:g} nat after first falling below it; '>STEP': still on the plateau at the "
         f"end of the run.\n")
     print(table.drop(columns=["first_values", "second_values", "dataset"]).to_string(index=False))
-    print(f"{stem.with_suffix('.csv')}\n{stem.with_suffix('.md')}")
+    written = [stem.with_suffix(".csv"), stem.with_suffix(".md")]
+    claims = comparison.claims_side_by_side(args.first, args.second)
+    if claims is not None:
+        claims_path = out / f"claims_compared_with_{Path(args.first).resolve().name}.md"
+        claims_path.write_text(f"Each claim's verdict in {args.first} (first) and {args.second} (second):\n\n"
+                               f"{report.markdown(claims)}")
+        print(claims.to_string(index=False))
+        written.append(claims_path)
+    print("\n".join(str(path) for path in written))
     return 0
 
 

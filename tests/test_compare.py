@@ -76,3 +76,16 @@ def test_bench_compare_writes_both_files_and_names_a_folder_without_runs(two_fol
     assert "Mann-Whitney" in (second / "comparison_with_fp32.md").read_text()
     assert main(["compare", str(first), str(tmp_path)]) == 2
     assert "not a results folder" in capsys.readouterr().err
+
+
+def test_claims_of_two_reproductions_are_set_side_by_side(two_folders, capsys):
+    first, second = two_folders
+    header = "claim,rows,n,statistic,p_value,effect_size,verdict\n"
+    (first / "claims.csv").write_text(header + "A above B,a vs b,5 vs 5,U = 25,0.004,1.0,supported\n"
+                                      "C above D,c vs d,5 vs 5,U = 12,0.5,0.5,inconclusive\n")
+    (second / "claims.csv").write_text(header + "C above D,c vs d,5 vs 5,U = 25,0.004,1.0,supported\n"
+                                       "A above B,a vs b,5 vs 5,U = 25,0.004,1.0,supported\n")
+    assert main(["compare", str(first), str(second)]) == 0
+    text = (second / "claims_compared_with_fp32.md").read_text()
+    assert "| A above B | supported | 0.004 | supported | 0.004 | True |" in text
+    assert "| C above D | inconclusive | 0.5 | supported | 0.004 | False |" in text

@@ -14,6 +14,9 @@ differences (scipy). Measures:
   logged step is censored: it counts as CENSORED_MARGIN steps past that step (above every escape
   that was seen, so the rank tests treat it as the latest; its differences are lower bounds) and
   a median that falls on such runs is shown as ">STEP".
+
+Where both folders hold a claims.csv (`bench reproduce`), claims_side_by_side sets each claim's
+verdict and p-value in A beside those in B.
 """
 from __future__ import annotations
 
@@ -131,3 +134,19 @@ def compare(first_dir, second_dir, measures: list[str] | None = None) -> pd.Data
                          "first_values": " ".join(f"{v:.4g}" for v in a),
                          "second_values": " ".join(f"{v:.4g}" for v in b)})
     return pd.DataFrame(rows)
+
+
+def claims_side_by_side(first_dir, second_dir) -> pd.DataFrame | None:
+    """Each claim both folders tested (claims.csv), its verdict and p-value in each; None where
+    either folder has no claims.csv."""
+    paths = [Path(folder) / "claims.csv" for folder in (first_dir, second_dir)]
+    if not all(path.exists() for path in paths):
+        return None
+    first, second = (pd.read_csv(path).set_index("claim") for path in paths)
+    both = [claim for claim in first.index if claim in second.index]
+    return pd.DataFrame({"claim": both,
+                         "verdict_first": [first.loc[claim, "verdict"] for claim in both],
+                         "p_first": [first.loc[claim, "p_value"] for claim in both],
+                         "verdict_second": [second.loc[claim, "verdict"] for claim in both],
+                         "p_second": [second.loc[claim, "p_value"] for claim in both],
+                         "same_verdict": [first.loc[claim, "verdict"] == second.loc[claim, "verdict"] for claim in both]})
