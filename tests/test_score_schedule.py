@@ -145,6 +145,9 @@ def test_curve_metrics_asked_later_score_the_snapshots_without_retraining(schedu
     assert main([*TINY, *SCHEDULE, "--out", str(out)]) == 0
     assert f"{folder.run_id}: not scored at step 10: no snapshot there" in capsys.readouterr().err
     assert list(folder.curve_scores()) == ["20"]
+    assert main([*TINY, *SCHEDULE, "--out", str(out)]) == 0                # nothing left that it can score
+    printed = capsys.readouterr()
+    assert "1 already done before" in printed.out and "not scored at step 10: no snapshot" in printed.err
 
 
 def test_log_spaced_steps_double_up_to_the_run_s_steps_on_the_log_interval():

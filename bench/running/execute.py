@@ -14,7 +14,7 @@ from bench.device import choose_policy
 from bench.running.restore import fitting_rng
 from bench.running.run_folder import DONE, FAILED, RunFolder
 from bench.running.runner import CHECKPOINT_EVERY, LOG_EVERY, TrainingDiverged, train
-from bench.running.score_schedule import missing_curve_scores, score_snapshots, steps_to_score
+from bench.running.score_schedule import missing_curve_scores, say_without_snapshot, score_snapshots, steps_to_score
 from bench.running.store import RunStore
 from metrics.codes import Representation
 
@@ -82,7 +82,9 @@ def execute_locked(spec, store: RunStore, options: ExecutionOptions) -> RunOutco
                     for name in options.curve_metrics}
     curve_missing = missing_curve_scores(folder, schedule, curve_wanted)
     done = folder.state == DONE
-    if done and not missing and not curve_missing:
+    snapshots = [step for step in curve_missing if folder.snapshot(step).exists()]   # a finished run's are all it has
+    if done and not missing and not snapshots:
+        say_without_snapshot(folder, list(curve_missing))
         return RunOutcome(spec.run_id, DONE, ALREADY_DONE)
     detail = ""
     if done and missing and spec.trainable and not folder.checkpoint.exists():
@@ -90,9 +92,10 @@ def execute_locked(spec, store: RunStore, options: ExecutionOptions) -> RunOutco
                   f"the trained weights, and its checkpoint.pt is gone (results shared without weights); "
                   f"delete {folder.path} to train it again")
         print(detail, file=sys.stderr, flush=True)
-        if not curve_missing:
+        if not snapshots:
+            say_without_snapshot(folder, list(curve_missing))
             return RunOutcome(spec.run_id, DONE, detail)
-        missing = []                # its snapshots, if it kept them, are scored all the same
+        missing = []                # the snapshots it kept are scored all the same
     dataset = cached_dataset(spec.dataset, spec.data)
     policy = choose_policy(options.device, spec.precision)
     method = methods.create(spec.method, dict(spec.params), dataset.image_shape, policy, spec.seed,

@@ -77,8 +77,13 @@ def score_snapshots(method, dataset, seed: int, folder: RunFolder, missing: dict
         for name in names:
             values = metrics.score(name, codes, dataset, seed, quick, **metric_params.get(name, {}))
             folder.add_curve_scores(step, name, wanted[name], values)
-    if absent:
-        print(f"{folder.run_id}: not scored at step{'s' * (len(absent) > 1)} {', '.join(map(str, absent))}: "
-              f"no snapshot there (the run was trained before that step was asked for)", file=sys.stderr, flush=True)
+    say_without_snapshot(folder, absent)
     for line in unusable:
         print(f"{folder.run_id}: not scored at that step: {line}", file=sys.stderr, flush=True)
+
+
+def say_without_snapshot(folder: RunFolder, steps) -> None:
+    """One line naming the steps that cannot be scored for want of a snapshot, if any."""
+    if steps:
+        print(f"{folder.run_id}: not scored at step{'s' * (len(steps) > 1)} {', '.join(map(str, steps))}: "
+              f"no snapshot there (the run was trained before that step was asked for)", file=sys.stderr, flush=True)
