@@ -220,13 +220,14 @@ def score_curves_figure(curves: pd.DataFrame, specs: dict | None = None, paper: 
         axis.grid(color="0.92")
     for axis in list(axes.flat)[len(keys):]:
         axis.set_visible(False)
-    handles = [Line2D([], [], color=colours[pair], lw=1.5, label=f"{names[pair]} (median over seeds)")
+    handles = [Line2D([], [], color=colours[pair], lw=1.5, label=names[pair])
                for pair in pairs if pair in shown]
     handles.append(Line2D([], [], color="0.4", marker="o", ls="", ms=4, alpha=0.6, label="one seed"))
     if "chance" in shown:
         handles.append(Line2D([], [], color="0.35", ls="--", label="chance"))
-    figure.legend(handles=handles, loc="lower center", ncol=min(4, len(handles)), frameon=False, fontsize=8)
-    figure.tight_layout(rect=(0, (0.3 * legend_rows + 0.15) / figure.get_size_inches()[1], 1, 1))
+    figure.legend(handles=handles, loc="lower center", ncol=min(4, len(handles)), frameon=False, fontsize=8,
+                  title="lines: the median over a configuration's seeds", title_fontsize=8)
+    figure.tight_layout(rect=(0, (0.22 * legend_rows + 0.3) / figure.get_size_inches()[1], 1, 1))
     return figure
 
 
