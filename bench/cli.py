@@ -208,7 +208,8 @@ def add_reproduce_parser(commands) -> None:
                         help="training budget: cpu (default, the preset's steps) or one the preset "
                              "lists, e.g. paper (300,000 steps, for a GPU); results/NAME-BUDGET")
     parser.add_argument("--seeds", help="override the preset's seeds, e.g. 0-2")
-    parser.add_argument("--steps", type=int, help="override every method's training steps")
+    parser.add_argument("--steps", type=int, help="override every method's training steps (a preset's score "
+                                                  "schedule then becomes `log`: log-spaced steps of this budget)")
     parser.add_argument("--dataset", help="override the preset's dataset (e.g. dsprites_small for a smoke test)")
     parser.add_argument("--out", help="results folder (default results/NAME)")
     parser.add_argument("--jobs", type=int, help="runs at once (default: the preset's)")
