@@ -18,7 +18,8 @@ from bench.errors import UserError, one_line_warnings
 
 # The run settings a flag of `bench run` gives (bench/running/config.py reads them like a sweep file's).
 RUN_FLAG_KEYS = ("methods", "dataset", "seeds", "steps", "metrics", "quick", "out", "jobs", "backend",
-                 "scheduler", "device", "precision", "data_path", "warm_start", "checkpoint_every", "threads")
+                 "scheduler", "device", "precision", "data_path", "warm_start", "checkpoint_every", "threads",
+                 "score_at", "score_at_metrics")
 
 
 def add_run_parser(commands) -> None:
@@ -56,6 +57,13 @@ def add_run_parser(commands) -> None:
                      help="a trainable run without a checkpoint starts from the latest checkpoint of the "
                           "same run trained for fewer steps, in this results folder or in DIR (the "
                           "outcome equals training from scratch; only the time is saved)")
+    run.add_argument("--score-at", metavar="STEPS",
+                     help="also score each run at these earlier steps, e.g. 1000,2000,4000 (multiples of "
+                          f"the log interval, {defaults.LOG_EVERY}), or log: 6 steps each twice the one before, "
+                          "ending at the run's steps; keeps the weights there (snapshots/); not part of a "
+                          "run's identity")
+    run.add_argument("--score-at-metrics", metavar="METRICS",
+                     help="comma list: the metrics of those steps (default: --metrics but dci and udr)")
     run.add_argument("--checkpoint-every", type=int, metavar="STEPS",
                      help=f"advanced: checkpoint interval (default {defaults.CHECKPOINT_EVERY}); "
                           "not part of a run's identity")
@@ -87,15 +95,13 @@ def run_and_summarise(config, progress: bool):
     grid and every parameter value (config.specs), the device, the dataset and its file, each
     metric's settings against the dataset, the cluster.
     """
-    import pandas as pd
-
     import metrics
     from bench import data
     from bench.device import precision_choice
     from bench.reporting import report
     from bench.running.execute import ALREADY_DONE, ExecutionOptions
     from bench.running.run_folder import FAILED, RUNS, readable_specs
-    from bench.running.store import RunStore
+    from bench.running.store import RunStore, final_scores
     from bench.running.sweep import connect, run_sweep
 
     check_compute(config.device, config.precision)           # a missing GPU fails here, before any run
@@ -105,8 +111,10 @@ def run_and_summarise(config, progress: bool):
     dataset = data.load(config.dataset, config.data_path)   # reads the file, builds the cache
     if not dataset.has_factors:                             # an image folder
         config = without_factors(config, dataset.name)
-    for name in config.metrics:                             # e.g. a factor name the dataset lacks
+    for name in dict.fromkeys([*config.metrics, *config.curve_metrics]):   # e.g. a factor the dataset lacks
         metrics.check(name, dataset, config.quick, **config.metric_params.get(name, {}))
+    for line in config.cut_schedules():
+        print(line, file=sys.stderr)
     with connect(config.backend, config.scheduler):        # an unreachable cluster fails here, first
         store = RunStore(config.out_dir)
         precision, why = precision_choice(config.device, config.precision)
@@ -116,14 +124,15 @@ def run_and_summarise(config, progress: bool):
                                    config.data_path, progress,
                                    threads=config.threads or 0, checkpoint_every=config.checkpoint_every,
                                    log_every=config.log_every, metric_params=config.metric_params,
-                                   warm_start=config.warm_start)
+                                   warm_start=config.warm_start, score_at=config.score_at,
+                                   curve_metrics=config.curve_metrics)
         outcomes = run_sweep(specs, store, options, config.jobs, config.backend)
     if any(metrics.scores_model_sets(name) for name in config.metrics):   # UDR: over each method's seeds
         from bench.running import model_sets
         model_sets.report(model_sets.score_model_sets(specs, store, config.metrics, config.quick,
                                                       config.metric_params, progress))
         store.assemble_scores_csv()
-    scores = pd.read_csv(store.scores_csv)
+    scores = final_scores(store.scores_csv)                 # the runs' last step, as before score schedules
     scores = scores[scores["run_id"].isin({spec.run_id for spec in specs})]
     if len(scores):
         print(report.formatted(report.summary(scores), readable_specs(store.out_dir)).to_string())
@@ -154,7 +163,9 @@ def without_factors(config, dataset_name: str):
         print(f"bench: skipping metric{'s' * (len(skipped) > 1)} {', '.join(skipped)}: "
               f"{'they need' if len(skipped) > 1 else 'it needs'} ground-truth factors, which "
               f"{dataset_name} has not (training only)", file=sys.stderr)
-    return dataclasses.replace(config, metrics=tuple(name for name in config.metrics if name not in skipped))
+    return dataclasses.replace(config, metrics=tuple(name for name in config.metrics if name not in skipped),
+                               score_at_metrics=None if config.score_at_metrics is None else
+                               tuple(name for name in config.score_at_metrics if not metrics.needs_factors(name)))
 
 
 def add_speed_parser(commands) -> None:
@@ -200,7 +211,8 @@ def add_reproduce_parser(commands) -> None:
                         help="training budget: cpu (default, the preset's steps) or one the preset "
                              "lists, e.g. paper (300,000 steps, for a GPU); results/NAME-BUDGET")
     parser.add_argument("--seeds", help="override the preset's seeds, e.g. 0-2")
-    parser.add_argument("--steps", type=int, help="override every method's training steps")
+    parser.add_argument("--steps", type=int, help="override every method's training steps (a preset's score "
+                                                  "schedule then becomes `log`: log-spaced steps of this budget)")
     parser.add_argument("--dataset", help="override the preset's dataset (e.g. dsprites_small for a smoke test)")
     parser.add_argument("--out", help="results folder (default results/NAME)")
     parser.add_argument("--jobs", type=int, help="runs at once (default: the preset's)")

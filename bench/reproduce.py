@@ -11,9 +11,11 @@ import metrics
 from bench.defaults import QUICK_STEPS
 from bench.errors import UserError, unknown
 from bench.reporting import claims, report, statistics
+from bench.reporting.curves import along_training
 from bench.reporting.health import healthy_scores, unhealthy_run_ids
 from bench.reporting.preset import PRESET_FILE, preset_path, preset_table
 from bench.running import config as sweep_config
+from bench.running.score_schedule import LOG
 
 CPU_BUDGET = "cpu"
 
@@ -30,10 +32,13 @@ def load(name: str, flags: dict, quick: bool, budget: str = "cpu") -> tuple[swee
     steps and per-method steps, and the results go to results/NAME-BUDGET unless --out says where.
     --quick keeps every row but trains QUICK_STEPS steps (unless --steps says otherwise) and uses
     the metrics' quick sample sizes; --steps sets every method's steps, the preset's
-    per-method steps included.
+    per-method steps included, and its score schedule (written for its own budget) becomes "log":
+    6 steps each twice the one before, ending at the new budget (bench/running/score_schedule.py).
+    The preset's claims are checked here, before anything trains.
     """
     path = preset_path(name)
     paper = preset_table(name, "paper")
+    claims.check(preset_table(name, "claims"), paper.get("metric"))
     values = sweep_config.read_file(path, reserved=("paper", "protocols", "claims", "budgets"))
     if budget not in budgets(name):
         raise unknown(f"budget of preset {name}", budget, budgets(name))
@@ -46,6 +51,8 @@ def load(name: str, flags: dict, quick: bool, budget: str = "cpu") -> tuple[swee
         flags = {**flags, "quick": True, "steps": QUICK_STEPS if flags.get("steps") is None else flags["steps"]}
     if flags.get("steps") is not None:
         values.pop("method_steps", None)
+        if "score_at" in values:
+            values["score_at"] = LOG
     values.setdefault("out", str(Path("results") / name))
     given = sweep_config.read_flags(flags)
     return sweep_config.combine(values, given, (), str(path)), paper
@@ -85,12 +92,15 @@ def rank_agreement(table: pd.DataFrame) -> float:
 
 def write(results_dir: Path, scores: pd.DataFrame, paper: dict, preset: str) -> tuple[list[Path], pd.DataFrame, float]:
     """comparison.csv and the table.md of the report with the paper's column added, and the
-    preset's claims tested (claims.csv, claims.md); PRESET_FILE names the preset, so that
-    `bench report` on the folder keeps the paper's column."""
+    preset's claims tested (claims.csv, claims.md; by budget where the runs were scored along
+    training); PRESET_FILE names the preset, so that `bench report` on the folder keeps the
+    paper's column."""
     results_dir = Path(results_dir)
     (results_dir / PRESET_FILE).write_text(preset + "\n")
+    listed = preset_table(preset, "claims")
     if not paper.get("rows"):                  # a sweep preset (e.g. higgins2017_beta): no paper column
-        return report.write_tables(results_dir, scores), pd.DataFrame(), float("nan")
+        return ([*report.write_tables(results_dir, scores), *write_claims(results_dir, scores, listed, paper.get("metric"))],
+                pd.DataFrame(), float("nan"))
     table = comparison(scores, paper)
     rho = rank_agreement(table)
     shown = table.drop(columns=["_ours", "_paper"])
@@ -103,7 +113,7 @@ def write(results_dir: Path, scores: pd.DataFrame, paper: dict, preset: str) -> 
                      f"paper's model selection (docs/reproduction.md). Rank agreement with the paper (Spearman's "
                      f"rho of our medians over {table['_ours'].notna().sum()} rows): {rho:.2f}. "
                      f"Training steps (batch 64): {training_steps(scores)}.\n")
-    return [csv_path, *paths, *write_claims(results_dir, scores, preset_table(preset, "claims"), paper["metric"])], shown, rho
+    return [csv_path, *paths, *write_claims(results_dir, scores, listed, paper["metric"])], shown, rho
 
 
 def training_steps(scores: pd.DataFrame) -> str:
@@ -112,20 +122,39 @@ def training_steps(scores: pd.DataFrame) -> str:
     return ", ".join(f"{method} {'/'.join(str(s) for s in sorted(steps))}" for method, steps in trained.items()) or "none"
 
 
-def write_claims(results_dir: Path, scores: pd.DataFrame, listed: list, metric: str) -> list[Path]:
-    """claims.csv and claims.md: the preset's [[claims]] tested on the healthy runs (bench/reporting/claims.py)."""
+def write_claims(results_dir: Path, scores: pd.DataFrame, listed: list, metric: str | None) -> list[Path]:
+    """claims.csv and claims.md: the preset's [[claims]] tested on the healthy runs (bench/reporting/claims.py),
+    each on its own metric or `metric`; claims_by_budget.csv and .md where the runs were scored
+    along training."""
     if not listed:
         return []
     table = claims.test_claims(healthy_scores(scores), listed, metric)
     csv_path, md_path = Path(results_dir) / "claims.csv", Path(results_dir) / "claims.md"
     table.to_csv(csv_path, index=False)
-    shown = table.assign(p_value=table["p_value"].map(lambda p: "" if pd.isna(p) else f"{p:.4f}"),
-                         effect_size=table["effect_size"].map(lambda e: "" if pd.isna(e) else f"{e:.3f}"))
-    md_path.write_text(report.markdown(shown) + f"\nMetric: {metric}; healthy runs only. greater: one-sided "
-                       f"Mann-Whitney U at alpha {claims.ALPHA} (effect size: the probability that a replica of "
-                       f"the first row beats one of the second); near: 95% bootstrap interval of the difference "
-                       f"of means against the margin.\n")
-    return [csv_path, md_path]
+    used = ", ".join(dict.fromkeys(claims.claim_metric(entry, metric) for entry in listed))
+    md_path.write_text(report.markdown(readable_claims(table)) + f"\nMetric: {used}; healthy runs only. {TESTS}\n")
+    curves = along_training(results_dir)
+    if curves.empty:
+        return [csv_path, md_path]
+    by_budget = claims.claims_by_budget(curves, listed, metric)
+    budget_csv, budget_md = Path(results_dir) / "claims_by_budget.csv", Path(results_dir) / "claims_by_budget.md"
+    by_budget.to_csv(budget_csv, index=False)
+    holding = "\n".join(f"- {line}" for line in claims.holding_from(by_budget, listed, metric))
+    budget_md.write_text(f"Each claim at every training budget that both its rows were scored at (images: steps x "
+                         f"batch size); healthy runs only. {TESTS}\n\n{report.markdown(readable_claims(by_budget))}\n"
+                         f"From which budget on each claim holds at every later one:\n\n{holding}\n")
+    return [csv_path, md_path, budget_csv, budget_md]
+
+
+TESTS = (f"greater: one-sided Mann-Whitney U at alpha {claims.ALPHA} (effect size: the probability that a replica "
+         f"of the first row beats one of the second); near: 95% bootstrap interval of the difference of means "
+         f"against the margin.")
+
+
+def readable_claims(table: pd.DataFrame) -> pd.DataFrame:
+    """A claims table with p-values to 4 decimals and effect sizes to 3 (blank where there is none)."""
+    return table.assign(p_value=table["p_value"].map(lambda p: "" if pd.isna(p) else f"{p:.4f}"),
+                        effect_size=table["effect_size"].map(lambda e: "" if pd.isna(e) else f"{e:.3f}"))
 
 
 def protocol_variants(name: str, config: sweep_config.SweepConfig, paper: dict) -> tuple[str, dict]:
@@ -149,6 +178,6 @@ def protocol_variants(name: str, config: sweep_config.SweepConfig, paper: dict) 
 
 
 def check_rows(config: sweep_config.SweepConfig, paper: dict) -> None:
-    missing = [row["method"] for row in paper["rows"] if row["method"] not in config.methods]
+    missing = [row["method"] for row in paper.get("rows", []) if row["method"] not in config.methods]
     if missing:
         raise UserError(f"the preset's [paper] rows name methods it does not run: {', '.join(missing)}")

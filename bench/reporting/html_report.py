@@ -1,5 +1,5 @@
 """report.html: one self-contained page per results folder with its tables (table.md, and
-claims.md and protocols.md where a reproduction wrote them) and every figure of the report,
+claims.md, claims_by_budget.md and protocols.md where a reproduction wrote them) and every figure of the report,
 embedded as base64 PNG, each with a sentence saying what it shows. No file beside it is needed to
 read it, so it can be mailed or attached as it is."""
 from __future__ import annotations
@@ -16,10 +16,11 @@ from bench.running.run_folder import RUNS
 REPORT_FILE = "report.html"
 # The tables a results folder can hold, in the order the page shows them.
 TABLES = {"table.md": "Scores", "claims.md": "The paper's claims, tested on the replicas",
+          "claims_by_budget.md": "The claims, tested at every training budget scored",
           "protocols.md": "Scores under other protocols of the metric (no retraining)"}
 # Figures over the whole folder come first, in this order; per-run figures follow as the report
 # wrote them (configuration by configuration).
-FOLDER_FIGURES = ["metrics.png", "replicas.png", "metric_vs_normalised_beta.png", "protocols.png",
+FOLDER_FIGURES = ["metrics.png", "curves.png", "replicas.png", "metric_vs_normalised_beta.png", "protocols.png",
                   "training_curves.png", "training_curves_gan.png", "kl_per_latent.png"]
 STYLE = """
 body { font-family: sans-serif; max-width: 1200px; margin: 2em auto; padding: 0 1em; color: #222; }
@@ -96,6 +97,9 @@ def caption(path: Path, results_dir: Path) -> str:
                        "the bar is the mean over the healthy seeds, the black line ± one standard deviation, the dots "
                        "single seeds, grey crosses unhealthy runs left out, red diamonds the paper's values and the "
                        "dashed line chance, where these are known.",
+        "curves.png": "Each metric's score along training, against the images seen (steps x batch size, log "
+                      "axis): a line per configuration through the median over its seeds at each budget, a dot "
+                      "per seed, and chance dashed where known.",
         "replicas.png": "Every replica of each row of the paper's table (dots over a box), the paper's value as a red "
                         "diamond and chance as a dashed line; unhealthy runs are crosses and are left out of every number.",
         "metric_vs_normalised_beta.png": "The metric and the final reconstruction loss against normalised beta "

@@ -1,6 +1,7 @@
-"""Figures of a results folder: metric bars, latent traversals, reconstructions (or a generator's
-samples), KL per latent, training curves, the metric against normalised beta (docs/paper.md), a
-reproduction's replicas beside the paper's values, and its scores under each metric protocol."""
+"""Figures of a results folder: metric bars, scores along training (against the images seen),
+latent traversals, reconstructions (or a generator's samples), KL per latent, training curves, the
+metric against normalised beta (docs/paper.md), a reproduction's replicas beside the paper's values,
+and its scores under each metric protocol."""
 from __future__ import annotations
 
 import json
@@ -20,6 +21,7 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullForma
 
 from bench.errors import UserError  # noqa: E402
 from bench.reporting import labels  # noqa: E402
+from bench.reporting.curves import along_training, headline_keys, scored_early  # noqa: E402
 from bench.reporting.health import unhealthy_run_ids  # noqa: E402
 from bench.reporting.preset import paper_of  # noqa: E402
 from bench.running.restore import restore_method  # noqa: E402
@@ -152,6 +154,80 @@ def metric_bars_figure(scores: pd.DataFrame, specs: dict | None = None, paper: d
     figure.legend(handles=[handle for name, handle in legend.items() if name in shown], loc="lower center",
                   ncol=6, frameon=False, fontsize=8)
     figure.tight_layout(rect=(0, 0.3 / figure.get_size_inches()[1], 1, 1))
+    return figure
+
+
+def images_text(value: float) -> str:
+    """A number of images as a tick says it: 800, 64k, 1.6M."""
+    for limit, suffix in ((1e6, "M"), (1e3, "k")):
+        if value >= limit:
+            return f"{value / limit:.3g}{suffix}"
+    return f"{value:.3g}"
+
+
+def score_curves(curves: pd.DataFrame, out: Path, specs: dict | None = None, paper: dict | None = None,
+                 chance: dict | None = None) -> Path:
+    """curves.png (score_curves_figure)."""
+    return saved(score_curves_figure(curves, specs, paper, chance), out / "curves.png")
+
+
+def score_curves_figure(curves: pd.DataFrame, specs: dict | None = None, paper: dict | None = None,
+                        chance: dict | None = None):
+    """Scores along training (bench/reporting/curves.py, along_training): one panel per metric
+    scored before the last step (its headline key), the score against the images seen on a log
+    axis (trained runs only), one line per configuration through the median over its seeds at
+    each budget, a dot per seed, and chance dashed where known."""
+    specs, paper, chance = specs or {}, paper or {}, chance or {}
+    keys = headline_keys(scored_early(curves))
+    frame = curves[curves["metric"].isin(keys) & (curves["images"] > 0)].assign(params=lambda f: f["params"].fillna(""))
+    pairs, names = configurations(frame, specs, paper)
+    colours = dict(zip(pairs, sns.color_palette("tab10", len(pairs))))
+    budgets = sorted(frame["images"].unique())
+    columns = min(3, len(keys))
+    rows_of_panels = -(-len(keys) // columns)
+    legend_rows = -(-(len(pairs) + 2) // 4)
+    figure, axes = plt.subplots(rows_of_panels, columns, squeeze=False,
+                                figsize=(4.4 * columns, 3.3 * rows_of_panels + 0.3 * legend_rows + 0.3))
+    shown = set()
+    for axis, key in zip(axes.flat, keys):
+        values = []
+        for pair in pairs:
+            runs = frame[(frame["method"] == pair[0]) & (frame["params"] == pair[1]) & (frame["metric"] == key)]
+            if runs.empty:
+                continue
+            medians = runs.groupby("images")["value"].median()
+            axis.plot(medians.index, medians.to_numpy(), color=colours[pair], lw=1.5, zorder=2, gid="median")
+            axis.scatter(runs["images"], runs["value"], s=12, color=colours[pair], alpha=0.6, zorder=3, gid="seed")
+            values += list(runs["value"])
+            shown.add(pair)
+        if key in chance:
+            axis.axhline(chance[key], color="0.35", linestyle="--", lw=1, zorder=1, gid="chance")
+            values.append(chance[key])
+            shown.add("chance")
+        axis.set_xscale("log")
+        if len(budgets) <= MAX_TICKS:                                 # the budgets scored
+            axis.xaxis.set_major_locator(FixedLocator(budgets))
+            axis.xaxis.set_minor_locator(NullLocator())
+        else:
+            axis.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        axis.xaxis.set_major_formatter(FuncFormatter(lambda value, _: images_text(value)))
+        axis.xaxis.set_minor_formatter(NullFormatter())
+        if unit_interval(values):
+            axis.set_ylim(0, 1.02)
+        axis.set_title(key, fontsize=10)
+        axis.set_xlabel("images seen (steps x batch size)")
+        axis.set_ylabel("score (0 to 1)" if unit_interval(values) else "score")
+        axis.grid(color="0.92")
+    for axis in list(axes.flat)[len(keys):]:
+        axis.set_visible(False)
+    handles = [Line2D([], [], color=colours[pair], lw=1.5, label=names[pair])
+               for pair in pairs if pair in shown]
+    handles.append(Line2D([], [], color="0.4", marker="o", ls="", ms=4, alpha=0.6, label="one seed"))
+    if "chance" in shown:
+        handles.append(Line2D([], [], color="0.35", ls="--", label="chance"))
+    figure.legend(handles=handles, loc="lower center", ncol=min(4, len(handles)), frameon=False, fontsize=8,
+                  title="lines: the median over a configuration's seeds", title_fontsize=8)
+    figure.tight_layout(rect=(0, (0.22 * legend_rows + 0.3) / figure.get_size_inches()[1], 1, 1))
     return figure
 
 
@@ -340,7 +416,7 @@ def training_curves_figure(logs: dict[str, pd.DataFrame], title: str = "Training
 
 MIN_BETAS_FOR_A_SWEEP = 3
 RECONSTRUCTION = "reconstruction loss (nats)"
-MAX_TICKS = 6                                     # more normalised betas than this: ticks at 1, 2, 5 x 10^k
+MAX_TICKS = 6                                     # more values on a log axis (normalised betas, budgets): 1, 2, 5 x 10^k
 PIXELS = 64 * 64                                  # N of the normalised beta: dSprites' 64 x 64 images
 
 
@@ -441,8 +517,9 @@ def generative(method_name: str) -> bool:
 
 
 def all_plots(results_dir: Path, scores: pd.DataFrame) -> list[Path]:
-    """Every figure the results support. Per configuration (method and parameters) of the finished
-    runs (status done): traversals and reconstructions (or samples) from the lowest seed whose run
+    """Every figure the results support: the metric bars, the scores along training where runs
+    were scored before their last step (curves.png), and per configuration (method and
+    parameters) of the finished runs (status done): traversals and reconstructions (or samples) from the lowest seed whose run
     folder has checkpoint.pt, the KL per latent and training curves from the lowest seed with a log.
     A configuration none of whose runs keeps a checkpoint gets a line (printed and added to
     table.md) instead of traversals."""
@@ -454,6 +531,9 @@ def all_plots(results_dir: Path, scores: pd.DataFrame) -> list[Path]:
     chance = chance_levels(scores, datasets, paper) if len(scores) else {}
     bars = metric_bars(scores, results_dir, specs, paper, chance) if len(scores) else None
     paths = [bars] if bars else []
+    curves = along_training(results_dir)
+    if len(curves):
+        paths.append(score_curves(curves, results_dir, specs, paper, chance))
     by_configuration: dict = {}
     for run_id, spec in specs.items():
         if RunFolder(runs_dir / run_id).state == DONE:      # a run still training has a partial log

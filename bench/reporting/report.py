@@ -13,6 +13,7 @@ from bench.errors import UserError
 from bench.reporting import labels
 from bench.reporting.health import unhealthy_run_ids
 from bench.running.run_folder import FAILED, readable_specs, run_folders
+from bench.running.store import final_scores
 
 
 def summary(scores: pd.DataFrame) -> pd.DataFrame:
@@ -59,10 +60,12 @@ def numeric(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def load_scores(results_dir: Path) -> pd.DataFrame:
+    """scores.csv's rows at each run's last step (store.final_scores; the earlier steps of a score
+    schedule are drawn from store.curve_scores)."""
     path = Path(results_dir) / "scores.csv"
     if not path.exists():
         raise UserError(f"no scores.csv in {str(results_dir)!r}; give a folder written by `bench run`")
-    return pd.read_csv(path, keep_default_na=False, na_values=[""])
+    return final_scores(path)
 
 
 def failed_runs(results_dir: Path) -> list[dict]:

@@ -12,6 +12,8 @@ presets (bench/presets/*.toml) are written the same way:
     out = "results/beta_sweep"         # relative to the current directory, like --out
     jobs = 2                           # also: backend, scheduler, device, precision, data_path
     warm_start = "results/dsprites"    # start runs from shorter runs of theirs there (see --warm-start)
+    score_at = [1000, 2000, 4000]      # also score each run at these steps (or "log"; score_schedule.py)
+    score_at_metrics = ["beta_vae"]    # ... with these metrics (default: metrics but dci and udr)
 
     [params.beta_vae]                  # like --set beta_vae.beta=1,2,4: a list is a grid
     beta = [1, 2, 4]
@@ -44,6 +46,7 @@ import metrics
 import methods
 from bench.defaults import BACKENDS, CHECKPOINT_EVERY, DEFAULT_STEPS, DEVICES, LOG_EVERY, PRECISIONS
 from bench.errors import UserError, unknown
+from bench.running.score_schedule import LOG, default_curve_metrics
 from bench.running.spec import RunSpec, expand, parse_seeds, parse_set_flags, typed_values
 
 
@@ -69,6 +72,29 @@ class SweepConfig:
     checkpoint_every: int = CHECKPOINT_EVERY            # how, not what: neither is in the run's id
     threads: int | None = None                          # torch threads per run; None: cores / jobs
     warm_start: str | None = None                       # another results folder to extend runs from
+    score_at: tuple | str = ()                          # steps to score below a run's last, or "log": not
+    score_at_metrics: tuple[str, ...] | None = None     # in the id; None: the metrics but the expensive ones
+
+    @property
+    def curve_metrics(self) -> tuple[str, ...]:
+        """What the steps of the score schedule are scored with (none without a schedule)."""
+        if not self.score_at:
+            return ()
+        return self.score_at_metrics if self.score_at_metrics is not None else default_curve_metrics(self.metrics)
+
+    def run_steps(self) -> dict[str, int]:
+        """The steps of each trained method's runs (method_steps over steps)."""
+        return {name: self.method_steps.get(name, self.steps) for name in self.methods
+                if methods.method_class(name).trainable}
+
+    def cut_schedules(self) -> list[str]:
+        """A line for each method whose runs end before steps of the schedule: they are scored up
+        to their own last step (a schedule past every run's end is an error, see combine)."""
+        if self.score_at == LOG:
+            return []
+        return [f"score schedule: {name} trains {steps} steps, so its runs are not scored at "
+                f"{', '.join(str(step) for step in past)}" for name, steps in self.run_steps().items()
+                if (past := [step for step in self.score_at if step > steps])]
 
     @property
     def out_dir(self) -> Path:
@@ -148,6 +174,59 @@ def as_checkpoint_every(value, where: str) -> int:
     return value
 
 
+def as_score_at(value, where: str) -> tuple[int, ...] | str:
+    """Steps as a list or a comma list, in any order, or "log"; checked against the runs' steps in combine."""
+    wanted = 'steps like [1000, 2000, 4000], "1000,2000,4000" or "log"'
+    if value == LOG:
+        return LOG
+    if isinstance(value, str):
+        try:
+            steps = [int(part) for part in value.split(",")]
+        except ValueError:
+            raise UserError(f"{where} takes {wanted}, not {value!r}") from None
+    elif is_int(value) or (isinstance(value, list) and value and all(is_int(step) for step in value)):
+        steps = value if isinstance(value, list) else [value]
+    else:
+        raise type_error(where, wanted, value)
+    if min(steps) <= 0:
+        raise UserError(f"{where} takes positive steps, not {min(steps)}")
+    return tuple(sorted(set(steps)))
+
+
+def check_score_at(score_at, run_steps: dict[str, int], names, log_every: int, where: str) -> None:
+    """Each step of an explicit schedule is a multiple of the log interval (100, or less under a
+    shorter --checkpoint-every) or a run's last step (e.g. 31250), and not past the end of every
+    run; there is a trained method to score."""
+    if not score_at:
+        return
+    if not run_steps:
+        raise UserError(f"{where}: none of the methods ({', '.join(names)}) is trained, so no run has "
+                        f"earlier steps to score")
+    if score_at == LOG:
+        return
+    longest = max(run_steps.values())
+    for step in score_at:
+        if step % log_every and step not in run_steps.values():
+            raise UserError(f"{where} takes multiples of {log_every} (the log interval) or a run's last step, "
+                            f"not {step}")
+        if step > longest:
+            raise UserError(f"{where}: step {step} is past the end of every run ({longest} steps); "
+                            f"valid: multiples of {log_every} up to {longest}")
+
+
+def as_curve_metrics(names: tuple[str, ...], where: str) -> tuple[str, ...]:
+    """Metric names that score one run (UDR compares the seeds of a method, never at an earlier
+    step); "all": every such metric."""
+    if names == ("all",):
+        return tuple(metrics.single_model_names(metrics.METRICS))
+    names = tuple(metrics.parse_metric_names(",".join(names)))
+    for name in names:
+        if metrics.scores_model_sets(name):
+            raise UserError(f"{where}: {name} scores the runs of a method together, only at their last step; "
+                            f"valid: {', '.join(metrics.single_model_names(metrics.METRICS))}")
+    return names
+
+
 def as_bool(value, where: str) -> bool:
     if not isinstance(value, bool):
         raise type_error(where, "true or false", value)
@@ -218,7 +297,7 @@ FILE_KEYS = {
     "params": as_params, "metric_params": as_metric_params, "jobs": as_positive_int,
     "backend": choice(BACKENDS), "scheduler": as_text,
     "device": choice(DEVICES), "precision": choice(PRECISIONS), "data_path": as_text,
-    "warm_start": as_text,
+    "warm_start": as_text, "score_at": as_score_at, "score_at_metrics": as_names,
 }
 FILE_ONLY = ("method_steps", "params", "metric_params")     # --set covers params
 FLAG_KEYS = {**{key: FILE_KEYS[key] for key in FILE_KEYS if key not in FILE_ONLY},
@@ -286,7 +365,14 @@ def combine(file_values: dict, flag_values: dict, set_flags=(), source: str = "t
     if "metrics" in values:
         with blamed_on(source if "metrics" not in flag_values else None):
             values["metrics"] = tuple(metrics.parse_metric_names(",".join(values["metrics"])))
-    chosen = values.get("metrics", SweepConfig.metrics)
+    if values.get("score_at_metrics") and not values.get("score_at"):
+        raise UserError(f"{flag_name('score_at_metrics')} goes with {flag_name('score_at')}: the steps to score them at")
+    if "score_at_metrics" in values:
+        from_flag = "score_at_metrics" in flag_values
+        with blamed_on(None if from_flag else source):
+            values["score_at_metrics"] = as_curve_metrics(
+                values["score_at_metrics"], flag_name("score_at_metrics") if from_flag else "score_at_metrics")
+    chosen = (*values.get("metrics", SweepConfig.metrics), *(values.get("score_at_metrics") or ()))
     for metric in values.get("metric_params", {}):
         if metric not in chosen and "metrics" not in flag_values:
             raise UserError(f"{source}: [metric_params.{metric}] names a metric that is not in metrics "
@@ -295,12 +381,17 @@ def combine(file_values: dict, flag_values: dict, set_flags=(), source: str = "t
     with blamed_on(source):             # a value a metric cannot use, e.g. protocol = "higgins"
         for metric, table in values["metric_params"].items():
             metrics.check(metric, None, values.get("quick", False), **table)
+    sweep = SweepConfig(**values)
+    from_flag = "score_at" in flag_values
+    with blamed_on(None if from_flag else source):
+        check_score_at(sweep.score_at, sweep.run_steps(), sweep.methods, sweep.log_every,
+                       flag_name("score_at") if from_flag else "score_at")
     if values.get("backend", "local") == "local" and values.get("scheduler"):
         raise UserError("--scheduler goes with --backend dask or --backend ray")
     if values.get("backend", "local") != "local" and values.get("jobs"):
         raise UserError(f"--jobs goes with --backend local; on a {values['backend']} cluster its workers' "
                         "threads decide how many runs go at once")
-    return SweepConfig(**values)
+    return sweep
 
 
 @contextlib.contextmanager

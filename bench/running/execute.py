@@ -14,6 +14,7 @@ from bench.device import choose_policy
 from bench.running.restore import fitting_rng
 from bench.running.run_folder import DONE, FAILED, RunFolder
 from bench.running.runner import CHECKPOINT_EVERY, LOG_EVERY, TrainingDiverged, train
+from bench.running.score_schedule import missing_curve_scores, say_without_snapshot, score_snapshots, steps_to_score
 from bench.running.store import RunStore
 from metrics.codes import Representation
 
@@ -33,6 +34,8 @@ class ExecutionOptions:
     log_every: int = LOG_EVERY
     metric_params: dict = field(default_factory=dict)     # metric -> {param: value} over its defaults
     warm_start: str | None = None    # a results folder whose shorter runs a run may start from
+    score_at: tuple | str = ()       # steps to keep and score below a run's last, or "log" (score_schedule.py)
+    curve_metrics: tuple[str, ...] = ()   # what those steps are scored with
 
 
 @dataclass(frozen=True)
@@ -74,39 +77,52 @@ def execute_locked(spec, store: RunStore, options: ExecutionOptions) -> RunOutco
     existing = folder.scores()
     missing = [name for name, settings in wanted.items()
                if metrics.stored_settings(name, existing.get(name, {}).get("settings")) != settings]
+    schedule = steps_to_score(options.score_at, spec.steps) if spec.trainable else ()
+    curve_wanted = {name: metrics.settings(name, options.quick, options.metric_params.get(name))
+                    for name in options.curve_metrics}
+    curve_missing = missing_curve_scores(folder, schedule, curve_wanted)
     done = folder.state == DONE
-    if done and not missing:
+    snapshots = [step for step in curve_missing if folder.snapshot(step).exists()]   # a finished run's are all it has
+    if done and not missing and not snapshots:
+        say_without_snapshot(folder, list(curve_missing))
         return RunOutcome(spec.run_id, DONE, ALREADY_DONE)
-    if done and spec.trainable and not folder.checkpoint.exists():
-        kept = (f"{spec.run_id}: kept as it is: scoring {', '.join(missing)} with the wanted settings needs "
-                f"the trained weights, and its checkpoint.pt is gone (results shared without weights); "
-                f"delete {folder.path} to train it again")
-        print(kept, file=sys.stderr, flush=True)
-        return RunOutcome(spec.run_id, DONE, kept)
+    detail = ""
+    if done and missing and spec.trainable and not folder.checkpoint.exists():
+        detail = (f"{spec.run_id}: kept as it is: scoring {', '.join(missing)} with the wanted settings needs "
+                  f"the trained weights, and its checkpoint.pt is gone (results shared without weights); "
+                  f"delete {folder.path} to train it again")
+        print(detail, file=sys.stderr, flush=True)
+        if not snapshots:
+            say_without_snapshot(folder, list(curve_missing))
+            return RunOutcome(spec.run_id, DONE, detail)
+        missing = []                # the snapshots it kept are scored all the same
     dataset = cached_dataset(spec.dataset, spec.data)
     policy = choose_policy(options.device, spec.precision)
     method = methods.create(spec.method, dict(spec.params), dataset.image_shape, policy, spec.seed,
                             dataset.method_defaults())
-    try:
-        if method.trainable:       # resumes from the checkpoint; returns at once when trained
-            shorter = store.warm_start(spec, options.warm_start)
-            if shorter:
-                print(f"{spec.run_id}: starting from {shorter}, the same run trained for fewer steps",
-                      file=sys.stderr, flush=True)
-            train(method, dataset, spec.steps, spec.seed, folder.path, options.progress,
-                  options.checkpoint_every, options.log_every)
-        else:
-            method.fit(dataset, fitting_rng(spec.seed))
-    except TrainingDiverged as error:
-        folder.set_status(FAILED, str(error))
-        return RunOutcome(spec.run_id, FAILED, str(error))
-    folder.set_status(DONE)
-    record_health(method, folder, spec.steps)
-    codes = Representation.from_method(method, dataset, options.progress)
-    for name in missing:
-        values = metrics.score(name, codes, dataset, spec.seed, options.quick, **options.metric_params.get(name, {}))
-        folder.add_scores(name, wanted[name], values)
-    return RunOutcome(spec.run_id, DONE)
+    if not done or missing:          # a finished run asked only for scores at earlier steps is not touched
+        try:
+            if method.trainable:       # resumes from the checkpoint; returns at once when trained
+                shorter = store.warm_start(spec, options.warm_start)
+                if shorter:
+                    print(f"{spec.run_id}: starting from {shorter}, the same run trained for fewer steps",
+                          file=sys.stderr, flush=True)
+                train(method, dataset, spec.steps, spec.seed, folder.path, options.progress,
+                      options.checkpoint_every, options.log_every, schedule)
+            else:
+                method.fit(dataset, fitting_rng(spec.seed))
+        except TrainingDiverged as error:
+            folder.set_status(FAILED, str(error))
+            return RunOutcome(spec.run_id, FAILED, str(error))
+        folder.set_status(DONE)
+        record_health(method, folder, spec.steps)
+        codes = Representation.from_method(method, dataset, options.progress)
+        for name in missing:
+            values = metrics.score(name, codes, dataset, spec.seed, options.quick, **options.metric_params.get(name, {}))
+            folder.add_scores(name, wanted[name], values)
+    score_snapshots(method, dataset, spec.seed, folder, curve_missing, curve_wanted, options.quick,
+                    options.metric_params, options.progress)
+    return RunOutcome(spec.run_id, DONE, detail)
 
 
 def record_health(method, folder: RunFolder, steps: int) -> None:

@@ -5,7 +5,10 @@ its files and reads and writes its spec.json, status and scores.json.
     status         "done", "running" or "failed: REASON"; no file: the run is new
     log.csv        training log, one row per log interval (bench/running/runner.py)
     checkpoint.pt  weights, optimisers, step and RNG states (bench/running/runner.py)
-    scores.json    metric name -> its settings, values and library versions
+    snapshots/step-001000.pt  the weights alone at each step of the run's score schedule below its
+                   last (bench/running/runner.py; bench/running/score_schedule.py)
+    scores.json    metric name -> its settings, values and library versions, at the run's last step
+    curve.json     the same at the earlier steps of the schedule: {"1000": {metric name: ...}}
     protocols.json the run rescored under a preset's metric protocols (bench/reporting/protocol_study.py)
 """
 from __future__ import annotations
@@ -21,7 +24,7 @@ DONE, RUNNING, FAILED, NEW = "done", "running", "failed", "new"
 
 class RunFolder:
     SPEC, STATUS, LOG, CHECKPOINT, SCORES = "spec.json", "status", "log.csv", "checkpoint.pt", "scores.json"
-    PROTOCOLS, LOCK = "protocols.json", ".lock"
+    PROTOCOLS, LOCK, SNAPSHOTS, CURVE = "protocols.json", ".lock", "snapshots", "curve.json"
 
     def __init__(self, path):
         self.path = Path(path)
@@ -45,6 +48,14 @@ class RunFolder:
     @property
     def protocols(self) -> Path:
         return self.path / self.PROTOCOLS
+
+    def snapshot(self, step: int) -> Path:
+        """The weights at `step` (a step of the run's score schedule), e.g. snapshots/step-001000.pt."""
+        return self.path / self.SNAPSHOTS / f"step-{step:06d}.pt"
+
+    def snapshot_steps(self) -> list[int]:
+        """The steps that have a snapshot, in order."""
+        return sorted(int(path.stem.removeprefix("step-")) for path in (self.path / self.SNAPSHOTS).glob("step-*.pt"))
 
     def has_log(self) -> bool:
         """Whether log.csv exists and holds anything (a run that trained at least one interval)."""
@@ -89,6 +100,19 @@ class RunFolder:
         scores[metric] = {"settings": settings, "values": values, "versions": library_versions()}
         write_atomically(self.path / self.SCORES, json.dumps(scores, indent=2))
 
+    def curve_scores(self) -> dict:
+        """{"STEP": {metric name: {"settings", "values", "versions"}}}: the scores at the steps of the
+        schedule below the run's last (scores.json holds the last step's)."""
+        return read_json(self.path / self.CURVE, {})
+
+    def add_curve_scores(self, step: int, metric: str, settings: dict, values: dict) -> None:
+        """Store one metric's values at `step` like add_scores does at the last step."""
+        curve = self.curve_scores()
+        curve.setdefault(str(step), {})[metric] = {"settings": settings, "values": values,
+                                                   "versions": library_versions()}
+        ordered = dict(sorted(curve.items(), key=lambda item: int(item[0])))
+        write_atomically(self.path / self.CURVE, json.dumps(ordered, indent=2))
+
     def lock(self, on_wait=None):
         """Held while a process trains or scores the run; a second process waits for it."""
         self.path.mkdir(parents=True, exist_ok=True)
@@ -96,7 +120,7 @@ class RunFolder:
 
     def remove_leftovers(self) -> None:
         """The temporary files of a writer killed before its rename (call it under the lock)."""
-        for leftover in self.path.glob(".*.tmp"):
+        for leftover in [*self.path.glob(".*.tmp"), *(self.path / self.SNAPSHOTS).glob(".*.tmp")]:
             leftover.unlink(missing_ok=True)
 
 

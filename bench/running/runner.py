@@ -2,7 +2,9 @@
 
 Draws batches by the method's batch_kind, runs `train_step` under the compute policy, appends
 interval means to log.csv, and checkpoints model, optimisers, step and RNG states so that a
-resumed run ends with exactly the weights of an uninterrupted one (on CPU).
+resumed run ends with exactly the weights of an uninterrupted one (on CPU). At the steps of a
+score schedule it also keeps the weights alone (snapshots/, scored after training:
+bench/running/score_schedule.py).
 """
 from __future__ import annotations
 
@@ -37,8 +39,9 @@ def sampler_rng(seed: int) -> np.random.Generator:
     return np.random.default_rng([seed, 1])
 
 
-def read_checkpoint(path: Path, map_location) -> tuple[dict | None, str | None]:
-    """(the checkpoint's contents, None), or (None, why it cannot be used).
+def read_checkpoint(path: Path, map_location, part: str = "method") -> tuple[dict | None, str | None]:
+    """(the checkpoint's contents, None), or (None, why it cannot be used); `part` is the entry a
+    file of this harness holds ("method" in a checkpoint, "modules" in a snapshot).
 
     Loaded as weights only (torch.load(weights_only=True)): tensors, numbers, strings, lists and
     dicts, never arbitrary Python objects, so a checkpoint from elsewhere cannot run code. Every
@@ -57,7 +60,7 @@ def read_checkpoint(path: Path, map_location) -> tuple[dict | None, str | None]:
         return None, f"is unreadable ({type(error).__name__})"
     except Exception as error:                          # a truncated or corrupt file
         return None, f"is unreadable ({type(error).__name__})"
-    if not isinstance(state, dict) or not isinstance(state.get("method"), dict):
+    if not isinstance(state, dict) or not isinstance(state.get(part), dict):
         return None, "is unreadable (not a checkpoint of this harness)"
     return state, None
 
@@ -83,6 +86,15 @@ def save_checkpoint(path: Path, method, sampler) -> None:
     """Everything in it is a tensor or a plain value, so that it loads as weights only."""
     buffer = io.BytesIO()
     torch.save({"method": method.state_dict(), "sampler": sampler.state()}, buffer)
+    write_atomically(path, buffer.getvalue())
+
+
+def save_snapshot(path: Path, method) -> None:
+    """The networks' weights alone (no optimiser or RNG state: a snapshot is scored, never resumed
+    from), in a file that loads as weights only."""
+    buffer = io.BytesIO()
+    torch.save({"step": method.step, "modules": {k: m.state_dict() for k, m in method.modules().items()}}, buffer)
+    path.parent.mkdir(parents=True, exist_ok=True)
     write_atomically(path, buffer.getvalue())
 
 
@@ -129,9 +141,10 @@ class TrainingLog:
 
 
 def train(method, dataset, steps: int, seed: int, run_dir: Path, progress: bool = True,
-          checkpoint_every: int = CHECKPOINT_EVERY, log_every: int = LOG_EVERY) -> Path:
+          checkpoint_every: int = CHECKPOINT_EVERY, log_every: int = LOG_EVERY, snapshot_at=()) -> Path:
     """Train `method` to `steps` steps in the run folder `run_dir`, resuming from its checkpoint;
-    returns the checkpoint's path."""
+    returns the checkpoint's path. At each step of `snapshot_at` the weights are kept in
+    snapshots/; a step that training passes again after a resume writes the same weights again."""
     if checkpoint_every % log_every:
         raise ValueError(f"checkpoint_every ({checkpoint_every}) must be a multiple of log_every ({log_every})")
     folder = RunFolder(run_dir)
@@ -139,6 +152,8 @@ def train(method, dataset, steps: int, seed: int, run_dir: Path, progress: bool 
     checkpoint = folder.checkpoint
     sampler = BatchSampler(dataset, method.batch_kind, method.params.batch_size, sampler_rng(seed), method.policy)
     start = load_checkpoint(checkpoint, method, sampler)
+    if start in snapshot_at and not folder.snapshot(start).exists():     # a warm start from a run that ended there
+        save_snapshot(folder.snapshot(start), method)
     log = TrainingLog(folder.log, start)
     bar = tqdm(total=steps, initial=start, desc=folder.run_id, unit="step", disable=not progress,
                dynamic_ncols=True, mininterval=2.0)
@@ -153,6 +168,8 @@ def train(method, dataset, steps: int, seed: int, run_dir: Path, progress: bool 
         if step % log_every == 0 or step == steps:
             row = log.flush(step, method.params.batch_size)
             bar.set_postfix(loss=f"{row.get('loss', float('nan')):.4g}", img_s=f"{row['images_per_s']:.0f}")
+        if step in snapshot_at:             # before the checkpoint: a resume from it never skips a snapshot
+            save_snapshot(folder.snapshot(step), method)
         if step % checkpoint_every == 0 or step == steps:
             save_checkpoint(checkpoint, method, sampler)
         bar.update(1)

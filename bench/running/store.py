@@ -1,7 +1,10 @@
 """The results folder: one folder per run (bench/running/run_folder.py), and scores.csv assembled from them.
 
 results/NAME/runs/RUN_ID/ is a run's folder; results/NAME/scores.csv is long format, one row per
-(run, metric key) (docs/design.md, "Results").
+(run, metric key, step) (docs/design.md, "Results"). `step` is the run's steps on the rows of its
+last step (scores.json) and an earlier step on the rows of its score schedule (curve.json); the
+readers of the table take the last step's rows (final_scores) unless they draw curves
+(curve_scores). A scores.csv written before the column existed holds only last-step rows.
 
 Several processes may share one results folder (two `bench run` commands, or the workers of a
 sweep, on one machine or a cluster's shared filesystem). They never corrupt it: every file is
@@ -24,7 +27,7 @@ from bench.running.run_folder import DONE, RUNNING, RUNS, RunFolder, run_folders
 from bench.running.spec import same_run_but_steps
 
 SCORE_COLUMNS = ["run_id", "method", "dataset", "seed", "steps", "params", "metric", "value",
-                 "metric_settings", "torch", "numpy", "sklearn"]
+                 "metric_settings", "torch", "numpy", "sklearn", "step"]
 
 
 class RunStore:
@@ -62,9 +65,10 @@ class RunStore:
 
     def warm_start(self, spec, other_results: str | None = None) -> str | None:
         """Give a trainable run that has no checkpoint the checkpoint and log of the longest-trained
-        run that is the same but for fewer steps (here or in `other_results`); the folder it came
-        from, or None. Every step depends only on the state a checkpoint restores (bench/running/runner.py),
-        so training on from there ends exactly where training from scratch would (on CPU)."""
+        run that is the same but for fewer steps (here or in `other_results`), and its snapshots
+        (the weights at earlier steps are the same); the folder it came from, or None. Every step
+        depends only on the state a checkpoint restores (bench/running/runner.py), so training on
+        from there ends exactly where training from scratch would (on CPU)."""
         folder = self.folder(spec.run_id)
         if not spec.trainable or folder.checkpoint.exists():
             return None
@@ -79,10 +83,13 @@ class RunStore:
                 best = (other["steps"], candidate)
         if best is None:
             return None
-        for source, target in ((best[1].log, folder.log), (best[1].checkpoint, folder.checkpoint)):
+        shorter = best[1]
+        for source, target in ((shorter.log, folder.log), (shorter.checkpoint, folder.checkpoint),
+                               *((shorter.snapshot(step), folder.snapshot(step)) for step in shorter.snapshot_steps())):
             if source.exists():
+                target.parent.mkdir(exist_ok=True)
                 write_atomically(target, source.read_bytes())
-        return str(best[1].path)
+        return str(shorter.path)
 
     def assemble_scores_csv(self) -> Path:
         """Rebuild scores.csv from every run folder, under the folder's lock: concurrent `bench run`
@@ -97,7 +104,7 @@ class RunStore:
             if spec is None and not folder.spec_file.exists():
                 continue                                   # a run that has not begun
             try:
-                rows.extend(score_rows(spec, scores))
+                rows.extend(score_rows(spec, scores, folder.curve_scores()))
             except (KeyError, TypeError, AttributeError, ValueError) as error:
                 unreadable = RunFolder.SPEC if not isinstance(spec, dict) or "run_id" not in spec else RunFolder.SCORES
                 print(f"bench: {folder.run_id}: {unreadable} is unreadable ({type(error).__name__}); its "
@@ -107,18 +114,20 @@ class RunStore:
         return self.scores_csv
 
 
-def score_rows(spec: dict, scores: dict) -> list[dict]:
-    """The scores.csv rows of one run folder (its spec.json and scores.json)."""
+def score_rows(spec: dict, scores: dict, curve: dict | None = None) -> list[dict]:
+    """The scores.csv rows of one run folder: its last step's (spec.json and scores.json), then
+    those of the earlier steps of its schedule (curve.json), step by step."""
     if not isinstance(spec, dict):
         raise TypeError("spec.json is not a JSON object")
     rows = []
-    for metric in scores.values():
-        for key, value in metric["values"].items():
-            rows.append({"run_id": spec["run_id"], "method": spec["method"],
-                         "dataset": spec["dataset"], "seed": spec["seed"], "steps": spec["steps"],
-                         "params": json.dumps(spec["overrides"], sort_keys=True), "metric": key,
-                         "value": number(value), "metric_settings": json.dumps(metric["settings"], sort_keys=True),
-                         **metric["versions"]})
+    for step, step_scores in [(spec["steps"], scores), *sorted((int(s), c) for s, c in (curve or {}).items())]:
+        for metric in step_scores.values():
+            for key, value in metric["values"].items():
+                rows.append({"run_id": spec["run_id"], "method": spec["method"],
+                             "dataset": spec["dataset"], "seed": spec["seed"], "steps": spec["steps"],
+                             "params": json.dumps(spec["overrides"], sort_keys=True), "metric": key,
+                             "value": number(value), "metric_settings": json.dumps(metric["settings"], sort_keys=True),
+                             **metric["versions"], "step": step})
     return rows
 
 
@@ -127,6 +136,20 @@ def number(value):
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValueError(f"score {value!r} is not a number")
     return value
+
+
+def curve_scores(path) -> pd.DataFrame:
+    """Every row of the scores.csv at `path`, at every step a run was scored at, the last included.
+    A file from before the `step` column gets it: its rows are all of the runs' last step."""
+    frame = pd.read_csv(path, keep_default_na=False, na_values=[""])
+    return frame if "step" in frame.columns else frame.assign(step=frame["steps"])
+
+
+def final_scores(path) -> pd.DataFrame:
+    """The rows of the scores.csv at `path` at each run's last step: the table every summary,
+    claim and figure reads unless it draws scores along training (curve_scores)."""
+    frame = curve_scores(path)
+    return frame[frame["step"] == frame["steps"]].reset_index(drop=True)
 
 
 REPORT_COLUMNS = ["run_id", "method", "dataset", "seed", "steps", "params", "metric", "value"]

@@ -1,0 +1,51 @@
+"""Scores along training as the report reads them (issue 25): the rows of scores.csv at every step
+a run was scored at (bench/running/score_schedule.py), with the images each run had seen there
+(step x its batch size). curves.png (bench/reporting/plots.py) and the claims by budget
+(bench/reporting/claims.py) are drawn from it."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+import metrics
+from bench.reporting.health import healthy_scores
+from bench.running.run_folder import readable_specs
+from bench.running.store import curve_scores
+
+# The key of each metric that a figure of scores along training shows (every key of a metric not listed).
+HEADLINE_KEYS = {"beta_vae": "beta_vae.eval_accuracy", "factor_vae": "factor_vae.eval_accuracy",
+                 "mig": "mig.score", "dci": "dci.disentanglement", "sap": "sap.score",
+                 "modularity": "modularity.modularity", "irs": "irs.score"}
+
+
+def along_training(results_dir: Path) -> pd.DataFrame:
+    """The healthy runs' rows at every step, the last included, with `images` = step x batch size
+    (from spec.json; a run whose spec.json is unreadable is left out); an empty frame when no run
+    was scored before its last step."""
+    path = Path(results_dir) / "scores.csv"
+    if not path.exists():
+        return pd.DataFrame()
+    frame = healthy_scores(curve_scores(path))
+    if not (frame["step"] != frame["steps"]).any():
+        return pd.DataFrame()
+    batch_sizes = {run_id: spec["params"]["batch_size"] for run_id, spec in readable_specs(results_dir).items()
+                   if isinstance(spec.get("params"), dict) and "batch_size" in spec["params"]}
+    frame = frame.assign(images=frame["step"] * frame["run_id"].map(batch_sizes)).dropna(subset=["images"])
+    return frame.astype({"images": "int64"}).reset_index(drop=True)
+
+
+def scored_early(curves: pd.DataFrame) -> list[str]:
+    """The metric keys that some run was scored at before its last step."""
+    return list(dict.fromkeys(curves[curves["step"] != curves["steps"]]["metric"]))
+
+
+def headline_keys(keys) -> list[str]:
+    """The keys of `keys` a figure shows: a metric's HEADLINE_KEYS entry where `keys` has it, else
+    every key of that metric; metrics in `bench list` order, others after them."""
+    keys = list(dict.fromkeys(keys))
+    shown = [key for key in keys if HEADLINE_KEYS.get(key.partition(".")[0]) in (key, None)
+             or HEADLINE_KEYS[key.partition(".")[0]] not in keys]
+    order = list(metrics.METRICS)
+    return sorted(shown, key=lambda key: order.index(key.partition(".")[0]) if key.partition(".")[0] in order
+                  else len(order))
