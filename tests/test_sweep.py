@@ -16,6 +16,7 @@ import pytest
 import torch
 
 from bench.cli import main
+from bench.device import resolve_precision
 from bench.running.execute import ExecutionOptions, execute
 from bench.running.spec import RunSpec
 from bench.running.store import RunStore
@@ -24,12 +25,13 @@ STEPS = 60
 TINY = ["--dataset", "dsprites_small", "--quick", "--no-progress", "--metrics", "beta_vae",
         "--steps", str(STEPS), "--checkpoint-every", "10", "--threads", "1", "--set", "vae.batch_size=4"]
 SWEEP = ["run", "--methods", "vae", "--seeds", "0,1", *TINY]
+AUTO = resolve_precision()      # what these runs, with no --precision, compute in on this CPU (part of the run id)
 VALUE_COLUMNS = ["run_id", "method", "seed", "steps", "params", "metric", "value"]
 
 
 def tiny_spec(seed, method="vae", **params):
     overrides = {"batch_size": "4", **{k: str(v) for k, v in params.items()}}
-    return RunSpec(method, "dsprites_small", seed, STEPS, tuple(sorted(overrides.items())))
+    return RunSpec(method, "dsprites_small", seed, STEPS, tuple(sorted(overrides.items())), AUTO)
 
 
 @pytest.fixture(autouse=True)
@@ -159,7 +161,7 @@ def test_a_diverging_run_fails_alone_and_the_command_says_so(tmp_path, capsys):
                  *TINY, "--steps", "20", "--out", str(out)])
     captured = capsys.readouterr()
     assert code == 1
-    diverged = RunSpec("beta_vae", "dsprites_small", 0, 20, (("batch_size", "4"), ("lr", "1e30")))
+    diverged = RunSpec("beta_vae", "dsprites_small", 0, 20, (("batch_size", "4"), ("lr", "1e30")), AUTO)
     status = (out / "runs" / diverged.run_id / "status").read_text()
     assert status.startswith("failed: ") and "became nan at step" in status
     assert f"FAILED {diverged.run_id}: " in captured.err and "became nan at step" in captured.err

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from bench.cli import main
+from bench.device import resolve_precision
 from bench.running.spec import RunSpec
 
 distributed = pytest.importorskip("distributed")
@@ -36,7 +37,7 @@ def test_a_sweep_runs_on_a_dask_cluster(cluster, tmp_path, capsys):
     assert main(command) == 0
     worker, = cluster.workers.values()
     assert worker.state.executed_count == 4          # on the cluster's one thread, not in this process
-    specs = [RunSpec("vae", "dsprites_small", seed, 20, (("batch_size", size),)) for size in ("4", "8") for seed in (0, 1)]
+    specs = [RunSpec("vae", "dsprites_small", seed, 20, (("batch_size", size),), resolve_precision()) for size in ("4", "8") for seed in (0, 1)]
     scores = pd.read_csv(out / "scores.csv")
     assert set(scores["run_id"]) == {spec.run_id for spec in specs}
     assert len(scores) == 4 * 2 and scores["value"].between(0, 1).all()
