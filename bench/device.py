@@ -1,8 +1,8 @@
 """Where and how tensors are computed: device, mixed precision and memory format (docs/design.md).
 
-CUDA when available, else CPU. bf16 autocast is used where the hardware computes it natively (CUDA
-with bf16, CPUs with AMX or AVX-512 bf16: precision_choice); on a CPU without it bf16 is converted
-in software and slower, so "auto" keeps fp32 there. channels_last is used on every CPU, fp32 too: oneDNN's convolutions and
+CUDA when available, else CPU. bf16 autocast is used where it trains faster than fp32 (CUDA with
+bf16, CPUs with AMX: bf16_pays, precision_choice); on other CPUs bf16 is slower (AVX-512 bf16 without
+AMX ~0.8x, converted on plain AVX-512 ~0.3x, on AVX2 ~0.1x), so "auto" keeps fp32 there. channels_last is used on every CPU, fp32 too: oneDNN's convolutions and
 transposed convolutions want it (conv beta-VAE training step 1.5x faster in fp32 on a 2-core AVX2
 CPU, paired rounds; the FC model is unaffected). torch.compile is an option, off by default: on that
 CPU it took 86 s to compile and gained nothing (0.98x); `bench speed --compile` measures it.
@@ -90,15 +90,19 @@ def cpu_flags() -> set[str]:
 def cpu_bf16_units() -> tuple[str, ...]:
     """The units that compute bf16 natively on this CPU: "AMX" (amx_bf16) and "AVX-512 bf16"
     (avx512_bf16). oneDNN also runs bf16 on plain AVX-512 (and torch's own check says yes there),
-    but by conversion, slower than fp32; only these two units make it pay."""
+    but by conversion."""
     flags = cpu_flags()
     return tuple(name for flag, name in (("amx_bf16", "AMX"), ("avx512_bf16", "AVX-512 bf16")) if flag in flags)
 
 
-def native_bf16(device: torch.device) -> bool:
+def bf16_pays(device: torch.device) -> bool:
+    """Whether bf16 autocast trains faster than fp32 on `device`: a CUDA GPU with bf16, or a CPU
+    with AMX. Without AMX it is slower: the conv beta-VAE, one thread, oneDNN capped at AVX-512 bf16
+    on an AMX Xeon trained at 644 images/s in bf16 against 793 in fp32, at plain AVX-512 (bf16
+    converted) at 234 against 803 (docs/reproduction.md, "Precision")."""
     if device.type == "cuda":
         return torch.cuda.is_bf16_supported()
-    return bool(cpu_bf16_units())
+    return "AMX" in cpu_bf16_units()
 
 
 def choose_policy(device: str = "auto", precision: str = "auto", compile: bool = False) -> ComputePolicy:
@@ -122,24 +126,24 @@ def chosen_device(device: str = "auto") -> torch.device:
 def precision_choice(device: str = "auto", precision: str = "auto") -> tuple[str, str]:
     """(what `--device` and `--precision` compute in, "bf16" (autocast) or "fp32"; why, in words).
 
-    auto: bf16 wherever the hardware computes it natively: a CUDA GPU with bf16, a CPU with AMX or
-    AVX-512 bf16 (cpu_bf16_units); fp32 elsewhere, where bf16 would be converted in software (about
-    10x slower on an AVX2 CPU). On a 2-core Xeon with AMX and AVX-512 bf16, two one-thread runs side
-    by side trained the conv beta-VAE at 1,255 images/s each in bf16 against 705 in fp32, and over
-    20 seeds per precision (same batches) bf16 left the posterior-collapse plateau no later
-    (median step 400 in both, two-sided Mann-Whitney p = 0.52; docs/reproduction.md, "Precision")."""
+    auto: bf16 where it trains faster than fp32 (bf16_pays): a CUDA GPU with bf16, a CPU with AMX;
+    fp32 elsewhere. On a 2-core Xeon with AMX, two one-thread runs side by side trained the conv
+    beta-VAE at 1,255 images/s each in bf16 against 714 in fp32, and over 20 seeds per precision
+    (same batches) bf16 left the posterior-collapse plateau no later (median step 400 in both,
+    two-sided Mann-Whitney p = 0.52; docs/reproduction.md, "Precision")."""
     if precision not in PRECISIONS:
         raise unknown("precision", precision, PRECISIONS)
     chosen = chosen_device(device)
     if precision != "auto":
         return precision, f"--precision {precision}"
     if chosen.type == "cuda":
-        if native_bf16(chosen):
+        if bf16_pays(chosen):
             return "bf16", "auto: the CUDA GPU computes bf16"
         return "fp32", "auto: the CUDA GPU has no bf16"
-    units = cpu_bf16_units()
-    if units:
-        return "bf16", f"auto: this CPU computes bf16 natively ({', '.join(units)})"
+    if bf16_pays(chosen):
+        return "bf16", f"auto: this CPU computes bf16 in AMX tiles ({', '.join(cpu_bf16_units())})"
+    if cpu_bf16_units():
+        return "fp32", "auto: this CPU has AVX-512 bf16 but no AMX, where bf16 trains at ~0.8x fp32's images/s"
     return "fp32", "auto: this CPU has no native bf16 (AMX or AVX-512 bf16); converted bf16 would be slower"
 
 

@@ -234,12 +234,15 @@ def test_run_flags_are_the_sweep_settings():
 
 # Cases fixed earlier without a test of their own ---------------------------------------------------------
 
-def test_bf16_on_a_cpu_without_native_bf16_warns_in_one_line(monkeypatch, capsys):
+def test_bf16_on_a_cpu_without_amx_warns_in_one_line(monkeypatch, capsys):
     import bench.device
-    monkeypatch.setattr(bench.device, "native_bf16", lambda device: False)
+    monkeypatch.setattr(bench.device, "cpu_flags", lambda: {"avx512f", "avx512_bf16"})
     cli.check_compute("cpu", "bf16")
     error = capsys.readouterr().err
-    assert error.count("\n") == 1 and error.startswith("bench: warning: --precision bf16 on a CPU without native bf16")
+    assert error.count("\n") == 1 and error.startswith("bench: warning: --precision bf16 on a CPU without AMX")
+    monkeypatch.setattr(bench.device, "cpu_flags", lambda: {"avx512f", "avx512_bf16", "amx_bf16"})
+    cli.check_compute("cpu", "bf16")
+    assert capsys.readouterr().err == ""
 
 
 def test_output_piped_into_head_ends_quietly():

@@ -149,7 +149,7 @@ def write(results_dir: Path, written: list) -> Path:
     if (results_dir / "protocols.png").exists() and (results_dir / "protocols.md").exists():
         figures.append(results_dir / "protocols.png")
     figures = sorted(dict.fromkeys(figures), key=figure_order)
-    body = [f"<h1>Results: {html.escape(str(results_dir))}</h1>",
+    body = [f"<h1>Results: {html.escape(results_dir.name)}</h1>",
             "<p>Written by <code>bench report</code> (or <code>bench reproduce</code>) from the folder's "
             "scores.csv and run folders; the same tables are in its .md and .csv files, the figures in its "
             ".png files.</p>"]
