@@ -263,7 +263,7 @@ def traversal(method, dataset, run_folder: Path, out: Path) -> Path:
     z = method.encode(x)[0]
     kl = kl_per_latent(run_folder)
     order = np.argsort(-kl) if kl is not None and len(kl) == len(z) else np.arange(len(z))
-    radius = getattr(method, "traversal_range", 3.0)
+    radius = method.traversal_range
     values = torch.linspace(-radius, radius, TRAVERSAL_STEPS)
     codes = z.repeat(len(order), TRAVERSAL_STEPS, 1)
     for row, latent in enumerate(order):
@@ -513,7 +513,7 @@ def generative(method_name: str) -> bool:
     """Whether a method's trained weights give traversals (it has a decoder or generator)."""
     from methods import METHODS
     cls = METHODS.get(method_name)
-    return cls is not None and cls.trainable and hasattr(cls, "decode")
+    return cls is not None and cls.trainable and cls.can_decode
 
 
 def all_plots(results_dir: Path, scores: pd.DataFrame) -> list[Path]:
@@ -559,11 +559,11 @@ def all_plots(results_dir: Path, scores: pd.DataFrame) -> list[Path]:
             continue
         folder = runs_dir / with_checkpoint[0]
         restored = restore_method(folder, datasets.get(specs[with_checkpoint[0]]["dataset"]))
-        if restored is not None and hasattr(restored[0], "decode"):
+        if restored is not None and restored[0].can_decode:
             method, dataset = restored
             datasets[specs[with_checkpoint[0]]["dataset"]] = dataset
             paths += [traversal(method, dataset, folder, results_dir),
-                      samples(method, folder, results_dir) if hasattr(method, "sample")
+                      samples(method, folder, results_dir) if method.can_sample
                       else reconstructions(method, dataset, folder, results_dir)]
     if kls:
         paths.append(kl_bars(kls, results_dir))

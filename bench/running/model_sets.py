@@ -53,7 +53,7 @@ def finished_groups(store: RunStore) -> dict[str, list[dict]]:
 def posterior_kl(method, dataset):
     """For a method with a Gaussian posterior (the VAE family), a function of dataset indices
     giving the mean KL(q(z_i|x) || N(0, 1)) of each latent over those images; else None."""
-    if not hasattr(method, "posterior"):
+    if not method.has_posterior:
         return None
     import torch
 

@@ -46,7 +46,7 @@ def run_dataset(spec: dict, run_folder: Path, dataset=None):
     source its spec.json records."""
     source = data.DataSource.from_json(spec.get("data"))
     if (dataset is not None and dataset.name == spec["dataset"]
-            and getattr(dataset, "source", data.PROCEDURAL).identity() == source.identity()):
+            and dataset.source.identity() == source.identity()):
         return dataset
     try:
         return data.load_source(spec["dataset"], source)
