@@ -37,6 +37,15 @@ class ExecutionOptions:
     score_at: tuple | str = ()       # steps to keep and score below a run's last, or "log" (score_schedule.py)
     curve_metrics: tuple[str, ...] = ()   # what those steps are scored with
 
+    @classmethod
+    def from_config(cls, config, progress: bool = True) -> ExecutionOptions:
+        """How the runs of a sweep (a SweepConfig, bench/running/config.py) are executed;
+        `progress`: progress bars."""
+        return cls(config.metrics, config.quick, config.device, config.precision, config.data_path, progress,
+                   threads=config.threads or 0, checkpoint_every=config.checkpoint_every,
+                   log_every=config.log_every, metric_params=config.metric_params,
+                   warm_start=config.warm_start, score_at=config.score_at, curve_metrics=config.curve_metrics)
+
 
 @dataclass(frozen=True)
 class RunOutcome:
