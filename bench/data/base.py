@@ -31,8 +31,8 @@ class DataSource:
 
     @classmethod
     def from_json(cls, value) -> "DataSource":
-        """The source a spec.json names; procedural where it names none (runs made before sources
-        were recorded were all procedural)."""
+        """The source that spec.json's "data" entry (`to_json`) names: a file's, else the procedural
+        data (a spec.json without the entry: bench/running/legacy.py)."""
         if not isinstance(value, dict) or value.get("source", "procedural") == "procedural":
             return PROCEDURAL
         return cls(str(value.get("path", "")), value.get("sha256"))

@@ -429,14 +429,14 @@ def final_reconstruction(run_folder: Path) -> float | None:
     return float(last["reconstruction"]) if "reconstruction" in last.index else None
 
 
-def metric_against_normalised_beta(scores: pd.DataFrame, specs: dict[str, dict], runs_dir: Path, out: Path,
+def metric_against_normalised_beta(scores: pd.DataFrame, specs: dict, runs_dir: Path, out: Path,
                                    chance: dict | None = None) -> Path | None:
     """metric_vs_normalised_beta.png, or None when no line has MIN_BETAS_FOR_A_SWEEP betas."""
     figure = normalised_beta_figure(scores, specs, runs_dir, chance)
     return saved(figure, out / "metric_vs_normalised_beta.png") if figure else None
 
 
-def normalised_beta_figure(scores: pd.DataFrame, specs: dict[str, dict], runs_dir: Path, chance: dict | None = None):
+def normalised_beta_figure(scores: pd.DataFrame, specs: dict, runs_dir: Path, chance: dict | None = None):
     """The paper's beta sweep: each metric key and the final reconstruction loss against
     beta_norm = beta * M / N (M latents, N pixels), one line per method and latent size (methods
     with a beta of another meaning, e.g. beta_tcvae, get lines of their own; docs/paper.md section
@@ -446,13 +446,13 @@ def normalised_beta_figure(scores: pd.DataFrame, specs: dict[str, dict], runs_di
     chance = chance or {}
     rows = []
     for run_id, group in scores.groupby("run_id"):
-        spec = specs.get(run_id, {})
-        params = spec.get("params", {})
-        if "beta" not in params or "latent_dim" not in params:
+        spec = specs.get(run_id)
+        if spec is None or "beta" not in spec.params or "latent_dim" not in spec.params:
             continue
+        params = spec.params
         where = {"normalised beta": float(params["beta"]) * params["latent_dim"] / PIXELS, "beta": params["beta"],
-                 "line": f"{labels.method_name(spec['method'])}, {params['latent_dim']} latents",
-                 "order": (spec["method"], params["latent_dim"])}
+                 "line": f"{labels.method_name(spec.method)}, {params['latent_dim']} latents",
+                 "order": (spec.method, params["latent_dim"])}
         rows += [{**where, "quantity": metric, "value": value} for metric, value in zip(group["metric"], group["value"])
                  if not metric.startswith("health.")]
         reconstruction = final_reconstruction(runs_dir / run_id)
@@ -537,16 +537,16 @@ def all_plots(results_dir: Path, scores: pd.DataFrame) -> list[Path]:
     by_configuration: dict = {}
     for run_id, spec in specs.items():
         if RunFolder(runs_dir / run_id).state == DONE:      # a run still training has a partial log
-            key = (spec["method"], labels.canonical(spec.get("overrides", {})))
+            key = (spec.method, labels.canonical(spec.overrides))
             by_configuration.setdefault(key, []).append(run_id)
     pairs, names = configurations(pd.DataFrame({"method": [k[0] for k in by_configuration],
                                                 "params": [k[1] for k in by_configuration]}), specs, paper)
     kls, vae_logs, gan_logs, skipped = {}, {}, {}, []
     for method_name, params in pairs:
-        run_ids = sorted(by_configuration[(method_name, params)], key=lambda r: specs[r]["seed"])
+        run_ids = sorted(by_configuration[(method_name, params)], key=lambda r: specs[r].seed)
         logged = [r for r in run_ids if RunFolder(runs_dir / r).has_log()]
         if logged:
-            seed = specs[logged[0]]["seed"]
+            seed = specs[logged[0]].seed
             log = pd.read_csv(RunFolder(runs_dir / logged[0]).log)
             (gan_logs if is_gan_log(log) else vae_logs)[f"{names[(method_name, params)]}, seed {seed}"] = log
             kl = kl_per_latent(runs_dir / logged[0])
@@ -558,10 +558,10 @@ def all_plots(results_dir: Path, scores: pd.DataFrame) -> list[Path]:
                 skipped.append(f"{names[(method_name, params)]} ({len(run_ids)} run{'s' * (len(run_ids) > 1)})")
             continue
         folder = runs_dir / with_checkpoint[0]
-        restored = restore_method(folder, datasets.get(specs[with_checkpoint[0]]["dataset"]))
+        restored = restore_method(folder, datasets.get(specs[with_checkpoint[0]].dataset))
         if restored is not None and restored[0].can_decode:
             method, dataset = restored
-            datasets[specs[with_checkpoint[0]]["dataset"]] = dataset
+            datasets[specs[with_checkpoint[0]].dataset] = dataset
             paths += [traversal(method, dataset, folder, results_dir),
                       samples(method, folder, results_dir) if method.can_sample
                       else reconstructions(method, dataset, folder, results_dir)]

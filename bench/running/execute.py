@@ -11,6 +11,7 @@ import metrics
 import methods
 from bench import data
 from bench.device import choose_policy
+from bench.running.legacy import unscored
 from bench.running.restore import fitting_rng
 from bench.running.run_folder import DONE, FAILED, RunFolder
 from bench.running.runner import CHECKPOINT_EVERY, LOG_EVERY, TrainingDiverged, train
@@ -83,9 +84,7 @@ def execute_locked(spec, store: RunStore, options: ExecutionOptions) -> RunOutco
     folder = store.begin(spec)
     wanted = {name: metrics.settings(name, options.quick, options.metric_params.get(name))
               for name in metrics.single_model_names(options.metrics)}     # UDR: bench/running/model_sets.py
-    existing = folder.scores()
-    missing = [name for name, settings in wanted.items()
-               if metrics.stored_settings(name, existing.get(name, {}).get("settings")) != settings]
+    missing = unscored(wanted, folder.scores())
     schedule = steps_to_score(options.score_at, spec.steps) if spec.trainable else ()
     curve_wanted = {name: metrics.settings(name, options.quick, options.metric_params.get(name))
                     for name in options.curve_metrics}

@@ -17,6 +17,7 @@ import sys
 
 import metrics
 from bench.defaults import LOG_EVERY
+from bench.running.legacy import unscored
 from bench.running.run_folder import RunFolder
 from bench.running.runner import read_checkpoint
 from metrics.codes import Representation
@@ -45,9 +46,7 @@ def missing_curve_scores(folder: RunFolder, schedule, wanted: dict) -> dict[int,
     stored = folder.curve_scores()
     missing = {}
     for step in schedule:
-        at_step = stored.get(str(step), {})
-        names = [name for name, settings in wanted.items()
-                 if metrics.stored_settings(name, at_step.get(name, {}).get("settings")) != settings]
+        names = unscored(wanted, stored.get(str(step), {}))
         if names:
             missing[step] = names
     return missing
