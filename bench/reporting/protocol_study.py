@@ -19,8 +19,8 @@ from joblib import Parallel, delayed
 from scipy.stats import spearmanr
 
 import metrics
+from bench.device import default_threads
 from bench.reporting.report import markdown
-from bench.running.execute import default_threads
 from bench.running.files import read_json, write_atomically
 from bench.running.legacy import scored_with
 from bench.running.restore import rebuild_method
