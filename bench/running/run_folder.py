@@ -58,6 +58,15 @@ class RunFolder:
         """The steps that have a snapshot, in order."""
         return sorted(int(path.stem.removeprefix("step-")) for path in (self.path / self.SNAPSHOTS).glob("step-*.pt"))
 
+    def take_training_of(self, shorter: RunFolder) -> None:
+        """Copy the log, checkpoint and snapshots of `shorter`, the same run trained for fewer steps
+        (a warm start: bench/running/store.py), so that training goes on from there."""
+        for source, target in ((shorter.log, self.log), (shorter.checkpoint, self.checkpoint),
+                               *((shorter.snapshot(step), self.snapshot(step)) for step in shorter.snapshot_steps())):
+            if source.exists():
+                target.parent.mkdir(exist_ok=True)
+                write_atomically(target, source.read_bytes())
+
     def has_log(self) -> bool:
         """Whether log.csv exists and holds anything (a run that trained at least one interval)."""
         return self.log.exists() and self.log.stat().st_size > 0

@@ -65,13 +65,12 @@ class RunStore:
         return folder
 
     def warm_start(self, spec, other_results: str | None = None) -> str | None:
-        """Give a trainable run that has no checkpoint the checkpoint and log of the longest-trained
-        run that is the same but for fewer steps (here or in `other_results`), and its snapshots
-        (the weights at earlier steps are the same); the folder it came from, or None. Every step
-        depends only on the state a checkpoint restores (bench/running/runner.py), so training on
-        from there ends exactly where training from scratch would (on CPU)."""
-        folder = self.folder(spec.run_id)
-        if not spec.trainable or folder.checkpoint.exists():
+        """Where a trainable run that has no checkpoint can start from: the folder of the
+        longest-trained run that is the same but for fewer steps and has a checkpoint, here or in
+        `other_results`; None if there is none. Every step depends only on the state a checkpoint
+        restores (bench/running/runner.py), so training on from its checkpoint, log and snapshots
+        (RunFolder.take_training_of) ends exactly where training from scratch would (on CPU)."""
+        if not spec.trainable or self.folder(spec.run_id).checkpoint.exists():
             return None
         same = same_run_but_steps(spec.stored())
         best = None
@@ -80,15 +79,7 @@ class RunStore:
             if (other is not None and same_run_but_steps(other) == same and 0 < other.steps < spec.steps
                     and candidate.checkpoint.exists() and (best is None or other.steps > best[0])):
                 best = (other.steps, candidate)
-        if best is None:
-            return None
-        shorter = best[1]
-        for source, target in ((shorter.log, folder.log), (shorter.checkpoint, folder.checkpoint),
-                               *((shorter.snapshot(step), folder.snapshot(step)) for step in shorter.snapshot_steps())):
-            if source.exists():
-                target.parent.mkdir(exist_ok=True)
-                write_atomically(target, source.read_bytes())
-        return str(shorter.path)
+        return None if best is None else str(best[1].path)
 
     def assemble_scores_csv(self) -> Path:
         """Rebuild scores.csv from every run folder, under the folder's lock: concurrent `bench run`

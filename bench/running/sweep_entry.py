@@ -23,7 +23,8 @@ from bench.device import choose_policy, native_bf16, precision_choice
 from bench.errors import UserError
 from bench.running import model_sets
 from bench.running.config import SweepConfig
-from bench.running.execute import ALREADY_DONE, ExecutionOptions, RunOutcome
+from bench.running.execute import ExecutionOptions, RunOutcome
+from bench.running.plan import ALREADY_DONE
 from bench.running.run_folder import FAILED, RUNS
 from bench.running.store import RunStore, final_scores
 from bench.running.sweep import connect, run_sweep
