@@ -182,10 +182,14 @@ def command_reproduce(args) -> int:
 
 
 def reproduction_plots(results_dir: Path, scores, paper: dict) -> list[Path]:
-    """Every figure of a results folder, and the replicas of each paper row beside the paper's value."""
+    """Every figure of a results folder (its notes added to table.md), and the replicas of each paper row
+    beside the paper's value."""
     from bench.reporting.health import unhealthy_run_ids
     from bench.reporting.plots import all_plots, replicas
-    paths = all_plots(results_dir, scores)
+    from bench.reporting.report import add_notes
+    figures = all_plots(results_dir, scores)
+    add_notes(results_dir, figures.notes)
+    paths = figures.paths
     if paper.get("rows"):
         paths.append(replicas(scores, paper, unhealthy_run_ids(scores), Path(results_dir)))
     return paths

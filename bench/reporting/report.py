@@ -115,4 +115,17 @@ def write_report(results_dir: Path, plots: bool = True) -> list[Path]:
     from bench.reporting.plots import all_plots               # matplotlib is loaded only when plotting
     scores = load_scores(results_dir)
     paths = write_tables(results_dir, scores)
-    return paths + (all_plots(results_dir, scores) if plots else [])
+    if not plots:
+        return paths
+    figures = all_plots(results_dir, scores)
+    add_notes(results_dir, figures.notes)
+    return paths + figures.paths
+
+
+def add_notes(results_dir: Path, notes: list[str]) -> None:
+    """Print each note of the figures (e.g. why a configuration has no traversals) and add it to
+    table.md, below the tables."""
+    for note in notes:
+        print(note)
+        with open(Path(results_dir) / "table.md", "a") as handle:
+            handle.write(f"\n{note}\n")
