@@ -235,9 +235,9 @@ def test_run_flags_are_the_sweep_settings():
 # Cases fixed earlier without a test of their own ---------------------------------------------------------
 
 def test_bf16_on_a_cpu_without_native_bf16_warns_in_one_line(monkeypatch, capsys):
-    import bench.device
-    monkeypatch.setattr(bench.device, "native_bf16", lambda device: False)
-    cli.check_compute("cpu", "bf16")
+    import bench.running.sweep_entry
+    monkeypatch.setattr(bench.running.sweep_entry, "native_bf16", lambda device: False)
+    bench.running.sweep_entry.check_compute("cpu", "bf16")
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and error.startswith("bench: warning: --precision bf16 on a CPU without native bf16")
 
