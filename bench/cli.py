@@ -115,7 +115,7 @@ def add_speed_parser(commands) -> None:
                        help="a few steps and tiny metric samples (under a minute; for tests)")
     speed.add_argument("--metric-scale", type=float,
                        help="multiply the metrics' sample sizes (default 1: disentanglement_lib's; "
-                            "0.05 of the QUICK sizes with --quick)")
+                            "0.05 of the quick sizes with --quick)")
     speed.add_argument("--reference", action="store_true",
                        help="also time disentanglement_lib's own code on the same samples, metric by "
                             "metric, with the ratio and the largest difference (needs the reference extra)")
@@ -224,13 +224,23 @@ def command_list(args) -> int:
     for name in data.DATASETS:
         print(f"  {name}: {data.describe(name)}")
     print(f"  {data.FOLDER_DESCRIPTION}")
-    print("metrics (--quick uses the smaller sizes in brackets):")
-    for name, module in metrics.METRICS.items():
-        print(f"  {name}: {module.__doc__.strip().splitlines()[0]}")
-        for param, default in metrics.metric_params(name).items():
-            quick = f" [{module.QUICK[param]}]" if param in module.QUICK else ""
-            print(f"      {param} = {default}{quick}")
+    print("metrics (set in a sweep file's [metric_params.METRIC]; --quick uses the sizes in brackets):")
+    for name, metric in metrics.METRICS.items():
+        print(f"  {name}: {metric.summary}")
+        print(f"      needs: {needs(metric)}")
+        for param, kind, default in describe_params(metric.Settings):
+            quick = f" [{metric.quick[param]}]" if param in metric.quick else ""
+            print(f"      {param} ({kind}) = {default}{quick}")
     return 0
+
+
+def needs(metric) -> str:
+    """What a metric needs, in words, for `bench list`."""
+    words = ["the dataset's factors" if metric.needs_factors else "images only (image folders too)",
+             "several models of one method (its seeds)" if metric.several_models else "one model"]
+    if metric.uses_posterior:
+        words.append("each latent's KL under a VAE's posterior, where the model has one")
+    return ", ".join(words)
 
 
 def package_version() -> str:

@@ -1,7 +1,7 @@
 """Metrics that score a set of models of one method (UDR), over the runs of a results folder.
 
 `bench run` scores the one-model metrics inside each run (bench/running/execute.py). A model-set metric
-(metrics/udr.py: SCOPE = "models") needs the other models of the same method, so after the sweep
+(metrics/udr.py: several_models=True) needs the other models of the same method, so after the sweep
 it is scored here, once per GROUP: the finished runs in the results folder that differ only in
 their seed (same method and hyperparameters, dataset and data source, steps, precision), the
 runs of earlier commands included. Each run of a group is rebuilt from its folder (weights from
@@ -85,7 +85,8 @@ def score_group(name: str, specs: list[StoredSpec], store: RunStore, quick: bool
     models = []
     for spec in specs:
         method, dataset = rebuild_method(store.runs_dir / spec.run_id, dataset)
-        models.append(Model(Representation.from_method(method, dataset, progress), posterior_kl(method, dataset)))
+        kl_of = posterior_kl(method, dataset) if metrics.uses_posterior(name) else None
+        models.append(Model(Representation.from_method(method, dataset, progress), kl_of))
     values = metrics.score_models(name, models, dataset, [spec.seed for spec in specs], quick, **params)
     for spec, run_values in zip(specs, values):
         folder = store.folder(spec.run_id)
