@@ -76,96 +76,25 @@ def command_run(args) -> int:
     from bench.running import config as sweep_config
     flags = {key: getattr(args, key) for key in RUN_FLAG_KEYS}
     config = sweep_config.load(args.config, flags, args.set)
-    return run_and_summarise(config, not args.no_progress)[0]
+    return run_and_print(config, not args.no_progress).exit_code
 
 
-def check_compute(device: str, precision: str) -> None:
-    """Fail on a device that is not there; warn where bf16 trains slower than fp32 (bf16_pays)."""
-    from bench.device import bf16_pays, choose_policy
-    policy = choose_policy(device, precision)
-    if policy.autocast_dtype is not None and policy.device.type == "cpu" and not bf16_pays(policy.device):
-        print("bench: warning: --precision bf16 on a CPU without AMX trains slower than fp32 (~0.8x with "
-              "AVX-512 bf16, ~0.3x on plain AVX-512, ~0.1x on AVX2; docs/reproduction.md)", file=sys.stderr)
-
-
-def run_and_summarise(config, progress: bool):
-    """Run a sweep, print its table and where its outputs went; (exit code, its scores, store).
-
-    Everything a user can get wrong is checked before anything is written or trained: the
-    grid and every parameter value (config.specs), the device, the dataset and its file, each
-    metric's settings against the dataset, the cluster.
-    """
-    import metrics
-    from bench import data
-    from bench.device import precision_choice
+def run_and_print(config, progress: bool):
+    """Run a sweep (bench/running/sweep_entry.py), then print what its model-set metrics said, its
+    table and where its outputs went; its SweepResult."""
     from bench.reporting import report
-    from bench.running.execute import ALREADY_DONE, ExecutionOptions
-    from bench.running.run_folder import FAILED, RUNS, readable_specs
-    from bench.running.store import RunStore, final_scores
-    from bench.running.sweep import connect, run_sweep
-
-    check_compute(config.device, config.precision)           # a missing GPU fails here, before any run
-    specs = config.specs()                                  # the data file is checked and fingerprinted
-    if config.warm_start and not (Path(config.warm_start) / RUNS).is_dir():
-        raise UserError(f"--warm-start {config.warm_start}: not a results folder (it has no runs/ folder)")
-    dataset = data.load(config.dataset, config.data_path)   # reads the file, builds the cache
-    if not dataset.has_factors:                             # an image folder
-        config = without_factors(config, dataset.name)
-    for name in dict.fromkeys([*config.metrics, *config.curve_metrics]):   # e.g. a factor the dataset lacks
-        metrics.check(name, dataset, config.quick, **config.metric_params.get(name, {}))
-    for line in config.cut_schedules():
-        print(line, file=sys.stderr)
-    with connect(config.backend, config.scheduler):        # an unreachable cluster fails here, first
-        store = RunStore(config.out_dir)
-        precision, why = precision_choice(config.device, config.precision)
-        print(f"{len(specs)} run(s) on {dataset.name} (a dataset of {len(dataset):,} images), training in "
-              f"{precision} ({why}) -> {config.out_dir}/", flush=True)
-        options = ExecutionOptions(config.metrics, config.quick, config.device, config.precision,
-                                   config.data_path, progress,
-                                   threads=config.threads or 0, checkpoint_every=config.checkpoint_every,
-                                   log_every=config.log_every, metric_params=config.metric_params,
-                                   warm_start=config.warm_start, score_at=config.score_at,
-                                   curve_metrics=config.curve_metrics)
-        outcomes = run_sweep(specs, store, options, config.jobs, config.backend)
-    if any(metrics.scores_model_sets(name) for name in config.metrics):   # UDR: over each method's seeds
-        from bench.running import model_sets
-        model_sets.report(model_sets.score_model_sets(specs, store, config.metrics, config.quick,
-                                                      config.metric_params, progress))
-        store.assemble_scores_csv()
-    scores = final_scores(store.scores_csv)                 # the runs' last step, as before score schedules
-    scores = scores[scores["run_id"].isin({spec.run_id for spec in specs})]
-    if len(scores):
-        print(report.formatted(report.summary(scores), readable_specs(store.out_dir)).to_string())
-    failed = [outcome for outcome in outcomes if outcome.state == FAILED]
-    skipped = sum(outcome.detail == ALREADY_DONE for outcome in outcomes if outcome.state != FAILED)
-    for outcome in failed:
+    from bench.running import model_sets, sweep_entry
+    from bench.running.run_folder import readable_specs
+    result = sweep_entry.run(config, progress)
+    model_sets.report(result.model_set_lines)
+    if len(result.scores):
+        print(report.formatted(report.summary(result.scores), readable_specs(result.store.out_dir)).to_string())
+    for outcome in result.failed:
         print(f"FAILED {outcome.run_id}: {outcome.detail}", file=sys.stderr)
-    print(f"{len(outcomes) - len(failed)} of {len(outcomes)} run(s) done ({skipped} already done before), "
-          f"{len(failed)} failed")
-    print(f"scores: {store.scores_csv}\nrun folders: {store.runs_dir}/")
-    return (1 if failed else 0), scores, store
-
-
-def without_factors(config, dataset_name: str):
-    """The sweep on a dataset without ground-truth factors: a method that needs them is an error;
-    metrics that need them are left out, with one line saying so."""
-    import dataclasses
-
-    import metrics
-    import methods
-    needing = [name for name in config.methods if methods.method_class(name).needs_factors]
-    if needing:
-        able = [name for name, cls in methods.METHODS.items() if not cls.needs_factors]
-        raise UserError(f"method {needing[0]} needs ground-truth factors, which {dataset_name} has not; "
-                        f"methods that train on it: {', '.join(able)}")
-    skipped = [name for name in config.metrics if metrics.needs_factors(name)]
-    if skipped:
-        print(f"bench: skipping metric{'s' * (len(skipped) > 1)} {', '.join(skipped)}: "
-              f"{'they need' if len(skipped) > 1 else 'it needs'} ground-truth factors, which "
-              f"{dataset_name} has not (training only)", file=sys.stderr)
-    return dataclasses.replace(config, metrics=tuple(name for name in config.metrics if name not in skipped),
-                               score_at_metrics=None if config.score_at_metrics is None else
-                               tuple(name for name in config.score_at_metrics if not metrics.needs_factors(name)))
+    print(f"{len(result.outcomes) - len(result.failed)} of {len(result.outcomes)} run(s) done "
+          f"({result.already_done} already done before), {len(result.failed)} failed")
+    print(f"scores: {result.store.scores_csv}\nrun folders: {result.store.runs_dir}/")
+    return result
 
 
 def add_speed_parser(commands) -> None:
@@ -186,7 +115,7 @@ def add_speed_parser(commands) -> None:
                        help="a few steps and tiny metric samples (under a minute; for tests)")
     speed.add_argument("--metric-scale", type=float,
                        help="multiply the metrics' sample sizes (default 1: disentanglement_lib's; "
-                            "0.05 of the QUICK sizes with --quick)")
+                            "0.05 of the quick sizes with --quick)")
     speed.add_argument("--reference", action="store_true",
                        help="also time disentanglement_lib's own code on the same samples, metric by "
                             "metric, with the ratio and the largest difference (needs the reference extra)")
@@ -232,30 +161,35 @@ def command_reproduce(args) -> int:
     flags = {key: getattr(args, key) for key in ("seeds", "steps", "dataset", "out", "jobs", "device", "precision")}
     config, paper = reproduce.load(args.name, flags, args.quick, args.budget)
     reproduce.check_rows(config, paper)
-    code, scores, store = run_and_summarise(config, not args.no_progress)
-    paths, table, rho = reproduce.write(store.out_dir, scores, paper, args.name)
+    result = run_and_print(config, not args.no_progress)
+    out_dir = result.store.out_dir
+    paths, table, rho = reproduce.write(out_dir, result.scores, paper, args.name)
     if paper.get("rows"):
         print(table.to_string(index=False))
         print(f"rank agreement with the paper (Spearman's rho): {rho:.2f}")
     else:                             # a sweep preset (higgins2017_beta): its figure is the comparison
         print(f"{args.name} has no table of the paper's numbers to set beside these; its figures follow")
     if not args.no_plots:
-        paths += reproduction_plots(store.out_dir, scores, paper)
+        paths += reproduction_plots(out_dir, result.scores, paper)
     if args.protocols:
-        paths += rescore_protocols(args.name, config, paper, store.out_dir, config.jobs or 1,
-                                   not args.no_progress, not args.no_plots, {s.run_id for s in config.specs()})
+        paths += rescore_protocols(args.name, config, paper, out_dir, config.jobs or 1,
+                                   not args.no_progress, not args.no_plots, result.run_ids)
     from bench.reporting import html_report
-    paths.append(html_report.write(store.out_dir, paths))            # report.html: tables and figures
+    paths.append(html_report.write(out_dir, paths))            # report.html: tables and figures
     for path in paths:
         print(path)
-    return code
+    return result.exit_code
 
 
 def reproduction_plots(results_dir: Path, scores, paper: dict) -> list[Path]:
-    """Every figure of a results folder, and the replicas of each paper row beside the paper's value."""
+    """Every figure of a results folder (its notes added to table.md), and the replicas of each paper row
+    beside the paper's value."""
     from bench.reporting.health import unhealthy_run_ids
     from bench.reporting.plots import all_plots, replicas
-    paths = all_plots(results_dir, scores)
+    from bench.reporting.report import add_notes
+    figures = all_plots(results_dir, scores)
+    add_notes(results_dir, figures.notes)
+    paths = figures.paths
     if paper.get("rows"):
         paths.append(replicas(scores, paper, unhealthy_run_ids(scores), Path(results_dir)))
     return paths
@@ -290,13 +224,23 @@ def command_list(args) -> int:
     for name in data.DATASETS:
         print(f"  {name}: {data.describe(name)}")
     print(f"  {data.FOLDER_DESCRIPTION}")
-    print("metrics (--quick uses the smaller sizes in brackets):")
-    for name, module in metrics.METRICS.items():
-        print(f"  {name}: {module.__doc__.strip().splitlines()[0]}")
-        for param, default in metrics.metric_params(name).items():
-            quick = f" [{module.QUICK[param]}]" if param in module.QUICK else ""
-            print(f"      {param} = {default}{quick}")
+    print("metrics (set in a sweep file's [metric_params.METRIC]; --quick uses the sizes in brackets):")
+    for name, metric in metrics.METRICS.items():
+        print(f"  {name}: {metric.summary}")
+        print(f"      needs: {needs(metric)}")
+        for param, kind, default in describe_params(metric.Settings):
+            quick = f" [{metric.quick[param]}]" if param in metric.quick else ""
+            print(f"      {param} ({kind}) = {default}{quick}")
     return 0
+
+
+def needs(metric) -> str:
+    """What a metric needs, in words, for `bench list`."""
+    words = ["the dataset's factors" if metric.needs_factors else "images only (image folders too)",
+             "several models of one method (its seeds)" if metric.several_models else "one model"]
+    if metric.uses_posterior:
+        words.append("each latent's KL under a VAE's posterior, where the model has one")
+    return ", ".join(words)
 
 
 def package_version() -> str:

@@ -1,4 +1,5 @@
-"""Where and how tensors are computed: device, mixed precision and memory format (docs/design.md).
+"""Where and how tensors are computed: device, mixed precision and memory format (docs/design.md),
+and with how many threads (default_threads: the cores free at the start, split among the runs).
 
 CUDA when available, else CPU. bf16 autocast is used where it trains faster than fp32 (CUDA with
 bf16, CPUs with AMX: bf16_pays, precision_choice); on other CPUs bf16 is slower (AVX-512 bf16 without
@@ -14,6 +15,8 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import os
+import time
 from dataclasses import dataclass
 
 import torch
@@ -151,3 +154,38 @@ def resolve_precision(device: str = "auto", precision: str = "auto") -> str:
     """What `--device` and `--precision` compute in: "bf16" (autocast) or "fp32" (precision_choice);
     this is what a run's identity records (bench/running/spec.py)."""
     return precision_choice(device, precision)[0]
+
+
+def busy_cores(interval: float = 0.3) -> float:
+    """How many cores other work keeps busy now: the machine's non-idle CPU time over `interval`
+    seconds (/proc/stat), in cores; 0 where /proc/stat is absent."""
+    def totals():
+        with open("/proc/stat") as stat:
+            ticks = [int(value) for value in stat.readline().split()[1:]]
+        return sum(ticks), ticks[3] + (ticks[4] if len(ticks) > 4 else 0)     # all, idle + iowait
+    try:
+        total_before, idle_before = totals()
+        time.sleep(interval)
+        total_after, idle_after = totals()
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    elapsed = total_after - total_before
+    return 0.0 if elapsed <= 0 else (1 - (idle_after - idle_before) / elapsed) * usable_cores()
+
+
+def usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:                 # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
+
+
+def default_threads(jobs: int, busy: float | None = None) -> int:
+    """Torch threads per run: the cores that are free when the sweep starts, split among the `jobs`
+    parallel runs (at least 1). A free core per thread keeps the default fast on an idle machine
+    (one run uses every core), and a busy machine gets fewer threads instead of oversubscribed ones:
+    on a loaded 2-core Xeon a two-thread beta-VAE trained at 53 images/s where one thread trained at
+    380-470 (docs/reproduction.md). `busy`: cores in use by other work (measured when None)."""
+    cores = usable_cores()
+    free = cores - (busy_cores() if busy is None else busy)
+    return max(1, min(cores, int(free + 0.5)) // max(1, jobs))

@@ -164,7 +164,7 @@ def protocol_variants(name: str, config: sweep_config.SweepConfig, paper: dict) 
     listed = preset_table(name, "protocols")
     if not listed:
         raise UserError(f"preset {name} lists no [protocols] to rescore its runs under")
-    quick_sizes = metrics.metric_module(metric).QUICK if config.quick else {}
+    quick_sizes = metrics.metric(metric).quick if config.quick else {}
     base = config.metric_params.get(metric, {})
     variants = {}
     for label, params in listed.items():

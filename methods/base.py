@@ -49,12 +49,23 @@ class Method:
 
     Trainable methods implement `train_step`; fitted baselines set `trainable = False` and
     implement `fit`. Every method implements `encode` (the deterministic representation).
+
+    What else a method may offer is declared here, off by default; a method that sets a flag
+    implements the method it names: `can_decode`, `decode(z)`, images from codes (traversals and
+    reconstructions); `can_sample`, `sample(n, generator)`, images from random codes (a GAN's
+    samples, drawn instead of reconstructions); `has_posterior`, `posterior(x)`, the means and
+    log-variances of a diagonal Gaussian q(z|x) (UDR counts a latent as informative by its KL).
+    `traversal_range` r: a latent traversal sweeps each latent from -r to r.
     """
 
     Params = Params
     batch_kind = "iid"           # or "one_factor_varying" (DC-IGN)
     trainable = True
     needs_factors = False
+    can_decode = False
+    can_sample = False
+    has_posterior = False
+    traversal_range = 3.0
 
     def __init__(self, params: Params, image_shape, policy: ComputePolicy, seed: int):
         self.params = params
@@ -74,6 +85,18 @@ class Method:
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """The representation of images x (float in [0, 1], on the device): (n, D)."""
         raise NotImplementedError
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Images (pixel means in [0, 1]) of codes z; where `can_decode`."""
+        raise NotImplementedError(f"{type(self).__name__} has no decoder (can_decode is False)")
+
+    def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        """n images (pixel means in [0, 1]) from random codes drawn with `generator`; where `can_sample`."""
+        raise NotImplementedError(f"{type(self).__name__} draws no samples (can_sample is False)")
+
+    def posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(means, log-variances) of q(z|x) for images x, each (n, latent_dim); where `has_posterior`."""
+        raise NotImplementedError(f"{type(self).__name__} has no Gaussian posterior (has_posterior is False)")
 
     def training_health(self, log) -> dict[str, float]:
         """`health.*` scores read from the run's log.csv (a DataFrame); {} for methods whose loss

@@ -136,6 +136,8 @@ class InfoGAN(Method):
     """InfoGAN: a GAN whose codes are made recoverable from the image by a Q head (Chen et al.)."""
 
     Params = InfoGANParams
+    can_decode = True
+    can_sample = True
     traversal_range = 1.0              # codes are Uniform(-1, 1): traversals stay in their support
 
     def __init__(self, params: InfoGANParams, image_shape, policy, seed: int):

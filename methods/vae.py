@@ -82,6 +82,8 @@ class GaussianVAE(Method):
     docstring). `params.likelihood` is resolved ("auto" -> the dataset's) by methods.create."""
 
     Params = GaussianVAEParams
+    can_decode = True
+    has_posterior = True
 
     def __init__(self, params: GaussianVAEParams, image_shape, policy, seed: int):
         super().__init__(params, image_shape, policy, seed)

@@ -1,17 +1,18 @@
 """Disentanglement metrics. Adding one is one new file and one line in METRICS.
 
-Each metric module has `score(codes, dataset, rng, **params) -> dict[str, float]` whose keyword
-defaults are disentanglement_lib's sample sizes, and a QUICK dict of smaller sizes for previews.
+Each metric module declares itself in one `METRIC = Metric(...)` (metrics/base.py): its name, its
+settings as a typed dataclass (defaults = disentanglement_lib's sample sizes), its quick sizes for
+previews, `check` and `score` (both take the settings object), what it needs, and the settings
+older stored scores were made with. Everything here reads those declarations.
 
-A metric whose module sets SCOPE = "models" (UDR) scores a set of models of one method instead of
-one model: its `score(models, dataset, rng, **params)` returns one dict per model. It is scored with
+A metric of a set of models (`several_models`: UDR) scores the models of one method together: its
+`score(models, dataset, rng, settings)` returns one dict per model. It is scored with
 `score_models` / `evaluate_models`, never by `score` / `evaluate`, which take one representation;
 `bench run` scores it over the runs of a results folder that differ only in their seed
 (bench/running/model_sets.py, docs/metrics.md).
 """
 from __future__ import annotations
 
-import inspect
 import warnings
 import zlib
 
@@ -19,21 +20,23 @@ import numpy as np
 
 from bench.errors import BenchWarning, UserError, unknown
 from metrics import beta_vae, dci, factor_vae, irs, mig, modularity, sap, udr
+from metrics.base import Metric
 from metrics.codes import Representation
 
-METRICS = {
-    "beta_vae": beta_vae,
-    "factor_vae": factor_vae,
-    "mig": mig,
-    "dci": dci,
-    "sap": sap,
-    "modularity": modularity,
-    "irs": irs,
-    "udr": udr,
-}
+METRICS: dict[str, Metric] = {declared.name: declared for declared in (
+    beta_vae.METRIC,
+    factor_vae.METRIC,
+    mig.METRIC,
+    dci.METRIC,
+    sap.METRIC,
+    modularity.METRIC,
+    irs.METRIC,
+    udr.METRIC,
+)}
 
 
-def metric_module(name: str):
+def metric(name: str) -> Metric:
+    """The declaration of metric `name` (metrics/base.py)."""
     if name not in METRICS:
         raise unknown("metric", name, METRICS)
     return METRICS[name]
@@ -41,13 +44,17 @@ def metric_module(name: str):
 
 def scores_model_sets(name: str) -> bool:
     """Whether metric `name` scores a set of models (UDR) rather than one model."""
-    return getattr(metric_module(name), "SCOPE", "model") == "models"
+    return metric(name).several_models
 
 
 def needs_factors(name: str) -> bool:
-    """Whether metric `name` needs the dataset's ground-truth factors (every metric but those
-    whose module sets NEEDS_FACTORS = False: UDR)."""
-    return getattr(metric_module(name), "NEEDS_FACTORS", True)
+    """Whether metric `name` needs the dataset's ground-truth factors (every metric but UDR)."""
+    return metric(name).needs_factors
+
+
+def uses_posterior(name: str) -> bool:
+    """Whether metric `name` reads each latent's KL under a model's posterior, where it has one (UDR)."""
+    return metric(name).uses_posterior
 
 
 def single_model_names(names) -> list[str]:
@@ -57,15 +64,19 @@ def single_model_names(names) -> list[str]:
 
 def metric_params(name: str) -> dict[str, object]:
     """The metric's parameters and their defaults, for `bench list` and for validation."""
-    signature = inspect.signature(metric_module(name).score)
-    return {p.name: p.default for p in list(signature.parameters.values())[3:]}
+    return metric(name).defaults()
+
+
+def setting_types(name: str) -> dict[str, object]:
+    """The declared type of each of the metric's parameters (a sweep file's values must be of it)."""
+    return metric(name).types()
 
 
 def settings(name: str, quick: bool = False, params: dict | None = None) -> dict[str, object]:
-    """Every setting metric `name` is scored with: its defaults, its QUICK sizes under `quick`, then
+    """Every setting metric `name` is scored with: its defaults, its quick sizes under `quick`, then
     `params`. Runs store them with their scores, and a change rescores a run (bench/running/execute.py)."""
-    module = metric_module(name)
-    return {**metric_params(name), **(module.QUICK if quick else {}), **(params or {})}
+    declared = metric(name)
+    return {**declared.defaults(), **(declared.quick if quick else {}), **(params or {})}
 
 
 def metric_rng(name: str, seed: int) -> np.random.Generator:
@@ -73,32 +84,37 @@ def metric_rng(name: str, seed: int) -> np.random.Generator:
     return np.random.default_rng([seed, zlib.crc32(name.encode())])
 
 
+def checked_settings(name: str, dataset=None, quick: bool = False, params: dict | None = None):
+    """The settings object metric `name` is scored with (`settings`, typed), once it passes the
+    checks of `check`."""
+    declared = metric(name)
+    chosen = declared.settings_of(settings(name, quick, params))
+    declared.check(dataset, chosen)
+    return chosen
+
+
 def check(name: str, dataset=None, quick: bool = False, **params) -> None:
     """One clear error (UserError) when metric `name` cannot be scored with `params` over its
-    defaults (and its QUICK sizes under `quick`): an unknown parameter, a value outside its
-    choices, a sample size below 1, and, given the dataset, a factor it does not have. The runner
-    calls it before any training, so a bad setting never costs a trained run."""
-    valid = metric_params(name)
-    for key in params:
-        if key not in valid:
-            raise unknown(f"parameter of metric {name}", key, valid)
-    metric_module(name).check(dataset, **settings(name, quick, params))
+    defaults (and its quick sizes under `quick`): an unknown parameter, a value of another type than
+    declared or outside its choices, a sample size below 1, and, given the dataset, a factor it
+    does not have. The runner calls it before any training, so a bad setting never costs a trained run."""
+    checked_settings(name, dataset, quick, params)
 
 
 def stored_settings(name: str, settings: dict | None) -> dict | None:
     """The settings a stored score of metric `name` was made with: `settings` as stored, plus the
-    value of any setting added to the metric since (the module's LEGACY_SETTINGS), so that a score
+    value of any setting added to the metric since (its declared legacy_settings), so that a score
     is rescored only when what it was computed with differs from what is wanted."""
     if settings is None:
         return None
-    return {**getattr(metric_module(name), "LEGACY_SETTINGS", {}), **settings}
+    return {**metric(name).legacy_settings, **settings}
 
 
 def score(name: str, codes: Representation, dataset, seed: int, quick: bool = False, **params) -> dict[str, float]:
     """Scores of metric `name`, keys namespaced as "name.key"."""
     refuse_model_set(name)
-    check(name, dataset, quick, **params)
-    values = metric_module(name).score(codes, dataset, metric_rng(name, seed), **settings(name, quick, params))
+    chosen = checked_settings(name, dataset, quick, params)
+    values = metric(name).score(codes, dataset, metric_rng(name, seed), chosen)
     return {f"{name}.{key}": value for key, value in values.items()}
 
 
@@ -118,7 +134,7 @@ def evaluate(names, representation_fn, dataset, seed: int = 0, quick: bool = Fal
         refuse_model_set(name)
     params = params or {}
     for name in params:
-        metric_module(name)
+        metric(name)
     for name in names:
         check(name, dataset, quick, **params.get(name, {}))
     codes = representation_fn if isinstance(representation_fn, Representation) else \
@@ -150,8 +166,8 @@ def score_models(name: str, models, dataset, seeds, quick: bool = False, **param
     the metric's sample."""
     if not scores_model_sets(name):
         raise UserError(f"metric {name} scores one model at a time: use metrics.score or metrics.evaluate")
-    check(name, dataset, quick, **params)
-    values = metric_module(name).score(models, dataset, models_rng(name, seeds), **settings(name, quick, params))
+    chosen = checked_settings(name, dataset, quick, params)
+    values = metric(name).score(models, dataset, models_rng(name, seeds), chosen)
     return [{f"{name}.{key}": value for key, value in model_values.items()} for model_values in values]
 
 
@@ -190,7 +206,7 @@ def parse_metric_names(text: str) -> list[str]:
     if not names:
         raise UserError(f"--metrics needs at least one name; valid: all, {', '.join(METRICS)}")
     for name in names:
-        metric_module(name)
+        metric(name)
     return names
 
 

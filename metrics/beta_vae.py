@@ -28,6 +28,8 @@ Two protocols (docs/paper.md section 2; the `protocol` parameter, stored with ev
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
@@ -36,17 +38,28 @@ from sklearn.multiclass import OneVsRestClassifier
 from sklearn.preprocessing import StandardScaler
 
 from bench.errors import unknown
+from metrics.base import Metric
 from metrics.samples import check_positive, votes_per_lookup
 
-QUICK = {"num_train": 400, "num_eval": 200, "classifier_steps": 1000}
-PREPROCESSING = ("none", "standardize")
-PROTOCOLS = ("disentanglement_lib", "higgins2017")
-CLASSIFIERS = ("liblinear_ovr", "lbfgs")
-# Settings a stored score may lack because it was made before they existed, with the value it was
-# made with: scores stored before `classifier` existed were fitted with today's LogisticRegression().
-LEGACY_SETTINGS = {"classifier": "lbfgs"}
 HIGGINS_BATCH = 64
 HIGGINS_LEARNING_RATE = 1e-2
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Defaults: disentanglement_lib's study. `factors`: "protocol" (all factors for
+    disentanglement_lib, all but shape for higgins2017), "all", "without_shape", or a comma list of
+    factor names; `classifier` is the disentanglement_lib protocol's fit; `classifier_seeds` and
+    `classifier_steps` are used by the higgins2017 protocol only."""
+    batch_size: int = 64                     # L, pairs per vote
+    num_train: int = 10_000                  # votes
+    num_eval: int = 5_000
+    factors: str = "protocol"
+    preprocessing: Literal["none", "standardize"] = "none"
+    protocol: Literal["disentanglement_lib", "higgins2017"] = "disentanglement_lib"
+    classifier: Literal["liblinear_ovr", "lbfgs"] = "liblinear_ovr"
+    classifier_seeds: int = 5
+    classifier_steps: int = 10_000
 
 
 def factor_subset(dataset, factors: str) -> np.ndarray:
@@ -121,51 +134,35 @@ def logistic_regression(classifier: str, random_state: int):
     return LogisticRegression(random_state=random_state)
 
 
-def check(dataset, batch_size, num_train, num_eval, factors, preprocessing, protocol, classifier,
-          classifier_seeds, classifier_steps) -> None:
+def check(dataset, settings: Settings) -> None:
     """One clear error for settings that cannot work (metrics.check: before any training); the
     factor names are checked when the dataset is given."""
-    if preprocessing not in PREPROCESSING:
-        raise unknown("beta_vae preprocessing", preprocessing, PREPROCESSING)
-    if protocol not in PROTOCOLS:
-        raise unknown("beta_vae protocol", protocol, PROTOCOLS)
-    if classifier not in CLASSIFIERS:
-        raise unknown("beta_vae classifier", classifier, CLASSIFIERS)
-    check_positive("beta_vae", batch_size=batch_size, num_train=num_train, num_eval=num_eval,
-                   classifier_seeds=classifier_seeds, classifier_steps=classifier_steps)
+    check_positive("beta_vae", batch_size=settings.batch_size, num_train=settings.num_train,
+                   num_eval=settings.num_eval, classifier_seeds=settings.classifier_seeds,
+                   classifier_steps=settings.classifier_steps)
     if dataset is not None:
-        factor_subset(dataset, protocol_factors(protocol, factors))
+        factor_subset(dataset, protocol_factors(settings.protocol, settings.factors))
 
 
-def score(codes, dataset, rng, batch_size: int = 64, num_train: int = 10_000, num_eval: int = 5_000,
-          factors: str = "protocol", preprocessing: str = "none", protocol: str = "disentanglement_lib",
-          classifier: str = "liblinear_ovr", classifier_seeds: int = 5,
-          classifier_steps: int = 10_000) -> dict[str, float]:
-    """Train and evaluation accuracy of a linear classifier predicting the shared factor.
-
-    `factors`: "protocol" (all factors for disentanglement_lib, all but shape for higgins2017),
-    "all", "without_shape", or a comma list of factor names. `classifier` is the
-    disentanglement_lib protocol's fit; `classifier_seeds` and `classifier_steps` are used by the
-    higgins2017 protocol only.
-    """
-    check(dataset, batch_size, num_train, num_eval, factors, preprocessing, protocol, classifier,
-          classifier_seeds, classifier_steps)
-    candidates = factor_subset(dataset, protocol_factors(protocol, factors))
-    train_x, train_y = votes(codes, dataset, rng, num_train, batch_size, candidates)
-    eval_x, eval_y = votes(codes, dataset, rng, num_eval, batch_size, candidates)
-    if preprocessing == "standardize":
+def score(codes, dataset, rng, settings: Settings) -> dict[str, float]:
+    """Train and evaluation accuracy of a linear classifier predicting the shared factor."""
+    candidates = factor_subset(dataset, protocol_factors(settings.protocol, settings.factors))
+    train_x, train_y = votes(codes, dataset, rng, settings.num_train, settings.batch_size, candidates)
+    eval_x, eval_y = votes(codes, dataset, rng, settings.num_eval, settings.batch_size, candidates)
+    if settings.preprocessing == "standardize":
         scaler = StandardScaler().fit(train_x)
         train_x, eval_x = scaler.transform(train_x), scaler.transform(eval_x)
-    if protocol == "higgins2017":
+    if settings.protocol == "higgins2017":
         position = np.zeros(dataset.num_factors, dtype=np.int64)
         position[candidates] = np.arange(len(candidates))                    # factor -> class 0..C-1
         train_y, eval_y = position[train_y], position[eval_y]
-        weights, bias = adagrad_softmax(train_x, train_y, len(candidates), rng, classifier_seeds, classifier_steps)
+        weights, bias = adagrad_softmax(train_x, train_y, len(candidates), rng, settings.classifier_seeds,
+                                        settings.classifier_steps)
         train_accuracy = softmax_accuracies(weights, bias, train_x, train_y)
         eval_accuracy = softmax_accuracies(weights, bias, eval_x, eval_y)
         return {"train_accuracy": float(train_accuracy.mean()), "eval_accuracy": float(eval_accuracy.mean()),
                 "eval_accuracy_std": float(eval_accuracy.std())}
-    model = logistic_regression(classifier, int(rng.integers(2**31)))
+    model = logistic_regression(settings.classifier, int(rng.integers(2**31)))
     with warnings.catch_warnings():
         # disentanglement_lib fits at sklearn's defaults (100 iterations) without a warning filter;
         # the number is the same with or without the warning, so it is not repeated per run.
@@ -173,3 +170,10 @@ def score(codes, dataset, rng, batch_size: int = 64, num_train: int = 10_000, nu
         model.fit(train_x, train_y)
     return {"train_accuracy": float(model.score(train_x, train_y)),
             "eval_accuracy": float(model.score(eval_x, eval_y))}
+
+
+METRIC = Metric("beta_vae", Settings, score, check,
+                quick={"num_train": 400, "num_eval": 200, "classifier_steps": 1000},
+                # scores stored before `classifier` existed were fitted with today's LogisticRegression()
+                legacy_settings={"classifier": "lbfgs"},
+                perfect={"eval_accuracy": 1.0})

@@ -25,7 +25,7 @@ Choices, stated:
   prediction error; 1 - accuracy is that error for a 0-1 loss.
 - The classifier is slow: at the defaults on dSprites (113 classes over 5 factors) it fits 11,300
   trees on 10,000 points, minutes on a CPU. `n_estimators` is a parameter (default 100 = sklearn's
-  and disentanglement_lib's) so that QUICK can use fewer stages; fewer stages change the numbers.
+  and disentanglement_lib's) so that the quick sizes can use fewer stages; fewer stages change the numbers.
   HistGradientBoostingClassifier would be far faster but has no impurity importances, so R would
   need another definition (permutation importance); it is not offered.
 - A factor with a single class in the training sample cannot be classified; it gets a zero column
@@ -33,13 +33,22 @@ Choices, stated:
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy.stats import entropy
 from sklearn.ensemble import GradientBoostingClassifier
 
+from metrics.base import Metric
 from metrics.samples import check_positive, factor_code_samples
 
-QUICK = {"num_train": 1_000, "num_test": 500, "n_estimators": 25}
+
+@dataclass(frozen=True)
+class Settings:
+    """Sample sizes and boosting stages; defaults: disentanglement_lib's study."""
+    num_train: int = 10_000
+    num_test: int = 5_000
+    n_estimators: int = 100                  # boosting stages (sklearn's and disentanglement_lib's)
 
 
 def importance_matrix(train_codes, train_factors, test_codes, test_factors, rng, n_estimators: int):
@@ -70,20 +79,24 @@ def weighted_specificity(importance: np.ndarray) -> float:
     return float(np.sum(per_row * weights))
 
 
-def check(dataset, num_train, num_test, n_estimators) -> None:
+def check(dataset, settings: Settings) -> None:
     """One clear error for settings that cannot work (metrics.check: before any training)."""
-    check_positive("dci", num_train=num_train, num_test=num_test, n_estimators=n_estimators)
+    check_positive("dci", num_train=settings.num_train, num_test=settings.num_test,
+                   n_estimators=settings.n_estimators)
 
 
-def score(codes, dataset, rng, num_train: int = 10_000, num_test: int = 5_000,
-          n_estimators: int = 100) -> dict[str, float]:
+def score(codes, dataset, rng, settings: Settings) -> dict[str, float]:
     """Disentanglement, completeness and mean train/test accuracy of the per-factor classifiers."""
-    check(dataset, num_train, num_test, n_estimators)
     (train_codes, train_factors), (test_codes, test_factors) = factor_code_samples(
-        codes, dataset, rng, num_train, num_test)
+        codes, dataset, rng, settings.num_train, settings.num_test)
     importance, train_accuracy, test_accuracy = importance_matrix(
-        train_codes, train_factors, test_codes, test_factors, rng, n_estimators)
+        train_codes, train_factors, test_codes, test_factors, rng, settings.n_estimators)
     return {"disentanglement": weighted_specificity(importance),
             "completeness": weighted_specificity(importance.T),
             "informativeness_train": float(np.mean(train_accuracy)),
             "informativeness_test": float(np.mean(test_accuracy))}
+
+
+METRIC = Metric("dci", Settings, score, check,
+                quick={"num_train": 1_000, "num_test": 500, "n_estimators": 25},
+                perfect={"disentanglement": 1.0, "completeness": 1.0, "informativeness_test": 1.0})

@@ -23,12 +23,23 @@ Choices where disentanglement_lib differs, stated:
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from bench.errors import UserError
+from metrics.base import Metric
 from metrics.samples import check_positive, votes_per_lookup
 
-QUICK = {"num_variance_estimate": 1_000, "num_train": 300, "num_eval": 150}
+
+@dataclass(frozen=True)
+class Settings:
+    """Vote and variance sample sizes and the prune threshold; defaults: disentanglement_lib's study."""
+    batch_size: int = 64                     # L, images per vote
+    num_train: int = 10_000                  # votes
+    num_eval: int = 5_000
+    num_variance_estimate: int = 10_000      # images for each latent's global variance
+    prune_threshold: float = 0.05            # global standard deviation below which a latent is pruned
 
 
 def vote_indices(dataset, rng, num_votes: int, batch_size: int):
@@ -50,23 +61,22 @@ def ratio_argmin(codes, indices: np.ndarray, global_variance: np.ndarray, active
     return np.flatnonzero(active)[np.argmin(np.concatenate(local), axis=1)]
 
 
-def check(dataset, batch_size, num_train, num_eval, num_variance_estimate, prune_threshold) -> None:
+def check(dataset, settings: Settings) -> None:
     """One clear error for settings that cannot work (metrics.check: before any training)."""
-    check_positive("factor_vae", num_train=num_train, num_eval=num_eval,
-                   num_variance_estimate=num_variance_estimate)
-    if batch_size < 2:
-        raise UserError(f"factor_vae batch_size must be at least 2 (a variance), not {batch_size}")
+    check_positive("factor_vae", num_train=settings.num_train, num_eval=settings.num_eval,
+                   num_variance_estimate=settings.num_variance_estimate)
+    if settings.batch_size < 2:
+        raise UserError(f"factor_vae batch_size must be at least 2 (a variance), not {settings.batch_size}")
 
 
-def score(codes, dataset, rng, batch_size: int = 64, num_train: int = 10_000, num_eval: int = 5_000,
-          num_variance_estimate: int = 10_000, prune_threshold: float = 0.05) -> dict[str, float]:
+def score(codes, dataset, rng, settings: Settings) -> dict[str, float]:
     """Train and evaluation accuracy of the majority-vote classifier, and the active latents."""
-    check(dataset, batch_size, num_train, num_eval, num_variance_estimate, prune_threshold)
-    variance_indices = dataset.index_of(dataset.sample_factors(num_variance_estimate, rng))
-    train_labels, train_indices = vote_indices(dataset, rng, num_train, batch_size)
-    eval_labels, eval_indices = vote_indices(dataset, rng, num_eval, batch_size)
+    num_train, num_eval = settings.num_train, settings.num_eval
+    variance_indices = dataset.index_of(dataset.sample_factors(settings.num_variance_estimate, rng))
+    train_labels, train_indices = vote_indices(dataset, rng, num_train, settings.batch_size)
+    eval_labels, eval_indices = vote_indices(dataset, rng, num_eval, settings.batch_size)
     global_variance = np.asarray(codes(variance_indices), dtype=np.float64).var(axis=0, ddof=1)
-    active = np.sqrt(global_variance) >= prune_threshold
+    active = np.sqrt(global_variance) >= settings.prune_threshold
     if not active.any():
         return {"train_accuracy": 0.0, "eval_accuracy": 0.0, "num_active_dims": 0.0}
     winners = ratio_argmin(codes, np.concatenate([train_indices, eval_indices]), global_variance, active)
@@ -79,3 +89,8 @@ def score(codes, dataset, rng, batch_size: int = 64, num_train: int = 10_000, nu
     return {"train_accuracy": float(train_votes[latents, classifier].sum() / num_train),
             "eval_accuracy": float(eval_votes[latents, classifier].sum() / num_eval),
             "num_active_dims": float(active.sum())}
+
+
+METRIC = Metric("factor_vae", Settings, score, check,
+                quick={"num_variance_estimate": 1_000, "num_train": 300, "num_eval": 150},
+                perfect={"eval_accuracy": 1.0})

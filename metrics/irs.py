@@ -36,13 +36,22 @@ Choices, stated:
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from bench.errors import UserError
+from metrics.base import Metric
 from metrics.information import histogram_discretize
 from metrics.samples import check_positive, factor_code_samples
 
-QUICK = {"num_train": 1_000}
+
+@dataclass(frozen=True)
+class Settings:
+    """Defaults: disentanglement_lib's `sample/irs/irs.gin`."""
+    num_train: int = 10_000
+    diff_quantile: float = 0.99              # of |z_i - E[z_i | v_k]|; 1.0: the paper's supremum
+    num_bins: int = 20                       # equal-width bins of each factor's classes; 0: the classes
 
 
 def irs_matrix(codes: np.ndarray, factors: np.ndarray, diff_quantile: float) -> np.ndarray:
@@ -68,21 +77,23 @@ def irs_score(codes: np.ndarray, factors: np.ndarray, diff_quantile: float) -> t
     return float(np.average(robustness, weights=weights)), active.shape[1]
 
 
-def check(dataset, num_train, diff_quantile, num_bins) -> None:
+def check(dataset, settings: Settings) -> None:
     """One clear error for settings that cannot work (metrics.check: before any training)."""
-    check_positive("irs", num_train=num_train)
-    if not 0 < diff_quantile <= 1:
-        raise UserError(f"irs diff_quantile must be in (0, 1], not {diff_quantile}")
-    if isinstance(num_bins, bool) or not isinstance(num_bins, (int, np.integer)) or num_bins < 0:
-        raise UserError(f"irs num_bins must be 0 (the factors' own classes) or a positive integer, not {num_bins!r}")
+    check_positive("irs", num_train=settings.num_train)
+    if not 0 < settings.diff_quantile <= 1:
+        raise UserError(f"irs diff_quantile must be in (0, 1], not {settings.diff_quantile}")
+    if settings.num_bins < 0:
+        raise UserError(f"irs num_bins must be 0 (the factors' own classes) or a positive integer, "
+                        f"not {settings.num_bins!r}")
 
 
-def score(codes, dataset, rng, num_train: int = 10_000, diff_quantile: float = 0.99,
-          num_bins: int = 20) -> dict[str, float]:
+def score(codes, dataset, rng, settings: Settings) -> dict[str, float]:
     """The deviation-weighted mean over latents of their best interventional robustness."""
-    check(dataset, num_train, diff_quantile, num_bins)
-    [(train_codes, train_factors)] = factor_code_samples(codes, dataset, rng, num_train)
-    if num_bins:
-        train_factors = histogram_discretize(train_factors, num_bins)
-    value, active = irs_score(train_codes, train_factors, diff_quantile)
+    [(train_codes, train_factors)] = factor_code_samples(codes, dataset, rng, settings.num_train)
+    if settings.num_bins:
+        train_factors = histogram_discretize(train_factors, settings.num_bins)
+    value, active = irs_score(train_codes, train_factors, settings.diff_quantile)
     return {"score": value, "num_active_dims": float(active)}
+
+
+METRIC = Metric("irs", Settings, score, check, quick={"num_train": 1_000}, perfect={"score": 1.0})

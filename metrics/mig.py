@@ -22,12 +22,20 @@ Deviations and choices, all stated:
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
+from metrics.base import Metric
 from metrics.information import entropy, histogram_discretize, mutual_information
 from metrics.samples import check_positive, factor_code_samples
 
-QUICK = {"num_train": 1_000}
+
+@dataclass(frozen=True)
+class Settings:
+    """Defaults: disentanglement_lib's study."""
+    num_train: int = 10_000
+    num_bins: int = 20                       # equal-width bins per latent
 
 
 def gap_scores(info: np.ndarray, factor_entropy: np.ndarray) -> np.ndarray:
@@ -39,14 +47,16 @@ def gap_scores(info: np.ndarray, factor_entropy: np.ndarray) -> np.ndarray:
     return np.where(factor_entropy > 0, gaps, 0.0)
 
 
-def check(dataset, num_train, num_bins) -> None:
+def check(dataset, settings: Settings) -> None:
     """One clear error for settings that cannot work (metrics.check: before any training)."""
-    check_positive("mig", num_train=num_train, num_bins=num_bins)
+    check_positive("mig", num_train=settings.num_train, num_bins=settings.num_bins)
 
 
-def score(codes, dataset, rng, num_train: int = 10_000, num_bins: int = 20) -> dict[str, float]:
+def score(codes, dataset, rng, settings: Settings) -> dict[str, float]:
     """The mean normalised mutual information gap over factors."""
-    check(dataset, num_train, num_bins)
-    [(train_codes, train_factors)] = factor_code_samples(codes, dataset, rng, num_train)
-    info = mutual_information(histogram_discretize(train_codes, num_bins), train_factors)
+    [(train_codes, train_factors)] = factor_code_samples(codes, dataset, rng, settings.num_train)
+    info = mutual_information(histogram_discretize(train_codes, settings.num_bins), train_factors)
     return {"score": float(np.mean(gap_scores(info, entropy(train_factors))))}
+
+
+METRIC = Metric("mig", Settings, score, check, quick={"num_train": 1_000}, perfect={"score": 1.0})

@@ -37,6 +37,7 @@ Choices, stated:
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import expit
@@ -44,10 +45,17 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
+from metrics.base import Metric
 from metrics.information import histogram_discretize, mutual_information
 from metrics.samples import check_positive, factor_code_samples, standardize_columns
 
-QUICK = {"num_train": 1_000, "num_test": 500}
+
+@dataclass(frozen=True)
+class Settings:
+    """Defaults: disentanglement_lib's study."""
+    num_train: int = 10_000
+    num_test: int = 5_000
+    num_bins: int = 20                       # equal-width bins per latent, for the mutual information
 
 
 def modularity(info: np.ndarray) -> float:
@@ -82,18 +90,17 @@ def explicitness(train_x, train_y, eval_sets) -> list[float]:
     return result
 
 
-def check(dataset, num_train, num_test, num_bins) -> None:
+def check(dataset, settings: Settings) -> None:
     """One clear error for settings that cannot work (metrics.check: before any training)."""
-    check_positive("modularity", num_train=num_train, num_test=num_test, num_bins=num_bins)
+    check_positive("modularity", num_train=settings.num_train, num_test=settings.num_test,
+                   num_bins=settings.num_bins)
 
 
-def score(codes, dataset, rng, num_train: int = 10_000, num_test: int = 5_000,
-          num_bins: int = 20) -> dict[str, float]:
+def score(codes, dataset, rng, settings: Settings) -> dict[str, float]:
     """Modularity of the MI matrix, and explicitness (test and train ROC AUC)."""
-    check(dataset, num_train, num_test, num_bins)
     (train_codes, train_factors), (test_codes, test_factors) = factor_code_samples(
-        codes, dataset, rng, num_train, num_test)
-    info = mutual_information(histogram_discretize(train_codes, num_bins), train_factors)
+        codes, dataset, rng, settings.num_train, settings.num_test)
+    info = mutual_information(histogram_discretize(train_codes, settings.num_bins), train_factors)
     train_x, test_x = standardize_columns(train_codes, test_codes)
     per_factor = np.array([
         explicitness(train_x, train_factors[:, k], [(test_x, test_factors[:, k]), (train_x, train_factors[:, k])])
@@ -101,3 +108,7 @@ def score(codes, dataset, rng, num_train: int = 10_000, num_test: int = 5_000,
     return {"modularity": modularity(info),
             "explicitness": float(per_factor[:, 0].mean()),
             "explicitness_train": float(per_factor[:, 1].mean())}
+
+
+METRIC = Metric("modularity", Settings, score, check, quick={"num_train": 1_000, "num_test": 500},
+                perfect={"modularity": 1.0, "explicitness": 1.0})

@@ -34,21 +34,28 @@ Choices, stated:
 from __future__ import annotations
 
 import warnings
-from typing import Callable, NamedTuple
+from dataclasses import dataclass
+from typing import Callable, Literal, NamedTuple
 
 import numpy as np
 from scipy.stats import rankdata
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Lasso
 
-from bench.errors import UserError, unknown
+from bench.errors import UserError
+from metrics.base import Metric
 from metrics.samples import check_positive
 
-SCOPE = "models"                 # scores a set of models, not one (metrics/__init__.py)
-NEEDS_FACTORS = False            # draws images only: it scores image folders too
-QUICK = {"num_data_points": 500}
-CORRELATIONS = ("lasso", "spearman")
 MIN_MODELS = 2
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Defaults: disentanglement_lib's `tests/methods/udr/udr.gin`."""
+    num_data_points: int = 1_000             # images, the same for every model
+    correlation: Literal["lasso", "spearman"] = "lasso"
+    alpha: float = 0.1                       # the Lasso's L1 weight
+    kl_threshold: float = 0.01               # nats: latents at or below it are uninformative
 
 
 class Model(NamedTuple):
@@ -115,34 +122,36 @@ def pairwise_scores(codes: list[np.ndarray], informative: list[np.ndarray], corr
     return scores
 
 
-def check(dataset, num_data_points, correlation, alpha, kl_threshold) -> None:
+def check(dataset, settings: Settings) -> None:
     """One clear error for settings that cannot work (metrics.check: before any training)."""
-    check_positive("udr", num_data_points=num_data_points)
-    if correlation not in CORRELATIONS:
-        raise unknown("udr correlation", correlation, CORRELATIONS)
-    if not alpha > 0:
-        raise UserError(f"udr alpha (the Lasso's L1 weight) must be above 0, not {alpha}")
-    if not kl_threshold >= 0:
-        raise UserError(f"udr kl_threshold must be 0 or more (nats), not {kl_threshold}")
+    check_positive("udr", num_data_points=settings.num_data_points)
+    if not settings.alpha > 0:
+        raise UserError(f"udr alpha (the Lasso's L1 weight) must be above 0, not {settings.alpha}")
+    if not settings.kl_threshold >= 0:
+        raise UserError(f"udr kl_threshold must be 0 or more (nats), not {settings.kl_threshold}")
 
 
-def score(models, dataset, rng, num_data_points: int = 1_000, correlation: str = "lasso",
-          alpha: float = 0.1, kl_threshold: float = 0.01) -> list[dict[str, float]]:
+def score(models, dataset, rng, settings: Settings) -> list[dict[str, float]]:
     """Per model of `models` (Model tuples, or bare Representations: no posterior), in order: its
     UDR against the others, the number of models and its number of informative latents."""
-    check(dataset, num_data_points, correlation, alpha, kl_threshold)
     models = [model if isinstance(model, Model) else Model(model) for model in models]
     if len(models) < MIN_MODELS:
         raise UserError(f"udr compares models with each other and needs at least {MIN_MODELS}, not {len(models)}")
-    indices = dataset.index_of(dataset.sample_factors(num_data_points, rng))
+    indices = dataset.index_of(dataset.sample_factors(settings.num_data_points, rng))
     codes = [np.asarray(model.codes(indices), dtype=np.float64) for model in models]
     informative = []
     for values, model in zip(codes, models):
         varies = values.std(axis=0) > 0
         if model.kl_of is not None:
-            varies &= np.asarray(model.kl_of(indices), dtype=np.float64) > kl_threshold
+            varies &= np.asarray(model.kl_of(indices), dtype=np.float64) > settings.kl_threshold
         informative.append(varies)
-    pairwise = pairwise_scores(codes, informative, correlation, alpha)
+    pairwise = pairwise_scores(codes, informative, settings.correlation, settings.alpha)
     return [{"score": float(np.median(np.delete(pairwise[:, m], m))),
              "num_models": float(len(models)), "num_informative": float(informative[m].sum())}
             for m in range(len(models))]
+
+
+# It draws images only, so it scores image folders too; a model's KL per latent, where it has a
+# posterior, says which latents are informative.
+METRIC = Metric("udr", Settings, score, check, quick={"num_data_points": 500},
+                needs_factors=False, uses_posterior=True, several_models=True)

@@ -236,12 +236,13 @@ def test_run_flags_are_the_sweep_settings():
 
 def test_bf16_on_a_cpu_without_amx_warns_in_one_line(monkeypatch, capsys):
     import bench.device
+    from bench.running.sweep_entry import check_compute
     monkeypatch.setattr(bench.device, "cpu_flags", lambda: {"avx512f", "avx512_bf16"})
-    cli.check_compute("cpu", "bf16")
+    check_compute("cpu", "bf16")
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and error.startswith("bench: warning: --precision bf16 on a CPU without AMX")
     monkeypatch.setattr(bench.device, "cpu_flags", lambda: {"avx512f", "avx512_bf16", "amx_bf16"})
-    cli.check_compute("cpu", "bf16")
+    check_compute("cpu", "bf16")
     assert capsys.readouterr().err == ""
 
 

@@ -80,6 +80,11 @@ def test_bad_metric_names_and_parameters(small_dsprites):
         metrics.parse_metric_names("beta_vae,nope")
     with pytest.raises(UserError, match="unknown parameter of metric beta_vae 'L'"):
         metrics.score("beta_vae", ground_truth(small_dsprites), small_dsprites, 0, L=3)
+    with pytest.raises(UserError, match="beta_vae.num_train takes an integer like its default 10000, not '3'"):
+        metrics.score("beta_vae", ground_truth(small_dsprites), small_dsprites, 0, num_train="3")
+    with pytest.raises(UserError, match="beta_vae.protocol takes a string like its default 'disentanglement_lib', "
+                                        "not 4"):
+        metrics.check("beta_vae", protocol=4)
 
 
 def test_codes_are_encoded_once(small_dsprites):

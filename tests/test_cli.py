@@ -60,5 +60,7 @@ def test_bad_input_is_one_line_exit_2_and_harms_nothing(finished, capsys, flags,
 def test_list_shows_methods_datasets_metrics_and_defaults(capsys):
     assert main(["list"]) == 0
     output = capsys.readouterr().out
-    for expected in ("beta_vae", "beta (float) = 4.0", "dsprites_small", "num_train = 10000 [400]"):
+    for expected in ("beta_vae", "beta (float) = 4.0", "dsprites_small", "num_train (int) = 10000 [400]",
+                     "protocol (disentanglement_lib|higgins2017) = disentanglement_lib", "standardize (bool) = False",
+                     "needs: images only (image folders too), several models of one method (its seeds)"):
         assert expected in output

@@ -1,6 +1,5 @@
 """The VAE family's regularisers: each equation on tensors with a known answer, a falling loss on
-dSprites for every method, codes of the right shape, and an exact resume with two optimisers."""
-import io
+dSprites for every method and codes of the right shape (an exact resume: tests/test_contracts.py)."""
 import math
 
 import numpy as np
@@ -141,32 +140,3 @@ def test_codes_are_one_row_of_latent_dim_values_per_image(small_dsprites, cpu_fp
     method = methods.create(name, {"latent_dim": 6}, small_dsprites.image_shape, cpu_fp32, 0)
     assert method.codes_of(np.arange(0, 1536, 200), small_dsprites).shape == (8, 6)
 
-
-def weights(method):
-    return torch.cat([p.detach().flatten() for m in method.modules().values() for p in m.parameters()])
-
-
-def test_factor_vae_resumes_exactly_with_both_optimisers(small_dsprites, cpu_fp32):
-    def make():
-        return methods.create("factor_vae", {"batch_size": 8}, (1, 64, 64), cpu_fp32, 0)
-
-    sampler = BatchSampler(small_dsprites, "iid", 8, np.random.default_rng(0), cpu_fp32)
-    batches = [sampler.next() for _ in range(6)]
-    whole = make()
-    assert set(whole.optimizers()) == {"optimizer", "discriminator_optimizer"}
-    assert set(whole.modules()) == {"encoder", "decoder", "discriminator"}
-    whole_logs = [whole.train_step(batch) for batch in batches]
-
-    first = make()
-    for batch in batches[:3]:
-        first.train_step(batch)
-    checkpoint = io.BytesIO()
-    torch.save(first.state_dict(), checkpoint)
-    checkpoint.seek(0)
-    resumed = make()
-    resumed.load_state_dict(torch.load(checkpoint, weights_only=True))
-    resumed_logs = [resumed.train_step(batch) for batch in batches[3:]]
-    assert resumed.step == 6 and resumed_logs == whole_logs[3:]
-    assert torch.equal(weights(resumed), weights(whole))
-    state, again = resumed.discriminator_optimizer.state_dict(), whole.discriminator_optimizer.state_dict()
-    assert all(torch.equal(state["state"][k]["exp_avg"], again["state"][k]["exp_avg"]) for k in again["state"])

@@ -2,7 +2,6 @@
 several processes on one results folder. Tiny runs: conv VAE, batch 4, dsprites_small."""
 import csv
 import json
-import os
 import shutil
 import signal
 import subprocess

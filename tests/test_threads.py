@@ -1,7 +1,7 @@
 """The default thread policy: the cores free at the start, split among parallel runs."""
 import pytest
 
-from bench.running import execute
+from bench import device
 
 
 @pytest.mark.parametrize("cores, busy, jobs, threads", [
@@ -14,9 +14,9 @@ from bench.running import execute
     (16, 0.0, 3, 5),
 ])
 def test_threads_follow_the_free_cores(monkeypatch, cores, busy, jobs, threads):
-    monkeypatch.setattr(execute, "usable_cores", lambda: cores)
-    assert execute.default_threads(jobs, busy) == threads
+    monkeypatch.setattr(device, "usable_cores", lambda: cores)
+    assert device.default_threads(jobs, busy) == threads
 
 
 def test_busy_cores_is_a_share_of_the_usable_cores():
-    assert 0.0 <= execute.busy_cores(0.05) <= execute.usable_cores()
+    assert 0.0 <= device.busy_cores(0.05) <= device.usable_cores()

@@ -58,7 +58,7 @@ def run_measures(folder) -> tuple[tuple, dict] | None:
     spec = folder.spec()
     if spec is None:
         return None
-    key = (spec["method"], json.dumps(spec.get("overrides", {}), sort_keys=True), spec["dataset"], spec["seed"])
+    key = (spec.method, json.dumps(spec.overrides, sort_keys=True), spec.dataset, spec.seed)
     measures = {}
     for metric in folder.scores().values():
         for name, value in metric.get("values", {}).items():

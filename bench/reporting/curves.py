@@ -29,8 +29,8 @@ def along_training(results_dir: Path) -> pd.DataFrame:
     frame = healthy_scores(curve_scores(path))
     if not (frame["step"] != frame["steps"]).any():
         return pd.DataFrame()
-    batch_sizes = {run_id: spec["params"]["batch_size"] for run_id, spec in readable_specs(results_dir).items()
-                   if isinstance(spec.get("params"), dict) and "batch_size" in spec["params"]}
+    batch_sizes = {run_id: spec.params["batch_size"] for run_id, spec in readable_specs(results_dir).items()
+                   if "batch_size" in spec.params}
     frame = frame.assign(images=frame["step"] * frame["run_id"].map(batch_sizes)).dropna(subset=["images"])
     return frame.astype({"images": "int64"}).reset_index(drop=True)
 

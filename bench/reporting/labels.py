@@ -63,12 +63,11 @@ def canonical(params) -> str:
 def configuration_names(pairs, specs: dict, paper: dict | None = None) -> dict:
     """A readable label for each (method, params JSON) pair: the paper's own label where a method
     has one configuration, else "beta-VAE (beta=4)", its headline parameters at their defaults
-    too where `specs` (run_id -> spec.json) holds a run of the configuration."""
+    too where `specs` (run_id -> StoredSpec) holds a run of the configuration."""
     pairs = list(dict.fromkeys(pairs))
     paper_rows = {row["method"]: row for row in (paper or {}).get("rows", [])}
     per_method = Counter(method for method, _ in pairs)
-    full_params = {(spec["method"], canonical(spec.get("overrides", {}))): spec.get("params", {})
-                   for spec in specs.values()}
+    full_params = {(spec.method, canonical(spec.overrides)): spec.params for spec in specs.values()}
     names = {}
     for method, params in pairs:
         if method in paper_rows and per_method[method] == 1:
@@ -104,7 +103,6 @@ def configuration_order(configurations, method_order=None) -> list:
 def run_description(run_folder: Path) -> str:
     """"beta-VAE (beta=4), seed 0" from a run folder's spec.json; the folder's name without one."""
     spec = RunFolder(run_folder).spec()
-    try:
-        return f"{readable_label(spec['method'], spec.get('overrides'), spec.get('params'))}, seed {spec['seed']}"
-    except (TypeError, ValueError, AttributeError):          # no readable spec.json, or odd parameters
+    if spec is None:
         return Path(run_folder).name
+    return f"{readable_label(spec.method, spec.overrides, spec.params)}, seed {spec.seed}"

@@ -1,11 +1,14 @@
 """Figures of a results folder: metric bars, scores along training (against the images seen),
 latent traversals, reconstructions (or a generator's samples), KL per latent, training curves, the
 metric against normalised beta (docs/paper.md), a reproduction's replicas beside the paper's values,
-and its scores under each metric protocol."""
+and its scores under each metric protocol. all_plots gathers what a results folder's figures show
+(what_to_draw), draws each with its own function and hands its notes to the report writer."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import matplotlib
 
@@ -263,7 +266,7 @@ def traversal(method, dataset, run_folder: Path, out: Path) -> Path:
     z = method.encode(x)[0]
     kl = kl_per_latent(run_folder)
     order = np.argsort(-kl) if kl is not None and len(kl) == len(z) else np.arange(len(z))
-    radius = getattr(method, "traversal_range", 3.0)
+    radius = method.traversal_range
     values = torch.linspace(-radius, radius, TRAVERSAL_STEPS)
     codes = z.repeat(len(order), TRAVERSAL_STEPS, 1)
     for row, latent in enumerate(order):
@@ -429,14 +432,14 @@ def final_reconstruction(run_folder: Path) -> float | None:
     return float(last["reconstruction"]) if "reconstruction" in last.index else None
 
 
-def metric_against_normalised_beta(scores: pd.DataFrame, specs: dict[str, dict], runs_dir: Path, out: Path,
+def metric_against_normalised_beta(scores: pd.DataFrame, specs: dict, runs_dir: Path, out: Path,
                                    chance: dict | None = None) -> Path | None:
     """metric_vs_normalised_beta.png, or None when no line has MIN_BETAS_FOR_A_SWEEP betas."""
     figure = normalised_beta_figure(scores, specs, runs_dir, chance)
     return saved(figure, out / "metric_vs_normalised_beta.png") if figure else None
 
 
-def normalised_beta_figure(scores: pd.DataFrame, specs: dict[str, dict], runs_dir: Path, chance: dict | None = None):
+def normalised_beta_figure(scores: pd.DataFrame, specs: dict, runs_dir: Path, chance: dict | None = None):
     """The paper's beta sweep: each metric key and the final reconstruction loss against
     beta_norm = beta * M / N (M latents, N pixels), one line per method and latent size (methods
     with a beta of another meaning, e.g. beta_tcvae, get lines of their own; docs/paper.md section
@@ -446,13 +449,13 @@ def normalised_beta_figure(scores: pd.DataFrame, specs: dict[str, dict], runs_di
     chance = chance or {}
     rows = []
     for run_id, group in scores.groupby("run_id"):
-        spec = specs.get(run_id, {})
-        params = spec.get("params", {})
-        if "beta" not in params or "latent_dim" not in params:
+        spec = specs.get(run_id)
+        if spec is None or "beta" not in spec.params or "latent_dim" not in spec.params:
             continue
+        params = spec.params
         where = {"normalised beta": float(params["beta"]) * params["latent_dim"] / PIXELS, "beta": params["beta"],
-                 "line": f"{labels.method_name(spec['method'])}, {params['latent_dim']} latents",
-                 "order": (spec["method"], params["latent_dim"])}
+                 "line": f"{labels.method_name(spec.method)}, {params['latent_dim']} latents",
+                 "order": (spec.method, params["latent_dim"])}
         rows += [{**where, "quantity": metric, "value": value} for metric, value in zip(group["metric"], group["value"])
                  if not metric.startswith("health.")]
         reconstruction = final_reconstruction(runs_dir / run_id)
@@ -513,71 +516,103 @@ def generative(method_name: str) -> bool:
     """Whether a method's trained weights give traversals (it has a decoder or generator)."""
     from methods import METHODS
     cls = METHODS.get(method_name)
-    return cls is not None and cls.trainable and hasattr(cls, "decode")
+    return cls is not None and cls.trainable and cls.can_decode
 
 
-def all_plots(results_dir: Path, scores: pd.DataFrame) -> list[Path]:
-    """Every figure the results support: the metric bars, the scores along training where runs
-    were scored before their last step (curves.png), and per configuration (method and
-    parameters) of the finished runs (status done): traversals and reconstructions (or samples) from the lowest seed whose run
-    folder has checkpoint.pt, the KL per latent and training curves from the lowest seed with a log.
-    A configuration none of whose runs keeps a checkpoint gets a line (printed and added to
-    table.md) instead of traversals."""
+@dataclass(frozen=True)
+class ToDraw:
+    """What the figures of a results folder show (what_to_draw): the last step's scores, the scores
+    along training, each readable run's StoredSpec, a preset's [paper] table and the chance levels;
+    per configuration (method and parameters) of the finished runs, the log and KL per latent of
+    its lowest seed with a log (encoder-decoder models and GANs apart), the folder of its lowest
+    seed with checkpoint.pt where the method generates images (traversals, reconstructions or
+    samples), and the configurations that would have those but kept no checkpoint. `datasets`:
+    the datasets loaded so far, by name, shared by the figures."""
+    scores: pd.DataFrame
+    curves: pd.DataFrame
+    specs: dict
+    paper: dict
+    chance: dict
+    datasets: dict
+    vae_logs: dict
+    gan_logs: dict
+    kls: dict
+    generators: list
+    without_checkpoint: list
+
+
+class Figures(NamedTuple):
+    """The figures written, and the notes for the report writer to add below the tables."""
+    paths: list
+    notes: list
+
+
+def all_plots(results_dir: Path, scores: pd.DataFrame) -> Figures:
+    """Every figure the results support (gathered by what_to_draw, each drawn by its own function)
+    and a note for each configuration whose traversals cannot be drawn (no run kept checkpoint.pt)."""
     results_dir = Path(results_dir)
+    todo = what_to_draw(results_dir, scores)
+    paths = [metric_bars(todo.scores, results_dir, todo.specs, todo.paper, todo.chance) if len(todo.scores) else None,
+             score_curves(todo.curves, results_dir, todo.specs, todo.paper, todo.chance) if len(todo.curves) else None]
+    for run_folder in todo.generators:
+        paths += generated_images(run_folder, todo.specs, todo.datasets, results_dir)
+    paths += [kl_bars(todo.kls, results_dir) if todo.kls else None,
+              training_curves(todo.vae_logs, results_dir, "training_curves.png",
+                              "Training curves (encoder-decoder models; lowest seed of each configuration)")
+              if todo.vae_logs else None,
+              training_curves(todo.gan_logs, results_dir, "training_curves_gan.png",
+                              "Training curves (GANs; lowest seed of each configuration)") if todo.gan_logs else None,
+              metric_against_normalised_beta(todo.scores, todo.specs, results_dir / RUNS, results_dir, todo.chance)]
+    notes = [f"Figures: no latent traversal or reconstruction for {', '.join(todo.without_checkpoint)}: no run "
+             f"folder of theirs has checkpoint.pt (checkpoints are not committed; training the runs again writes "
+             f"them)."] if todo.without_checkpoint else []
+    return Figures([path for path in paths if path is not None], notes)
+
+
+def what_to_draw(results_dir: Path, scores: pd.DataFrame) -> ToDraw:
+    """Gather what the figures of `results_dir` show (ToDraw); reads the run folders, draws nothing."""
     runs_dir = results_dir / RUNS
     specs = readable_specs(results_dir)
     paper = paper_of(results_dir)
     datasets: dict = {}
     chance = chance_levels(scores, datasets, paper) if len(scores) else {}
-    bars = metric_bars(scores, results_dir, specs, paper, chance) if len(scores) else None
-    paths = [bars] if bars else []
-    curves = along_training(results_dir)
-    if len(curves):
-        paths.append(score_curves(curves, results_dir, specs, paper, chance))
-    by_configuration: dict = {}
+    finished: dict = {}
     for run_id, spec in specs.items():
         if RunFolder(runs_dir / run_id).state == DONE:      # a run still training has a partial log
-            key = (spec["method"], labels.canonical(spec.get("overrides", {})))
-            by_configuration.setdefault(key, []).append(run_id)
-    pairs, names = configurations(pd.DataFrame({"method": [k[0] for k in by_configuration],
-                                                "params": [k[1] for k in by_configuration]}), specs, paper)
-    kls, vae_logs, gan_logs, skipped = {}, {}, {}, []
-    for method_name, params in pairs:
-        run_ids = sorted(by_configuration[(method_name, params)], key=lambda r: specs[r]["seed"])
-        logged = [r for r in run_ids if RunFolder(runs_dir / r).has_log()]
+            finished.setdefault((spec.method, labels.canonical(spec.overrides)), []).append(run_id)
+    pairs, names = configurations(pd.DataFrame({"method": [k[0] for k in finished],
+                                                "params": [k[1] for k in finished]}), specs, paper)
+    vae_logs, gan_logs, kls, generators, without_checkpoint = {}, {}, {}, [], []
+    for pair in pairs:
+        folders = [RunFolder(runs_dir / run_id) for run_id in sorted(finished[pair], key=lambda r: specs[r].seed)]
+        logged = [folder for folder in folders if folder.has_log()]
         if logged:
-            seed = specs[logged[0]]["seed"]
-            log = pd.read_csv(RunFolder(runs_dir / logged[0]).log)
-            (gan_logs if is_gan_log(log) else vae_logs)[f"{names[(method_name, params)]}, seed {seed}"] = log
-            kl = kl_per_latent(runs_dir / logged[0])
+            label = f"{names[pair]}, seed {specs[logged[0].run_id].seed}"
+            log = pd.read_csv(logged[0].log)
+            (gan_logs if is_gan_log(log) else vae_logs)[label] = log
+            kl = kl_per_latent(logged[0].path)
             if kl is not None:
-                kls[f"{names[(method_name, params)]}, seed {seed}"] = kl
-        with_checkpoint = [r for r in run_ids if RunFolder(runs_dir / r).checkpoint.exists()]
-        if not with_checkpoint:
-            if generative(method_name):
-                skipped.append(f"{names[(method_name, params)]} ({len(run_ids)} run{'s' * (len(run_ids) > 1)})")
-            continue
-        folder = runs_dir / with_checkpoint[0]
-        restored = restore_method(folder, datasets.get(specs[with_checkpoint[0]]["dataset"]))
-        if restored is not None and hasattr(restored[0], "decode"):
-            method, dataset = restored
-            datasets[specs[with_checkpoint[0]]["dataset"]] = dataset
-            paths += [traversal(method, dataset, folder, results_dir),
-                      samples(method, folder, results_dir) if hasattr(method, "sample")
-                      else reconstructions(method, dataset, folder, results_dir)]
-    if kls:
-        paths.append(kl_bars(kls, results_dir))
-    if vae_logs:
-        paths.append(training_curves(vae_logs, results_dir, "training_curves.png",
-                                     "Training curves (encoder-decoder models; lowest seed of each configuration)"))
-    if gan_logs:
-        paths.append(training_curves(gan_logs, results_dir, "training_curves_gan.png",
-                                     "Training curves (GANs; lowest seed of each configuration)"))
-    beta_plot = metric_against_normalised_beta(scores, specs, runs_dir, results_dir, chance)
-    if skipped:
-        note = (f"Figures: no latent traversal or reconstruction for {', '.join(skipped)}: no run folder of "
-                f"theirs has checkpoint.pt (checkpoints are not committed; training the runs again writes them).")
-        print(note)
-        with open(results_dir / "table.md", "a") as handle:
-            handle.write(f"\n{note}\n")
-    return paths + ([beta_plot] if beta_plot else [])
+                kls[label] = kl
+        kept = [folder.path for folder in folders if folder.checkpoint.exists()]
+        if generative(pair[0]):
+            if kept:
+                generators.append(kept[0])
+            else:
+                without_checkpoint.append(f"{names[pair]} ({len(folders)} run{'s' * (len(folders) > 1)})")
+    return ToDraw(scores, along_training(results_dir), specs, paper, chance, datasets, vae_logs, gan_logs, kls,
+                  generators, without_checkpoint)
+
+
+def generated_images(run_folder: Path, specs: dict, datasets: dict, out: Path) -> list[Path]:
+    """A generative run's latent traversals and its reconstructions (a GAN: samples) from its
+    checkpoint; none where the checkpoint cannot be loaded (restore_method says why)."""
+    name = specs[run_folder.name].dataset
+    restored = restore_method(run_folder, datasets.get(name))
+    if restored is None:
+        return []
+    method, dataset = restored
+    datasets[name] = dataset
+    traversals = traversal(method, dataset, run_folder, out)
+    if method.can_sample:                        # a GAN: its samples instead of reconstructions
+        return [traversals, samples(method, run_folder, out)]
+    return [traversals, reconstructions(method, dataset, run_folder, out)]

@@ -19,9 +19,10 @@ from joblib import Parallel, delayed
 from scipy.stats import spearmanr
 
 import metrics
+from bench.device import default_threads
 from bench.reporting.report import markdown
-from bench.running.execute import default_threads
 from bench.running.files import read_json, write_atomically
+from bench.running.legacy import scored_with
 from bench.running.restore import rebuild_method
 from bench.running.run_folder import DONE, RunFolder, run_folders
 from metrics.codes import Representation
@@ -36,16 +37,15 @@ def study_run(run_folder: Path, metric: str, variants: dict[str, dict], quick: b
     spec = folder.spec()
     stored = read_json(folder.protocols, {})
     wanted = {label: metrics.settings(metric, quick, params) for label, params in variants.items()}
-    missing = [label for label, settings in wanted.items()
-               if metrics.stored_settings(metric, stored.get(label, {}).get("settings")) != settings]
+    missing = [label for label, settings in wanted.items() if not scored_with(metric, stored.get(label, {}), settings)]
     if missing:
         method, dataset = rebuild_method(folder.path)
         codes = Representation.from_method(method, dataset, progress)
         for label in missing:
-            values = metrics.score(metric, codes, dataset, spec["seed"], quick, **variants[label])
+            values = metrics.score(metric, codes, dataset, spec.seed, quick, **variants[label])
             stored[label] = {"settings": wanted[label], "values": values}
             write_atomically(folder.protocols, json.dumps(stored, indent=1, sort_keys=True))
-    return [{"run_id": folder.run_id, "method": spec["method"], "seed": spec["seed"], "protocol": label,
+    return [{"run_id": folder.run_id, "method": spec.method, "seed": spec.seed, "protocol": label,
              "key": key, "value": value}
             for label in variants for key, value in stored[label]["values"].items()]
 

@@ -39,7 +39,7 @@ def row_labels(pairs, specs: dict) -> dict:
 def formatted(table: pd.DataFrame, specs: dict | None = None) -> pd.DataFrame:
     """The summary as text cells "mean ± std (n)", configurations as rows in reading order
     (labels.configuration_order: registry order, then parameter values as numbers) under readable labels
-    ("beta-VAE (beta=4)"; `specs`, run_id -> spec.json, give headline parameters left at their
+    ("beta-VAE (beta=4)"; `specs`, run_id -> StoredSpec, give headline parameters left at their
     defaults) and metric keys as columns; a cell with unhealthy runs says how many it leaves out."""
     cells = table.assign(cell=[f"{m:.3f} ± {s:.3f} (n={n})" + (f" [{u} unhealthy left out]" if u else "")
                                for m, s, n, u in zip(table["mean"], table["std"], table["count"], table["unhealthy"])])
@@ -70,7 +70,7 @@ def load_scores(results_dir: Path) -> pd.DataFrame:
 
 def failed_runs(results_dir: Path) -> list[dict]:
     """Runs whose status is failed, with the reason their status file gives."""
-    return [{"run_id": folder.run_id, "method": (folder.spec() or {}).get("method", "?"), "reason": detail}
+    return [{"run_id": folder.run_id, "method": spec.method if (spec := folder.spec()) else "?", "reason": detail}
             for folder in run_folders(results_dir) for state, detail in [folder.status()] if state == FAILED]
 
 
@@ -115,4 +115,17 @@ def write_report(results_dir: Path, plots: bool = True) -> list[Path]:
     from bench.reporting.plots import all_plots               # matplotlib is loaded only when plotting
     scores = load_scores(results_dir)
     paths = write_tables(results_dir, scores)
-    return paths + (all_plots(results_dir, scores) if plots else [])
+    if not plots:
+        return paths
+    figures = all_plots(results_dir, scores)
+    add_notes(results_dir, figures.notes)
+    return paths + figures.paths
+
+
+def add_notes(results_dir: Path, notes: list[str]) -> None:
+    """Print each note of the figures (e.g. why a configuration has no traversals) and add it to
+    table.md, below the tables."""
+    for note in notes:
+        print(note)
+        with open(Path(results_dir) / "table.md", "a") as handle:
+            handle.write(f"\n{note}\n")

@@ -48,6 +48,7 @@ from bench.defaults import BACKENDS, CHECKPOINT_EVERY, DEFAULT_STEPS, DEVICES, L
 from bench.errors import UserError, unknown
 from bench.running.score_schedule import LOG, default_curve_metrics
 from bench.running.spec import RunSpec, expand, parse_seeds, parse_set_flags, typed_values
+from metrics.base import fits, kind_words
 
 
 @dataclass(frozen=True)
@@ -267,13 +268,13 @@ def as_metric_params(value, where: str) -> dict[str, dict[str, object]]:
     for metric, table in value.items():
         if metric not in metrics.METRICS:
             raise UserError(f"{where}: {unknown('metric', metric, metrics.METRICS)}")
-        valid = metrics.metric_params(metric)
+        valid, types = metrics.metric_params(metric), metrics.setting_types(metric)
         for param, given in table.items():
             if param not in valid:
                 raise UserError(f"{where}: {unknown(f'parameter of metric {metric}', param, valid)}")
-            default = valid[param]
-            if kind_of(given) != kind_of(default) and not (isinstance(default, float) and is_int(given)):
-                raise type_error(f"{where}.{metric}.{param}", f"{kind_of(default)} like its default {default!r}", given)
+            if not fits(given, types[param]):
+                raise type_error(f"{where}.{metric}.{param}", f"{kind_words(types[param])} like its default "
+                                 f"{valid[param]!r}", given)
     return value
 
 

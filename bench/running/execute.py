@@ -1,20 +1,20 @@
-"""One run end to end: load data, build the method, train or fit, score, store (docs/design.md)."""
+"""One run end to end: plan it from its folder (bench/running/plan.py), then carry the plan out:
+load data, build the method, train or fit, score, store (docs/design.md)."""
 from __future__ import annotations
 
 import functools
-import os
 import sys
-import time
 from dataclasses import dataclass, field
 
 import metrics
 import methods
 from bench import data
 from bench.device import choose_policy
+from bench.running.plan import RESCORE, SKIP, TRAIN, Plan, Wanted, plan
 from bench.running.restore import fitting_rng
 from bench.running.run_folder import DONE, FAILED, RunFolder
 from bench.running.runner import CHECKPOINT_EVERY, LOG_EVERY, TrainingDiverged, train
-from bench.running.score_schedule import missing_curve_scores, say_without_snapshot, score_snapshots, steps_to_score
+from bench.running.score_schedule import score_snapshots, steps_to_score
 from bench.running.store import RunStore
 from metrics.codes import Representation
 
@@ -37,15 +37,32 @@ class ExecutionOptions:
     score_at: tuple | str = ()       # steps to keep and score below a run's last, or "log" (score_schedule.py)
     curve_metrics: tuple[str, ...] = ()   # what those steps are scored with
 
+    @classmethod
+    def from_config(cls, config, progress: bool = True) -> ExecutionOptions:
+        """How the runs of a sweep (a SweepConfig, bench/running/config.py) are executed;
+        `progress`: progress bars."""
+        return cls(config.metrics, config.quick, config.device, config.precision, config.data_path, progress,
+                   threads=config.threads or 0, checkpoint_every=config.checkpoint_every,
+                   log_every=config.log_every, metric_params=config.metric_params,
+                   warm_start=config.warm_start, score_at=config.score_at, curve_metrics=config.curve_metrics)
+
+    def wanted(self, spec) -> Wanted:
+        """What these options ask of `spec`'s run (bench/running/plan.py)."""
+        return Wanted(final={name: metrics.settings(name, self.quick, self.metric_params.get(name))
+                             for name in metrics.single_model_names(self.metrics)},   # UDR: model_sets.py
+                      schedule=steps_to_score(self.score_at, spec.steps) if spec.trainable else (),
+                      curve={name: metrics.settings(name, self.quick, self.metric_params.get(name))
+                             for name in self.curve_metrics},
+                      warm_start=self.warm_start)
+
 
 @dataclass(frozen=True)
 class RunOutcome:
     run_id: str
     state: str                       # done or failed
-    detail: str = ""                 # why it failed; ALREADY_DONE when it was skipped
+    detail: str = ""                 # why it failed; plan.ALREADY_DONE when it was skipped
 
 
-ALREADY_DONE = "already done"
 HEALTH = "health"                    # the scores.json entry of a run's training health
 
 
@@ -55,7 +72,8 @@ def cached_dataset(name: str, source: data.DataSource):
 
 
 def execute(spec, store: RunStore, options: ExecutionOptions) -> RunOutcome:
-    """Train (or resume, or skip when done) and score one run; failures are recorded, not raised.
+    """Plan one run from its folder (bench/running/plan.py), then carry the plan out: skip, score,
+    or train (resume) and score. Failures are recorded, not raised.
 
     One process at a time works on a run: another process (a second `bench run` on the same
     results folder) waits for it and then skips what it finished.
@@ -64,51 +82,31 @@ def execute(spec, store: RunStore, options: ExecutionOptions) -> RunOutcome:
         print(f"{spec.run_id}: another process is working on this run; waiting for it", file=sys.stderr, flush=True)
 
     with store.folder(spec.run_id).lock(on_wait=say_waiting):
-        return execute_locked(spec, store, options)
+        folder = store.begin(spec)
+        return carry_out(plan(spec, store, options.wanted(spec)), spec, folder, options)
 
 
-def execute_locked(spec, store: RunStore, options: ExecutionOptions) -> RunOutcome:
+def carry_out(plan: Plan, spec, folder: RunFolder, options: ExecutionOptions) -> RunOutcome:
+    """Say the plan's lines; unless it skips, build the method, train or fit it (TRAIN; RESCORE:
+    training returns at once with the weights of checkpoint.pt), score the last step, then score
+    the snapshots. A run whose loss diverges is marked failed."""
+    for line in plan.lines:
+        print(line, file=sys.stderr, flush=True)
+    if plan.action == SKIP:
+        return RunOutcome(spec.run_id, DONE, plan.detail)
     if options.threads:
         import torch
         torch.set_num_threads(options.threads)
-    folder = store.begin(spec)
-    wanted = {name: metrics.settings(name, options.quick, options.metric_params.get(name))
-              for name in metrics.single_model_names(options.metrics)}     # UDR: bench/running/model_sets.py
-    existing = folder.scores()
-    missing = [name for name, settings in wanted.items()
-               if metrics.stored_settings(name, existing.get(name, {}).get("settings")) != settings]
-    schedule = steps_to_score(options.score_at, spec.steps) if spec.trainable else ()
-    curve_wanted = {name: metrics.settings(name, options.quick, options.metric_params.get(name))
-                    for name in options.curve_metrics}
-    curve_missing = missing_curve_scores(folder, schedule, curve_wanted)
-    done = folder.state == DONE
-    snapshots = [step for step in curve_missing if folder.snapshot(step).exists()]   # a finished run's are all it has
-    if done and not missing and not snapshots:
-        say_without_snapshot(folder, list(curve_missing))
-        return RunOutcome(spec.run_id, DONE, ALREADY_DONE)
-    detail = ""
-    if done and missing and spec.trainable and not folder.checkpoint.exists():
-        detail = (f"{spec.run_id}: kept as it is: scoring {', '.join(missing)} with the wanted settings needs "
-                  f"the trained weights, and its checkpoint.pt is gone (results shared without weights); "
-                  f"delete {folder.path} to train it again")
-        print(detail, file=sys.stderr, flush=True)
-        if not snapshots:
-            say_without_snapshot(folder, list(curve_missing))
-            return RunOutcome(spec.run_id, DONE, detail)
-        missing = []                # the snapshots it kept are scored all the same
     dataset = cached_dataset(spec.dataset, spec.data)
-    policy = choose_policy(options.device, spec.precision)
-    method = methods.create(spec.method, dict(spec.params), dataset.image_shape, policy, spec.seed,
-                            dataset.method_defaults())
-    if not done or missing:          # a finished run asked only for scores at earlier steps is not touched
+    method = methods.create(spec.method, dict(spec.params), dataset.image_shape,
+                            choose_policy(options.device, spec.precision), spec.seed, dataset.method_defaults())
+    if plan.action in (TRAIN, RESCORE):
+        if plan.warm_start is not None:
+            folder.take_training_of(RunFolder(plan.warm_start))
         try:
             if method.trainable:       # resumes from the checkpoint; returns at once when trained
-                shorter = store.warm_start(spec, options.warm_start)
-                if shorter:
-                    print(f"{spec.run_id}: starting from {shorter}, the same run trained for fewer steps",
-                          file=sys.stderr, flush=True)
                 train(method, dataset, spec.steps, spec.seed, folder.path, options.progress,
-                      options.checkpoint_every, options.log_every, schedule)
+                      options.checkpoint_every, options.log_every, plan.schedule)
             else:
                 method.fit(dataset, fitting_rng(spec.seed))
         except TrainingDiverged as error:
@@ -117,12 +115,12 @@ def execute_locked(spec, store: RunStore, options: ExecutionOptions) -> RunOutco
         folder.set_status(DONE)
         record_health(method, folder, spec.steps)
         codes = Representation.from_method(method, dataset, options.progress)
-        for name in missing:
-            values = metrics.score(name, codes, dataset, spec.seed, options.quick, **options.metric_params.get(name, {}))
-            folder.add_scores(name, wanted[name], values)
-    score_snapshots(method, dataset, spec.seed, folder, curve_missing, curve_wanted, options.quick,
-                    options.metric_params, options.progress)
-    return RunOutcome(spec.run_id, DONE, detail)
+        for name, settings in plan.final.items():
+            folder.add_scores(name, settings, metrics.score(name, codes, dataset, spec.seed, options.quick,
+                                                            **options.metric_params.get(name, {})))
+    score_snapshots(method, dataset, spec.seed, folder, plan.curve, options.quick, options.metric_params,
+                    options.progress)
+    return RunOutcome(spec.run_id, DONE, plan.detail)
 
 
 def record_health(method, folder: RunFolder, steps: int) -> None:
@@ -133,38 +131,3 @@ def record_health(method, folder: RunFolder, steps: int) -> None:
     values = method.training_health(pd.read_csv(folder.log))
     if values:
         folder.add_scores(HEALTH, {"steps": steps}, values)
-
-
-def busy_cores(interval: float = 0.3) -> float:
-    """How many cores other work keeps busy now: the machine's non-idle CPU time over `interval`
-    seconds (/proc/stat), in cores; 0 where /proc/stat is absent."""
-    def totals():
-        with open("/proc/stat") as stat:
-            ticks = [int(value) for value in stat.readline().split()[1:]]
-        return sum(ticks), ticks[3] + (ticks[4] if len(ticks) > 4 else 0)     # all, idle + iowait
-    try:
-        total_before, idle_before = totals()
-        time.sleep(interval)
-        total_after, idle_after = totals()
-    except (OSError, ValueError, IndexError):
-        return 0.0
-    elapsed = total_after - total_before
-    return 0.0 if elapsed <= 0 else (1 - (idle_after - idle_before) / elapsed) * usable_cores()
-
-
-def usable_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:                 # pragma: no cover - not on Linux
-        return os.cpu_count() or 1
-
-
-def default_threads(jobs: int, busy: float | None = None) -> int:
-    """Torch threads per run: the cores that are free when the sweep starts, split among the `jobs`
-    parallel runs (at least 1). A free core per thread keeps the default fast on an idle machine
-    (one run uses every core), and a busy machine gets fewer threads instead of oversubscribed ones:
-    on a loaded 2-core Xeon a two-thread beta-VAE trained at 53 images/s where one thread trained at
-    380-470 (docs/reproduction.md). `busy`: cores in use by other work (measured when None)."""
-    cores = usable_cores()
-    free = cores - (busy_cores() if busy is None else busy)
-    return max(1, min(cores, int(free + 0.5)) // max(1, jobs))

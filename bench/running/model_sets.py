@@ -1,7 +1,7 @@
 """Metrics that score a set of models of one method (UDR), over the runs of a results folder.
 
 `bench run` scores the one-model metrics inside each run (bench/running/execute.py). A model-set metric
-(metrics/udr.py: SCOPE = "models") needs the other models of the same method, so after the sweep
+(metrics/udr.py: several_models=True) needs the other models of the same method, so after the sweep
 it is scored here, once per GROUP: the finished runs in the results folder that differ only in
 their seed (same method and hyperparameters, dataset and data source, steps, precision), the
 runs of earlier commands included. Each run of a group is rebuilt from its folder (weights from
@@ -23,37 +23,38 @@ import numpy as np
 import metrics
 from bench.errors import UserError
 from bench.running.execute import cached_dataset
+from bench.running.legacy import same_run_but_steps, scored_with
 from bench.running.restore import rebuild_method
 from bench.running.run_folder import DONE, run_folders
-from bench.running.spec import same_run_but_steps
+from bench.running.spec import StoredSpec
 from bench.running.store import RunStore
 from metrics.codes import Representation
 from metrics.udr import Model
 
 
-def group_key(spec_json: dict) -> str:
+def group_key(spec: StoredSpec) -> str:
     """What the runs of one group share: everything in a run's identity but its seed."""
-    key = same_run_but_steps(spec_json)
+    key = same_run_but_steps(spec)
     del key["seed"]
-    key["steps"] = spec_json.get("steps")
+    key["steps"] = spec.steps
     return json.dumps(key, sort_keys=True)
 
 
-def finished_groups(store: RunStore) -> dict[str, list[dict]]:
-    """group key -> spec.json of each finished run of the results folder, by seed."""
+def finished_groups(store: RunStore) -> dict[str, list[StoredSpec]]:
+    """group key -> the spec of each finished run of the results folder, by seed."""
     groups = defaultdict(list)
     for folder in run_folders(store.out_dir):
         spec = folder.spec()
-        if spec is None or "run_id" not in spec or folder.state != DONE:
+        if spec is None or folder.state != DONE:
             continue
         groups[group_key(spec)].append(spec)
-    return {key: sorted(specs, key=lambda spec: spec["seed"]) for key, specs in groups.items()}
+    return {key: sorted(specs, key=lambda spec: spec.seed) for key, specs in groups.items()}
 
 
 def posterior_kl(method, dataset):
     """For a method with a Gaussian posterior (the VAE family), a function of dataset indices
     giving the mean KL(q(z_i|x) || N(0, 1)) of each latent over those images; else None."""
-    if not hasattr(method, "posterior"):
+    if not method.has_posterior:
         return None
     import torch
 
@@ -72,24 +73,23 @@ def posterior_kl(method, dataset):
     return kl_of
 
 
-def score_group(name: str, specs: list[dict], store: RunStore, quick: bool, params: dict,
+def score_group(name: str, specs: list[StoredSpec], store: RunStore, quick: bool, params: dict,
                 progress: bool) -> bool:
     """Score model-set metric `name` on one group's runs and store each run's values; False when
     every run already holds them for exactly these runs and settings."""
-    run_ids = [spec["run_id"] for spec in specs]
+    run_ids = [spec.run_id for spec in specs]
     wanted = {**metrics.settings(name, quick, params), "models": run_ids}
-    if all(store.folder(run_id).scores().get(name, {}).get("settings") == wanted
-           for run_id in run_ids):
+    if all(scored_with(name, store.folder(run_id).scores().get(name, {}), wanted) for run_id in run_ids):
         return False
-    from bench.data import DataSource
-    dataset = cached_dataset(specs[0]["dataset"], DataSource.from_json(specs[0].get("data")))
+    dataset = cached_dataset(specs[0].dataset, specs[0].data)
     models = []
     for spec in specs:
-        method, dataset = rebuild_method(store.runs_dir / spec["run_id"], dataset)
-        models.append(Model(Representation.from_method(method, dataset, progress), posterior_kl(method, dataset)))
-    values = metrics.score_models(name, models, dataset, [spec["seed"] for spec in specs], quick, **params)
+        method, dataset = rebuild_method(store.runs_dir / spec.run_id, dataset)
+        kl_of = posterior_kl(method, dataset) if metrics.uses_posterior(name) else None
+        models.append(Model(Representation.from_method(method, dataset, progress), kl_of))
+    values = metrics.score_models(name, models, dataset, [spec.seed for spec in specs], quick, **params)
     for spec, run_values in zip(specs, values):
-        folder = store.folder(spec["run_id"])
+        folder = store.folder(spec.run_id)
         with folder.lock():
             folder.add_scores(name, wanted, run_values)
     return True
@@ -106,7 +106,7 @@ def score_model_sets(specs, store: RunStore, names, quick: bool = False, metric_
     metric_params = metric_params or {}
     wanted_groups = {}
     for spec in specs:
-        wanted_groups.setdefault(group_key(spec.to_json()), spec.to_json())
+        wanted_groups.setdefault(group_key(spec.stored()), spec.stored())
     groups = finished_groups(store)
     lines = []
     for key, example in wanted_groups.items():
@@ -124,15 +124,14 @@ def score_model_sets(specs, store: RunStore, names, quick: bool = False, metric_
                 continue
             if scored:
                 lines.append(f"{name}: scored {label} over {len(members)} runs (seeds "
-                             f"{', '.join(str(spec['seed']) for spec in members)})")
+                             f"{', '.join(str(spec.seed) for spec in members)})")
     return lines
 
 
-def describe(spec_json: dict) -> str:
+def describe(spec: StoredSpec) -> str:
     """A group's method, the hyperparameters set on the command line, and its steps."""
-    overrides = spec_json.get("overrides") or {}
-    settings = "".join(f" {name}={value}" for name, value in sorted(overrides.items()))
-    return f"{spec_json['method']}{settings} ({spec_json['steps']} steps)"
+    settings = "".join(f" {name}={value}" for name, value in sorted(spec.overrides.items()))
+    return f"{spec.method}{settings} ({spec.steps} steps)"
 
 
 def report(lines: list[str]) -> None:

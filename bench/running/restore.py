@@ -7,19 +7,19 @@ someone else cannot run code here.
 """
 from __future__ import annotations
 
-import dataclasses
 import sys
 from pathlib import Path
 
 import numpy as np
-import torch
 
 import methods
 from bench import data
 from bench.device import choose_policy
 from bench.errors import UserError
+from bench.running.legacy import current_params
 from bench.running.run_folder import RunFolder
 from bench.running.runner import read_checkpoint
+from bench.running.spec import StoredSpec
 
 
 def fitting_rng(seed: int) -> np.random.Generator:
@@ -35,36 +35,23 @@ def created_method(run_folder: Path, dataset=None):
     if spec is None:
         return None, None, dataset
     dataset = run_dataset(spec, run_folder, dataset)
-    method = methods.create(spec["method"], current_params(spec, run_folder), dataset.image_shape,
-                            choose_policy("cpu", spec.get("precision", "fp32")), spec["seed"],
+    method = methods.create(spec.method, current_params(spec.method, spec.params, Path(run_folder).name),
+                            dataset.image_shape, choose_policy("cpu", spec.precision), spec.seed,
                             dataset.method_defaults())
     return spec, method, dataset
 
 
-def run_dataset(spec: dict, run_folder: Path, dataset=None):
+def run_dataset(spec: StoredSpec, run_folder: Path, dataset=None):
     """The dataset a run was made with: `dataset` when it is that one, else loaded from the
     source its spec.json records."""
-    source = data.DataSource.from_json(spec.get("data"))
-    if (dataset is not None and dataset.name == spec["dataset"]
-            and getattr(dataset, "source", data.PROCEDURAL).identity() == source.identity()):
+    source = spec.data
+    if dataset is not None and dataset.name == spec.dataset and dataset.source.identity() == source.identity():
         return dataset
     try:
-        return data.load_source(spec["dataset"], source)
+        return data.load_source(spec.dataset, source)
     except UserError as error:
         raise UserError(f"{Path(run_folder).name} was made with {source.path or 'the procedural data'}: "
                         f"{error}") from None
-
-
-def current_params(spec: dict, run_folder: Path) -> dict:
-    """The run's parameters that its method still has. A run made by an older version may name
-    parameters that have since left the method (beta_vae's capacity objective became annealed_vae);
-    they do not shape the networks, so the weights still load, and they are dropped with a line."""
-    known = {field.name for field in dataclasses.fields(methods.method_class(spec["method"]).Params)}
-    retired = sorted(set(spec["params"]) - known)
-    if retired:
-        print(f"{Path(run_folder).name}: made by an older version; ignoring its retired parameters "
-              f"{', '.join(retired)}", file=sys.stderr)
-    return {name: value for name, value in spec["params"].items() if name in known}
 
 
 def restore_method(run_folder: Path, dataset=None):
@@ -102,5 +89,5 @@ def rebuild_method(run_folder: Path, dataset=None):
     if spec is None or method.trainable:
         raise UserError(f"{run_folder}: only a finished run with a readable spec.json (and, when trained, "
                         "a loadable checkpoint.pt) can be rebuilt")
-    method.fit(dataset, fitting_rng(spec["seed"]))
+    method.fit(dataset, fitting_rng(spec.seed))
     return method, dataset

@@ -1,7 +1,7 @@
 """One run's folder, RESULTS/runs/RUN_ID/ (docs/design.md, "Results"): the one place that names
 its files and reads and writes its spec.json, status and scores.json.
 
-    spec.json      what the run is (bench/running/spec.py, RunSpec.to_json)
+    spec.json      what the run is (bench/running/spec.py: RunSpec.to_json writes it, StoredSpec reads it)
     status         "done", "running" or "failed: REASON"; no file: the run is new
     log.csv        training log, one row per log interval (bench/running/runner.py)
     checkpoint.pt  weights, optimisers, step and RNG states (bench/running/runner.py)
@@ -17,6 +17,7 @@ import json
 from pathlib import Path
 
 from bench.running.files import file_lock, read_json, write_atomically
+from bench.running.spec import StoredSpec
 
 RUNS = "runs"                        # RESULTS/runs/ holds the run folders
 DONE, RUNNING, FAILED, NEW = "done", "running", "failed", "new"
@@ -57,19 +58,23 @@ class RunFolder:
         """The steps that have a snapshot, in order."""
         return sorted(int(path.stem.removeprefix("step-")) for path in (self.path / self.SNAPSHOTS).glob("step-*.pt"))
 
+    def take_training_of(self, shorter: RunFolder) -> None:
+        """Copy the log, checkpoint and snapshots of `shorter`, the same run trained for fewer steps
+        (a warm start: bench/running/store.py), so that training goes on from there."""
+        for source, target in ((shorter.log, self.log), (shorter.checkpoint, self.checkpoint),
+                               *((shorter.snapshot(step), self.snapshot(step)) for step in shorter.snapshot_steps())):
+            if source.exists():
+                target.parent.mkdir(exist_ok=True)
+                write_atomically(target, source.read_bytes())
+
     def has_log(self) -> bool:
         """Whether log.csv exists and holds anything (a run that trained at least one interval)."""
         return self.log.exists() and self.log.stat().st_size > 0
 
-    def raw_spec(self, default=None):
-        """spec.json as it parses (any JSON value), or `default` where it is missing or not JSON."""
-        return read_json(self.spec_file, default)
-
-    def spec(self) -> dict | None:
-        """spec.json when it names the run's method, dataset and seed; None where it is missing or
-        unreadable (`bench report` says which are unreadable and skips them)."""
-        spec = self.raw_spec()
-        return spec if isinstance(spec, dict) and {"method", "dataset", "seed"} <= set(spec) else None
+    def spec(self) -> StoredSpec | None:
+        """spec.json as a StoredSpec (the fields an older file lacks filled in); None where it is
+        missing or unreadable (`bench report` says which are unreadable and skips them)."""
+        return StoredSpec.from_json(read_json(self.spec_file))
 
     def write_spec(self, spec_json: dict) -> None:
         write_atomically(self.spec_file, json.dumps(spec_json, indent=2))
@@ -137,6 +142,6 @@ def run_folders(results_dir) -> list[RunFolder]:
     return [RunFolder(path) for path in sorted(runs_dir.iterdir()) if path.is_dir()] if runs_dir.is_dir() else []
 
 
-def readable_specs(results_dir) -> dict[str, dict]:
-    """run_id -> spec.json of every run folder of a results folder with a readable one (RunFolder.spec)."""
+def readable_specs(results_dir) -> dict[str, StoredSpec]:
+    """run_id -> the StoredSpec of every run folder of a results folder with a readable one (RunFolder.spec)."""
     return {folder.run_id: spec for folder in run_folders(results_dir) if (spec := folder.spec()) is not None}

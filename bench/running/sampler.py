@@ -1,9 +1,10 @@
 """Training batches drawn by a method's batch_kind: iid, or one factor varying (DC-IGN).
 
 Where the images come from is the sampler's business, not the runner's:
-- on CUDA, a bit-packed dataset (dSprites: 360 MB) is copied to the GPU once and each batch is
-  gathered and unpacked there (`ResidentImages`), so a step sends 64 indices, not 64 images;
-- on the CPU, a dataset with `float_images` (dSprites) unpacks straight to float32 in numpy, one
+- on CUDA, a bit-packed dataset (`packed`, GroundTruthData; dSprites: 360 MB) is copied to the GPU
+  once and each batch is gathered and unpacked there (`ResidentImages`), so a step sends 64
+  indices, not 64 images;
+- on the CPU, a bit-packed dataset unpacks straight to float32 in numpy (`float_images`), one
   table look-up per byte, instead of uint8 0/255 and a division in torch;
 - any other dataset goes through `images()` (uint8) and `policy.prepare_images`.
 The batches are the same in every case (tests/test_speed.py); only their cost differs.
@@ -48,16 +49,11 @@ def resident_images(dataset, device: torch.device) -> ResidentImages:
     return per_device[key]
 
 
-def can_be_resident(dataset) -> bool:
-    packed = getattr(dataset, "packed", None)
-    return isinstance(packed, np.ndarray) and packed.dtype == np.uint8 and tuple(dataset.image_shape)[0] == 1
-
-
 def batch_images(dataset, indices: np.ndarray, policy, resident: ResidentImages | None = None) -> torch.Tensor:
     """Images at `indices` on the policy's device as float in [0, 1], in its memory format."""
     if resident is not None:
         images = resident(indices)
-    elif hasattr(dataset, "float_images"):
+    elif dataset.packed is not None:
         images = torch.from_numpy(dataset.float_images(indices))
     else:
         images = torch.from_numpy(dataset.images(indices))
@@ -78,7 +74,7 @@ class BatchSampler:
         self.dataset, self.batch_kind, self.batch_size = dataset, batch_kind, batch_size
         self.rng, self.policy = rng, policy
         if resident is None:
-            resident = policy.device.type == "cuda" and can_be_resident(dataset)
+            resident = policy.device.type == "cuda" and dataset.packed is not None
         self.resident = resident_images(dataset, policy.device) if resident else None
 
     def draw(self) -> tuple[np.ndarray, np.ndarray, int | None]:

@@ -17,6 +17,7 @@ import sys
 
 import metrics
 from bench.defaults import LOG_EVERY
+from bench.running.legacy import unscored
 from bench.running.run_folder import RunFolder
 from bench.running.runner import read_checkpoint
 from metrics.codes import Representation
@@ -39,26 +40,25 @@ def default_curve_metrics(names) -> tuple[str, ...]:
     return tuple(name for name in names if name not in EXPENSIVE)
 
 
-def missing_curve_scores(folder: RunFolder, schedule, wanted: dict) -> dict[int, list[str]]:
-    """step -> the curve metrics (`wanted`: name -> settings) not yet stored at that step with
-    those settings."""
+def missing_curve_scores(folder: RunFolder, schedule, wanted: dict) -> dict[int, dict]:
+    """step -> the curve metrics of `wanted` (name -> settings) not yet stored at that step with
+    those settings, each with its settings."""
     stored = folder.curve_scores()
     missing = {}
     for step in schedule:
-        at_step = stored.get(str(step), {})
-        names = [name for name, settings in wanted.items()
-                 if metrics.stored_settings(name, at_step.get(name, {}).get("settings")) != settings]
+        names = unscored(wanted, stored.get(str(step), {}))
         if names:
-            missing[step] = names
+            missing[step] = {name: wanted[name] for name in names}
     return missing
 
 
-def score_snapshots(method, dataset, seed: int, folder: RunFolder, missing: dict[int, list[str]],
-                    wanted: dict, quick: bool, metric_params: dict, progress: bool) -> None:
-    """Score each step of `missing` from its snapshot (loaded into `method`, which keeps them);
-    a step without a usable snapshot is skipped, and one line names the steps skipped."""
+def score_snapshots(method, dataset, seed: int, folder: RunFolder, missing: dict[int, dict], quick: bool,
+                    metric_params: dict, progress: bool) -> None:
+    """Score each step of `missing` (step -> metric name -> settings) from its snapshot (loaded into
+    `method`, which keeps them); a step without a usable snapshot is skipped, and one line names
+    the steps skipped."""
     absent, unusable = [], []
-    for step, names in sorted(missing.items()):
+    for step, wanted in sorted(missing.items()):
         path = folder.snapshot(step)
         if not path.exists():
             absent.append(step)
@@ -71,19 +71,19 @@ def score_snapshots(method, dataset, seed: int, folder: RunFolder, missing: dict
             except (KeyError, TypeError, ValueError, RuntimeError) as error:
                 problem = f"does not fit the run's method ({type(error).__name__})"
         if problem is not None:
-            unusable.append(f"{path.name} {problem}")
+            unusable.append(f"{folder.run_id}: not scored at that step: {path.name} {problem}")
             continue
         codes = Representation.from_method(method, dataset, progress)
-        for name in names:
+        for name, settings in wanted.items():
             values = metrics.score(name, codes, dataset, seed, quick, **metric_params.get(name, {}))
-            folder.add_curve_scores(step, name, wanted[name], values)
-    say_without_snapshot(folder, absent)
-    for line in unusable:
-        print(f"{folder.run_id}: not scored at that step: {line}", file=sys.stderr, flush=True)
+            folder.add_curve_scores(step, name, settings, values)
+    for line in [*without_snapshot(folder.run_id, absent), *unusable]:
+        print(line, file=sys.stderr, flush=True)
 
 
-def say_without_snapshot(folder: RunFolder, steps) -> None:
-    """One line naming the steps that cannot be scored for want of a snapshot, if any."""
-    if steps:
-        print(f"{folder.run_id}: not scored at step{'s' * (len(steps) > 1)} {', '.join(map(str, steps))}: "
-              f"no snapshot there (the run was trained before that step was asked for)", file=sys.stderr, flush=True)
+def without_snapshot(run_id: str, steps) -> tuple[str, ...]:
+    """The line naming the steps that cannot be scored for want of a snapshot, if any."""
+    if not steps:
+        return ()
+    return (f"{run_id}: not scored at step{'s' * (len(steps) > 1)} {', '.join(map(str, steps))}: no snapshot "
+            f"there (the run was trained before that step was asked for)",)

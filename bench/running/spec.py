@@ -1,4 +1,5 @@
-"""RunSpec: what one run trains and scores, and the expansion of CLI flags into a grid of them."""
+"""RunSpec: what one run trains and scores, and the expansion of CLI flags into a grid of them;
+StoredSpec: what a run folder's spec.json says about its run."""
 from __future__ import annotations
 
 import dataclasses
@@ -11,9 +12,10 @@ from dataclasses import dataclass, field
 import methods
 from bench.data.base import PROCEDURAL, DataSource
 from bench.errors import UserError
+from bench.running import legacy
+from bench.running.legacy import DEFAULT_PRECISION
 from methods.base import build_params, param_text
 
-DEFAULT_PRECISION = "fp32"
 RESOLVED_PRECISIONS = ("fp32", "bf16")
 
 
@@ -49,26 +51,15 @@ class RunSpec:
         """What determines the run's result; its hash names the run's folder.
 
         Everything that changes a run's numbers is here: the method and every hyperparameter,
-        the dataset and its source, the seed, the training steps and the precision. The
-        precision and the data source appear only where they differ from their defaults (fp32;
-        the procedural data): every run made before they were recorded was fp32 on the
-        procedural data, so its id stays the same. So do parameters added later at the value
-        that computes what older runs computed (Params.identity_defaults, e.g. likelihood "auto",
-        which the dataset resolves). A file's source is its content (sha256), not
-        its path: the same file elsewhere makes the same run. spec.json (`to_json`) always
-        names both, the file's path included.
+        the dataset and its source, the seed, the training steps and the precision, less what
+        older runs' ids never held (bench/running/legacy.py: identity_params, identity_extras),
+        so that their ids stay the same. A file's source is its content (sha256), not its path:
+        the same file elsewhere makes the same run. spec.json (`to_json`) always names the
+        precision and the source, the file's path included.
         """
-        params = self.resolved_params()
-        for name, value in methods.method_class(self.method).Params.identity_defaults.items():
-            if params.get(name) == value:
-                del params[name]
-        identity = {"method": self.method, "params": params, "dataset": self.dataset,
-                    "seed": self.seed, "steps": self.steps if self.trainable else 0}
-        if self.precision != DEFAULT_PRECISION:
-            identity["precision"] = self.precision
-        if not self.data.procedural:
-            identity["data"] = self.data.identity()
-        return identity
+        params = legacy.identity_params(methods.method_class(self.method).Params, self.resolved_params())
+        return {"method": self.method, "params": params, "dataset": self.dataset, "seed": self.seed,
+                "steps": self.steps if self.trainable else 0, **legacy.identity_extras(self.precision, self.data)}
 
     @functools.cached_property
     def run_id(self) -> str:
@@ -80,15 +71,42 @@ class RunSpec:
         return {**self.identity(), "precision": self.precision, "data": self.data.to_json(),
                 "overrides": {name: param_text(value) for name, value in self.params}, "run_id": self.run_id}
 
+    def stored(self) -> StoredSpec:
+        """The run as its spec.json will say it (StoredSpec)."""
+        return StoredSpec.from_json(self.to_json())
 
-def same_run_but_steps(spec_json: dict) -> dict:
-    """What a spec.json says about a run apart from its steps, with the defaults of fields that
-    older spec.json files lack filled in (fp32, procedural data): two runs that agree on it
-    differ only in how long they trained (bench/running/store.py, warm starts)."""
-    return {"method": spec_json.get("method"), "params": spec_json.get("params"),
-            "dataset": spec_json.get("dataset"), "seed": spec_json.get("seed"),
-            "precision": spec_json.get("precision", DEFAULT_PRECISION),
-            "data": DataSource.from_json(spec_json.get("data")).identity()}
+
+# The fields of a StoredSpec and their JSON types (a bool is not an int here).
+STORED_FIELDS = {"run_id": str, "method": str, "dataset": str, "seed": int, "steps": int, "params": dict,
+                 "overrides": dict, "precision": str}
+
+
+@dataclass(frozen=True)
+class StoredSpec:
+    """A run folder's spec.json read back (RunSpec.to_json wrote it): the run as it was recorded,
+    typed. It keeps the id and parameters it was recorded with, which today's defaults need not
+    give again (so it is not a RunSpec). Reports, rescoring, warm starts and UDR read runs so."""
+    run_id: str
+    method: str
+    dataset: str
+    seed: int
+    steps: int               # 0 for a method that is not trained (RunSpec.identity)
+    params: dict             # every hyperparameter, as the identity names them
+    overrides: dict          # the parameters set, as --set spells them
+    precision: str           # fp32 or bf16
+    data: DataSource
+
+    @classmethod
+    def from_json(cls, value) -> StoredSpec | None:
+        """spec.json's content as a StoredSpec, the fields an older file lacks filled in once
+        (legacy.OLD_SPEC_FIELDS); None where it is not a run's spec (not a JSON object, or a
+        field missing or of another type)."""
+        if not isinstance(value, dict):
+            return None
+        fields = {**legacy.OLD_SPEC_FIELDS, **value}
+        if not all(type(fields.get(name)) is kind for name, kind in STORED_FIELDS.items()):
+            return None
+        return cls(**{name: fields[name] for name in STORED_FIELDS}, data=DataSource.from_json(fields["data"]))
 
 
 MAX_SEEDS = 10_000

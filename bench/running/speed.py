@@ -53,7 +53,7 @@ class SpeedSettings:
     rounds: int                 # rounds per training path, alternating harness and plain
     encode_images: int          # images per timed encoding pass
     encode_repeats: int
-    metric_preset: str          # "default" (disentanglement_lib's sizes) or "quick" (QUICK dicts)
+    metric_preset: str          # "default" (disentanglement_lib's sizes) or "quick" (their quick sizes)
     metric_scale: float         # multiplies every sample-size parameter of the preset
 
 
@@ -197,7 +197,7 @@ class ReencodedCodes:
 
 
 def scaled_settings(name: str, preset: str, scale: float) -> dict:
-    """The metric's settings (metrics.settings; QUICK sizes for the "quick" preset) with its sample
+    """The metric's settings (metrics.settings; quick sizes for the "quick" preset) with its sample
     sizes times `scale` (at least 10)."""
     settings = metrics.settings(name, preset == "quick")
     for key in SAMPLE_SIZE_PARAMS:

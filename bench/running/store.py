@@ -23,8 +23,9 @@ import pandas as pd
 
 from bench.errors import UserError
 from bench.running.files import file_lock, write_atomically
+from bench.running.legacy import same_run_but_steps
 from bench.running.run_folder import DONE, RUNNING, RUNS, RunFolder, run_folders
-from bench.running.spec import same_run_but_steps
+from bench.running.spec import StoredSpec
 
 SCORE_COLUMNS = ["run_id", "method", "dataset", "seed", "steps", "params", "metric", "value",
                  "metric_settings", "torch", "numpy", "sklearn", "step"]
@@ -64,32 +65,21 @@ class RunStore:
         return folder
 
     def warm_start(self, spec, other_results: str | None = None) -> str | None:
-        """Give a trainable run that has no checkpoint the checkpoint and log of the longest-trained
-        run that is the same but for fewer steps (here or in `other_results`), and its snapshots
-        (the weights at earlier steps are the same); the folder it came from, or None. Every step
-        depends only on the state a checkpoint restores (bench/running/runner.py), so training on
-        from there ends exactly where training from scratch would (on CPU)."""
-        folder = self.folder(spec.run_id)
-        if not spec.trainable or folder.checkpoint.exists():
+        """Where a trainable run that has no checkpoint can start from: the folder of the
+        longest-trained run that is the same but for fewer steps and has a checkpoint, here or in
+        `other_results`; None if there is none. Every step depends only on the state a checkpoint
+        restores (bench/running/runner.py), so training on from its checkpoint, log and snapshots
+        (RunFolder.take_training_of) ends exactly where training from scratch would (on CPU)."""
+        if not spec.trainable or self.folder(spec.run_id).checkpoint.exists():
             return None
-        same = same_run_but_steps(spec.to_json())
+        same = same_run_but_steps(spec.stored())
         best = None
         for candidate in [*run_folders(self.out_dir), *(run_folders(other_results) if other_results else [])]:
-            other = candidate.raw_spec({})
-            if not isinstance(other, dict):
-                continue
-            if (same_run_but_steps(other) == same and 0 < other.get("steps", 0) < spec.steps
-                    and candidate.checkpoint.exists() and (best is None or other["steps"] > best[0])):
-                best = (other["steps"], candidate)
-        if best is None:
-            return None
-        shorter = best[1]
-        for source, target in ((shorter.log, folder.log), (shorter.checkpoint, folder.checkpoint),
-                               *((shorter.snapshot(step), folder.snapshot(step)) for step in shorter.snapshot_steps())):
-            if source.exists():
-                target.parent.mkdir(exist_ok=True)
-                write_atomically(target, source.read_bytes())
-        return str(shorter.path)
+            other = candidate.spec()
+            if (other is not None and same_run_but_steps(other) == same and 0 < other.steps < spec.steps
+                    and candidate.checkpoint.exists() and (best is None or other.steps > best[0])):
+                best = (other.steps, candidate)
+        return None if best is None else str(best[1].path)
 
     def assemble_scores_csv(self) -> Path:
         """Rebuild scores.csv from every run folder, under the folder's lock: concurrent `bench run`
@@ -100,32 +90,33 @@ class RunStore:
     def _assemble_scores_csv(self) -> Path:
         rows = []
         for folder in run_folders(self.out_dir):
-            spec, scores = folder.raw_spec(), folder.scores()
-            if spec is None and not folder.spec_file.exists():
+            if not folder.spec_file.exists():
                 continue                                   # a run that has not begun
+            spec = folder.spec()
+            if spec is None:
+                print(f"bench: {folder.run_id}: {RunFolder.SPEC} is unreadable; its scores are left out of "
+                      f"scores.csv", file=sys.stderr)
+                continue
             try:
-                rows.extend(score_rows(spec, scores, folder.curve_scores()))
+                rows.extend(score_rows(spec, folder.scores(), folder.curve_scores()))
             except (KeyError, TypeError, AttributeError, ValueError) as error:
-                unreadable = RunFolder.SPEC if not isinstance(spec, dict) or "run_id" not in spec else RunFolder.SCORES
-                print(f"bench: {folder.run_id}: {unreadable} is unreadable ({type(error).__name__}); its "
+                print(f"bench: {folder.run_id}: {RunFolder.SCORES} is unreadable ({type(error).__name__}); its "
                       f"scores are left out of scores.csv", file=sys.stderr)
         frame = pd.DataFrame(rows, columns=SCORE_COLUMNS)
         write_atomically(self.scores_csv, frame.to_csv(index=False))
         return self.scores_csv
 
 
-def score_rows(spec: dict, scores: dict, curve: dict | None = None) -> list[dict]:
+def score_rows(spec: StoredSpec, scores: dict, curve: dict | None = None) -> list[dict]:
     """The scores.csv rows of one run folder: its last step's (spec.json and scores.json), then
     those of the earlier steps of its schedule (curve.json), step by step."""
-    if not isinstance(spec, dict):
-        raise TypeError("spec.json is not a JSON object")
     rows = []
-    for step, step_scores in [(spec["steps"], scores), *sorted((int(s), c) for s, c in (curve or {}).items())]:
+    for step, step_scores in [(spec.steps, scores), *sorted((int(s), c) for s, c in (curve or {}).items())]:
         for metric in step_scores.values():
             for key, value in metric["values"].items():
-                rows.append({"run_id": spec["run_id"], "method": spec["method"],
-                             "dataset": spec["dataset"], "seed": spec["seed"], "steps": spec["steps"],
-                             "params": json.dumps(spec["overrides"], sort_keys=True), "metric": key,
+                rows.append({"run_id": spec.run_id, "method": spec.method, "dataset": spec.dataset,
+                             "seed": spec.seed, "steps": spec.steps,
+                             "params": json.dumps(spec.overrides, sort_keys=True), "metric": key,
                              "value": number(value), "metric_settings": json.dumps(metric["settings"], sort_keys=True),
                              **metric["versions"], "step": step})
     return rows

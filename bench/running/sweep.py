@@ -18,8 +18,9 @@ import warnings
 from joblib import Parallel, delayed, parallel_config
 from tqdm.auto import tqdm
 
+from bench.device import busy_cores, default_threads, usable_cores
 from bench.errors import UserError, one_line_warnings
-from bench.running.execute import ExecutionOptions, RunOutcome, busy_cores, default_threads, execute, usable_cores
+from bench.running.execute import ExecutionOptions, RunOutcome, execute
 from bench.running.run_folder import FAILED
 from bench.running.store import RunStore
 

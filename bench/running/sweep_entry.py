@@ -1,0 +1,112 @@
+"""A sweep from start to end as one call: `run(config, progress) -> SweepResult` (docs/design.md).
+
+Everything a user can get wrong is checked before anything is written or trained: the grid and
+every parameter value (config.specs), the device, the dataset and its file, each metric's settings
+against the dataset, the warm-start folder, the cluster. Then the runs go (bench/running/sweep.py),
+the model-set metrics (UDR) are scored over each method's seeds (bench/running/model_sets.py), and
+the sweep's scores are read back from scores.csv. Lines saying what is under way are printed as it
+goes; the table and where the outputs went are the command's to print (bench/cli.py).
+"""
+from __future__ import annotations
+
+import dataclasses
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+import metrics
+import methods
+from bench import data
+from bench.device import bf16_pays, choose_policy, precision_choice
+from bench.errors import UserError
+from bench.running import model_sets
+from bench.running.config import SweepConfig
+from bench.running.execute import ExecutionOptions, RunOutcome
+from bench.running.plan import ALREADY_DONE
+from bench.running.run_folder import FAILED, RUNS
+from bench.running.store import RunStore, final_scores
+from bench.running.sweep import connect, run_sweep
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """What a sweep did: each run's outcome (in the order of its specs), the scores of its runs at
+    their last step (scores.csv's rows), the results folder, and the lines of the model-set metrics."""
+    outcomes: list[RunOutcome]
+    scores: pd.DataFrame
+    store: RunStore
+    model_set_lines: list[str]
+
+    @property
+    def run_ids(self) -> set[str]:
+        return {outcome.run_id for outcome in self.outcomes}
+
+    @property
+    def failed(self) -> list[RunOutcome]:
+        return [outcome for outcome in self.outcomes if outcome.state == FAILED]
+
+    @property
+    def already_done(self) -> int:
+        """The runs that were finished before the sweep (skipped)."""
+        return sum(outcome.detail == ALREADY_DONE for outcome in self.outcomes if outcome.state != FAILED)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failed else 0
+
+
+def run(config: SweepConfig, progress: bool = True) -> SweepResult:
+    """Check the sweep, run it, score its model-set metrics and read its scores back."""
+    check_compute(config.device, config.precision)           # a missing GPU fails here, before any run
+    specs = config.specs()                                  # the data file is checked and fingerprinted
+    if config.warm_start and not (Path(config.warm_start) / RUNS).is_dir():
+        raise UserError(f"--warm-start {config.warm_start}: not a results folder (it has no runs/ folder)")
+    dataset = data.load(config.dataset, config.data_path)   # reads the file, builds the cache
+    if not dataset.has_factors:                             # an image folder
+        config = without_factors(config, dataset.name)
+    for name in dict.fromkeys([*config.metrics, *config.curve_metrics]):   # e.g. a factor the dataset lacks
+        metrics.check(name, dataset, config.quick, **config.metric_params.get(name, {}))
+    for line in config.cut_schedules():
+        print(line, file=sys.stderr)
+    with connect(config.backend, config.scheduler):        # an unreachable cluster fails here, first
+        store = RunStore(config.out_dir)
+        precision, why = precision_choice(config.device, config.precision)
+        print(f"{len(specs)} run(s) on {dataset.name} (a dataset of {len(dataset):,} images), training in "
+              f"{precision} ({why}) -> {config.out_dir}/", flush=True)
+        outcomes = run_sweep(specs, store, ExecutionOptions.from_config(config, progress), config.jobs,
+                             config.backend)
+    lines = []
+    if any(metrics.scores_model_sets(name) for name in config.metrics):   # UDR: over each method's seeds
+        lines = model_sets.score_model_sets(specs, store, config.metrics, config.quick, config.metric_params,
+                                            progress)
+        store.assemble_scores_csv()
+    scores = final_scores(store.scores_csv)                 # the runs' last step, as before score schedules
+    return SweepResult(outcomes, scores[scores["run_id"].isin({spec.run_id for spec in specs})], store, lines)
+
+
+def check_compute(device: str, precision: str) -> None:
+    """Fail on a device that is not there; warn where bf16 trains slower than fp32 (bf16_pays)."""
+    policy = choose_policy(device, precision)
+    if policy.autocast_dtype is not None and policy.device.type == "cpu" and not bf16_pays(policy.device):
+        print("bench: warning: --precision bf16 on a CPU without AMX trains slower than fp32 (~0.8x with "
+              "AVX-512 bf16, ~0.3x on plain AVX-512, ~0.1x on AVX2; docs/reproduction.md)", file=sys.stderr)
+
+
+def without_factors(config: SweepConfig, dataset_name: str) -> SweepConfig:
+    """The sweep on a dataset without ground-truth factors: a method that needs them is an error;
+    metrics that need them are left out, with one line saying so."""
+    needing = [name for name in config.methods if methods.method_class(name).needs_factors]
+    if needing:
+        able = [name for name, cls in methods.METHODS.items() if not cls.needs_factors]
+        raise UserError(f"method {needing[0]} needs ground-truth factors, which {dataset_name} has not; "
+                        f"methods that train on it: {', '.join(able)}")
+    skipped = [name for name in config.metrics if metrics.needs_factors(name)]
+    if skipped:
+        print(f"bench: skipping metric{'s' * (len(skipped) > 1)} {', '.join(skipped)}: "
+              f"{'they need' if len(skipped) > 1 else 'it needs'} ground-truth factors, which "
+              f"{dataset_name} has not (training only)", file=sys.stderr)
+    return dataclasses.replace(config, metrics=tuple(name for name in config.metrics if name not in skipped),
+                               score_at_metrics=None if config.score_at_metrics is None else
+                               tuple(name for name in config.score_at_metrics if not metrics.needs_factors(name)))

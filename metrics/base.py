@@ -1,0 +1,97 @@
+"""The Metric declaration every metric module makes (docs/design.md, "Metric").
+
+A metric module defines its settings as a frozen dataclass (one typed field per setting, defaults =
+disentanglement_lib's sample sizes), `check(dataset, settings)` and `score(codes, dataset, rng,
+settings)`, and ends in one declaration that metrics/__init__.py lists in METRICS:
+
+    METRIC = Metric("mig", Settings, score, check, quick={"num_train": 1_000})
+"""
+from __future__ import annotations
+
+import dataclasses
+import numbers
+import sys
+import typing
+from dataclasses import dataclass, field
+from typing import Callable
+
+from bench.errors import UserError, unknown
+
+KIND_WORDS = {bool: "a boolean", int: "an integer", float: "a number", str: "a string"}
+
+
+def kind_words(kind) -> str:
+    """A declared setting type in words: "an integer"; a Literal of strings is "a string"."""
+    return KIND_WORDS[str if typing.get_origin(kind) is typing.Literal else kind]
+
+
+def fits(value, kind) -> bool:
+    """Whether `value` is of the declared type `kind` (bool, int, float, str or a Literal of
+    strings): an integer fits a float, a boolean fits only bool; a Literal's choices are checked
+    by Metric.settings_of."""
+    if typing.get_origin(kind) is typing.Literal:
+        kind = str
+    if kind is bool or isinstance(value, bool):
+        return kind is bool and isinstance(value, bool)
+    if kind is int:
+        return isinstance(value, numbers.Integral)
+    if kind is float:
+        return isinstance(value, numbers.Real)
+    return isinstance(value, kind)
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One metric: its name, its settings, how they are checked and how it scores, and what it needs.
+
+    `Settings`: a frozen dataclass, one typed field per setting, defaults = the reference's sizes.
+    `score(codes, dataset, rng, settings) -> {key: value}` (keys without the metric's name; all
+    randomness from `rng`); a metric of a set of models (`several_models`, UDR) has
+    `score(models, dataset, rng, settings) -> [{key: value} per model]`.
+    `check(dataset, settings)` raises a UserError for settings that cannot work (dataset None: the
+    checks that need no data); each setting's declared type and choices are checked before it.
+    """
+    name: str
+    Settings: type
+    score: Callable
+    check: Callable
+    quick: dict = field(default_factory=dict)            # smaller sizes for --quick (previews, tests)
+    needs_factors: bool = True                           # False: draws images only (image folders too)
+    uses_posterior: bool = False                         # reads each latent's KL under a VAE's posterior
+    several_models: bool = False                         # scores a set of models of one method (UDR)
+    # Settings a stored score may lack because it was made before they existed, with the value it
+    # was made with (metrics.stored_settings), so that such a score is not rescored needlessly.
+    legacy_settings: dict = field(default_factory=dict)
+    # Key -> the top a code with one latent per factor (the ground truth) reaches by the metric's
+    # definition, for the keys it puts there (an estimate may fall a little short: 20 bins over a
+    # factor of 40 classes); tests/test_contracts.py checks the ground truth on dsprites_small.
+    perfect: dict = field(default_factory=dict)
+
+    @property
+    def summary(self) -> str:
+        """The first line of its module's docstring: what it measures and where it comes from."""
+        return sys.modules[self.score.__module__].__doc__.strip().splitlines()[0]
+
+    def defaults(self) -> dict[str, object]:
+        """Setting -> default, in the declared order."""
+        return {f.name: f.default for f in dataclasses.fields(self.Settings)}
+
+    def types(self) -> dict[str, object]:
+        """Setting -> declared type."""
+        return typing.get_type_hints(self.Settings)
+
+    def settings_of(self, values: dict):
+        """The Settings of `values` (setting -> value, the others at their defaults); a UserError
+        names an unknown setting, a value of another type or a choice not offered."""
+        types, defaults = self.types(), self.defaults()
+        for key in values:
+            if key not in types:
+                raise unknown(f"parameter of metric {self.name}", key, types)
+        for key, value in values.items():
+            kind = types[key]
+            if not fits(value, kind):
+                raise UserError(f"{self.name}.{key} takes {kind_words(kind)} like its default "
+                                f"{defaults[key]!r}, not {value!r}")
+            if typing.get_origin(kind) is typing.Literal and value not in typing.get_args(kind):
+                raise unknown(f"{self.name} {key}", value, typing.get_args(kind))
+        return self.Settings(**values)
