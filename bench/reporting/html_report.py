@@ -93,7 +93,7 @@ def caption(path: Path, results_dir: Path) -> str:
     """One sentence saying what a figure of the report shows."""
     name = Path(path).name
     fixed = {
-        "metrics.png": "Each metric's score per configuration (rows in the paper's order when a preset gives one): "
+        "metrics.png": "Each metric's headline score (the key its paper reports; every key is in table.csv) per configuration (rows in the paper's order when a preset gives one): "
                        "the bar is the mean over the healthy seeds, the black line ± one standard deviation, the dots "
                        "single seeds, grey crosses unhealthy runs left out, red diamonds the paper's values and the "
                        "dashed line chance, where these are known.",

@@ -23,8 +23,9 @@ from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullFormatter, NullLocator  # noqa: E402
 
 from bench.errors import UserError  # noqa: E402
+from metrics import headline_keys  # noqa: E402
 from bench.reporting import labels  # noqa: E402
-from bench.reporting.curves import along_training, headline_keys, scored_early  # noqa: E402
+from bench.reporting.curves import along_training, scored_early  # noqa: E402
 from bench.reporting.health import unhealthy_run_ids  # noqa: E402
 from bench.reporting.preset import paper_of  # noqa: E402
 from bench.running.restore import restore_method  # noqa: E402
@@ -93,8 +94,9 @@ def saved(figure, path: Path) -> Path:
 
 def metric_bars_figure(scores: pd.DataFrame, specs: dict | None = None, paper: dict | None = None,
                        chance: dict | None = None):
-    """One panel per metric key (health.* left to table.md), one row per configuration in reading
-    order: a bar at the mean over the healthy seeds, a line of ± one std, a dot per seed, a cross
+    """One panel per metric, its headline key (metrics.headline_keys, as in table.md; the other keys
+    and health.* are in table.csv) in the fixed order of metrics.METRICS, a preset's metric first;
+    one row per configuration in reading order: a bar at the mean over the healthy seeds, a line of ± one std, a dot per seed, a cross
     per unhealthy run (left out of the bar), the paper's value (red diamond) and chance (dashed)."""
     specs, paper, chance = specs or {}, paper or {}, chance or {}
     frame = scores[~scores["metric"].str.startswith("health.")].assign(params=lambda f: f["params"].fillna(""))
@@ -102,7 +104,9 @@ def metric_bars_figure(scores: pd.DataFrame, specs: dict | None = None, paper: d
         return None
     unhealthy = unhealthy_run_ids(scores)
     pairs, names = configurations(frame, specs, paper)
-    keys = sorted(frame["metric"].unique(), key=lambda k: (k != paper.get("metric"), k))
+    keys = headline_keys(frame["metric"])
+    if paper.get("metric") in set(frame["metric"]):                 # a preset's metric first
+        keys = [paper["metric"], *(key for key in keys if key != paper["metric"])]
     paper_rows = {row["method"]: row for row in paper.get("rows", [])}
     counts = {pair: frame[(frame["method"] == pair[0]) & (frame["params"] == pair[1])
                           & ~frame["run_id"].isin(unhealthy)]["run_id"].nunique() for pair in pairs}
