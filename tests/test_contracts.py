@@ -69,6 +69,7 @@ def test_a_method_trains_encodes_and_reloads(name, small_dsprites, cpu_fp32):
         logs = [method.train_step(batches.next()) for _ in range(STEPS)]
         assert method.step == STEPS and logs[0]
         assert all(type(value) is float and math.isfinite(value) for log in logs for value in log.values())
+        assert set(method.progress_keys) <= set(logs[0])              # the bar's losses are logged ones
     else:
         method.fit(small_dsprites, fitting_rng(0))
     codes = method.codes_of(ENCODED, small_dsprites)

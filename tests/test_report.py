@@ -45,16 +45,44 @@ def test_report_writes_tables_and_plots(results, capsys):
     assert len(runs) == 6
     for name in names:
         assert str(results / name) in printed
-    traversals = [p for p in printed if "traversal_" in p]
+    traversals = [p for p in printed if "traversal_" in p and p.endswith(".png")]
     assert len(traversals) == 3                       # the first seed of each configuration
+    assert sorted(p[:-4] for p in printed if p.endswith(".gif")) == sorted(p[:-4] for p in traversals)
     picture = matplotlib.image.imread(traversals[0])
     assert picture.shape[0] > 500 and picture.shape[1] > 500
     assert {p: p.stat().st_mtime_ns for p in (results / "runs").rglob("checkpoint.pt")} == before
     assert str(results / "report.html") in printed
     page = (results / "report.html").read_text()
     figures = [p for p in printed if p.endswith(".png")]
-    assert page.count('<img src="data:image/png;base64,') == len(figures) == page.count("<figcaption>")
+    animations = [p for p in printed if p.endswith(".gif")]
+    assert page.count('<img src="data:image/png;base64,') == len(figures)
+    assert page.count('<img src="data:image/gif;base64,') == len(animations) == 3
+    assert page.count("<figcaption>") == len(figures) + len(animations)
     assert "beta-VAE (beta=4, architecture=fc), seed 0" in page            # captions name the run, not a hash
+
+
+def test_a_traversal_gif_has_one_frame_per_step_and_a_row_per_latent_by_kl(results, tmp_path):
+    """The animated traversal of a tiny trained run: GIF_STEPS frames (-r to r and back), one row
+    of tiles per latent, the most informative (largest KL) first, and the frames differ."""
+    from PIL import Image, ImageSequence
+
+    from bench.reporting import animation
+    from bench.running.restore import restore_method
+    folder = sorted((results / "runs").iterdir())[0]
+    method, dataset = restore_method(folder, None)
+    kl = plots.kl_per_latent(folder)
+    path = animation.traversal_gif(method, dataset, kl, tmp_path / "traversal.gif")
+    with Image.open(path) as gif:
+        frames = [np.asarray(frame.convert("L"), dtype=float) for frame in ImageSequence.Iterator(gif)]
+        assert gif.n_frames == animation.GIF_STEPS and gif.info["loop"] == 0
+    rows, columns = method.params.latent_dim, animation.GIF_IMAGES
+    side = dataset.image_shape[-1] + animation.GAP
+    assert frames[0].shape == (animation.HEADER + rows * side, animation.LABEL_WIDTH + columns * side)
+    assert max(np.abs(frame - frames[0]).max() for frame in frames[1:]) > 0        # it moves
+    values = animation.sweep_values(method.traversal_range)
+    assert values[0] == -3.0 and values[len(values) // 2] == 3.0 and len(set(values.round(6))) == len(values) // 2 + 1
+    order = animation.latent_order(kl, rows)
+    assert kl[order[0]] == kl.max() and list(kl[order]) == sorted(kl, reverse=True)
 
 
 def table_run_ids(results, beta: float) -> list[str]:
