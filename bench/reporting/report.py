@@ -71,7 +71,8 @@ def headline(table: pd.DataFrame, specs: dict | None = None) -> pd.DataFrame:
         if len(health):
             row["health"] = health_text(health.loc[pair]) if pair in health.index else ""
         rows.append(row)
-    return pd.DataFrame(rows).set_index("configuration").rename_axis(index=None)
+    columns = ["configuration", "n", *keys, *(["health"] if len(health) else [])]
+    return pd.DataFrame(rows, columns=columns).set_index("configuration").rename_axis(index=None)
 
 
 def health_text(row: pd.Series) -> str:
@@ -94,10 +95,13 @@ def long_table(table: pd.DataFrame, specs: dict | None = None) -> pd.DataFrame:
                 registered.index(name) if name in registered else len(registered), row["metric"])
 
     rows = sorted(table.to_dict("records"), key=order)
-    frame = pd.DataFrame(rows).rename(columns={"count": "n"})
-    frame.insert(0, "configuration", [names[(row["method"], row["params"])] for row in rows])
-    return frame[["configuration", "method", "params", "metric", "n", "median", "mean", "std", "min", "max",
-                  "unhealthy"]]
+    for row in rows:
+        row["configuration"] = names[(row["method"], row["params"])]
+    return pd.DataFrame(rows, columns=LONG_COLUMNS).rename(columns={"count": "n"})
+
+
+LONG_COLUMNS = ["configuration", "method", "params", "metric", "count", "median", "mean", "std", "min", "max",
+                "unhealthy"]
 
 
 HEADLINE_NOTE = ("Each cell: the median over the configuration's healthy runs (n). One key per metric, the one "
