@@ -8,9 +8,11 @@ import pytest
 import torch
 
 import methods
+from bench import reproduce
 from bench.cli import main
 from bench.data import folder as image_folder
 from bench.errors import UserError
+from bench.reporting.preset import preset_table
 from bench.running.sampler import BatchSampler
 from methods.ada_vae import aggregate_shared, arithmetic_mean, posterior_kl, product_of_experts, shared_latents
 from methods.batch_kinds import PairsDiffering, most_changed
@@ -150,3 +152,16 @@ def test_an_image_folder_refuses_a_weak_method_with_one_line(tmp_path, capsys, n
     assert f"method {name} needs ground-truth factors, which folder:" in error and error.count("\n") == 1
     with pytest.raises(UserError, match=f"method {name} trains on pairs of images that share factors"):
         methods.method_class(name).batch_kind_of(methods.method_class(name).Params()).check(image_folder.load(f"folder:{folder}"), name)
+
+
+def test_the_weak_supervision_preset_compares_at_the_same_images():
+    config, paper = reproduce.load("weak_supervision", {}, quick=False)
+    assert config.methods == ("ada_gvae", "beta_vae") and config.seeds == (0, 1, 2, 3, 4) and config.steps == 31250
+    assert config.metrics == ("beta_vae", "mig", "dci") and paper == {}
+    images_per_step = [config.params.get(name, {}).get("batch_size", [methods.method_class(name).Params().batch_size])
+                       for name in config.methods]
+    assert images_per_step == [[64], [64]]
+    claims = preset_table("weak_supervision", "claims")
+    assert [(c["first"], c["second"], c["metric"]) for c in claims] == [
+        ("ada_gvae", "beta_vae", "beta_vae.eval_accuracy"), ("ada_gvae", "beta_vae", "mig.score"),
+        ("ada_gvae", "beta_vae", "dci.disentanglement")]
