@@ -112,9 +112,11 @@ class PairsDiffering(BatchKind):
                             f"or 1 to {most}")
 
     def describe(self) -> str:
-        changed = f"{self.k} factor{'s' * (self.k > 1)}" if self.k else \
-            "k factors, k drawn per pair (k = 0: 1 or uniform in 1..K-1, with probability 1/2 each)"
-        return f"pairs of images whose factors differ in {changed}; the others are shared"
+        pairs = "pairs of images (batch_size counts both) whose factors differ in"
+        if self.k:
+            return f"{pairs} exactly {self.k} factor{'s' * (self.k > 1)} (the parameter k), the others shared"
+        return (f"{pairs} k factors, the others shared; k = 0 (the parameter's default) draws k per pair: "
+                f"1, or uniform in 1..K-1, with probability 1/2 each")
 
 
 IID = IIDBatches()
