@@ -44,10 +44,10 @@ class AdaVAEParams(BetaVAEParams):
     """batch_size counts images, two per pair: 128 is disentanglement_lib's batch of 64 pairs.
     k: the factors each pair differs in (methods/batch_kinds.py, PairsDiffering); 0 draws it per
     pair, the paper's "k = Rnd" (the study trains k = 1 and k = Rnd). beta = 1: the value of
-    disentanglement_lib's configuration of the weak methods (config/tests/methods/weakly_supervised/
-    train_test.gin), the lowest of the beta grid the study sweeps; the weak supervision, not a large
-    beta, is the regulariser. The rest is the VAE family's (conv model, Adam 5e-4, 10 latents; the
-    study: Adam 1e-4)."""
+    disentanglement_lib's one configuration of the weak methods (config/tests/methods/
+    weakly_supervised/train_test.gin); the study sweeps beta, and the weak supervision, not a large
+    beta, is the regulariser. The rest is the VAE family's (conv model, Adam 5e-4, 10 latents;
+    disentanglement_lib's study: Adam 1e-4)."""
     may_be_zero: ClassVar[tuple[str, ...]] = ("k",)
     batch_size: int = 128
     beta: float = 1.0
