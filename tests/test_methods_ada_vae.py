@@ -155,8 +155,12 @@ def test_an_image_folder_refuses_a_weak_method_with_one_line(tmp_path, capsys, n
 
 
 def test_the_weak_supervision_preset_compares_at_the_same_images():
-    config, paper = reproduce.load("weak_supervision", {}, quick=False)
-    assert config.methods == ("ada_gvae", "beta_vae") and config.seeds == (0, 1, 2, 3, 4) and config.steps == 31250
+    config, paper = reproduce.load("weak_supervision", {"precision": "bf16"}, quick=False)
+    assert config.methods == ("ada_gvae", "beta_vae") and config.seeds == (0, 1, 2, 3, 4) and config.steps == 8000
+    assert reproduce.load("weak_supervision", {}, quick=False, budget="long")[0].steps == 31250
+    higgins, _ = reproduce.load("higgins2017", {"precision": "bf16"}, quick=False)   # its beta-VAE row: the same runs
+    beta_vae_ids = {spec.run_id for spec in config.specs() if spec.method == "beta_vae"}
+    assert len(beta_vae_ids) == 5 and beta_vae_ids <= {spec.run_id for spec in higgins.specs()}
     assert config.metrics == ("beta_vae", "mig", "dci") and paper == {}
     images_per_step = [config.params.get(name, {}).get("batch_size", [methods.method_class(name).Params().batch_size])
                        for name in config.methods]
