@@ -215,9 +215,13 @@ def command_list(args) -> int:
     import methods
     from bench import data
     from methods.base import describe_params
+    from methods.batch_kinds import IID
     print("methods (set with --set METHOD.PARAM=VALUE):")
     for name, cls in methods.METHODS.items():
         print(f"  {name}: {cls.__doc__.strip().splitlines()[0]}")
+        batches = cls.batch_kind_of(cls.Params())
+        if batches != IID:
+            print(f"      batches: {batches.describe()}")
         for param, kind, default in describe_params(cls.Params):
             print(f"      {param} ({kind}) = {default}")
     print("datasets (--dataset NAME; factors and their sizes, the last varying fastest):")
