@@ -88,7 +88,7 @@ def run_and_print(config, progress: bool):
     result = sweep_entry.run(config, progress)
     model_sets.report(result.model_set_lines)
     if len(result.scores):
-        print(report.formatted(report.summary(result.scores), readable_specs(result.store.out_dir)).to_string())
+        print(report.headline(report.summary(result.scores), readable_specs(result.store.out_dir)).to_string())
     for outcome in result.failed:
         print(f"FAILED {outcome.run_id}: {outcome.detail}", file=sys.stderr)
     print(f"{len(result.outcomes) - len(result.failed)} of {len(result.outcomes)} run(s) done "

@@ -60,7 +60,8 @@ class Method:
     reconstructions); `can_sample`, `sample(n, generator)`, images from random codes (a GAN's
     samples, drawn instead of reconstructions); `has_posterior`, `posterior(x)`, the means and
     log-variances of a diagonal Gaussian q(z|x) (UDR counts a latent as informative by its KL).
-    `traversal_range` r: a latent traversal sweeps each latent from -r to r.
+    `traversal_range` r: a latent traversal sweeps each latent from -r to r. `progress_keys`: the
+    keys of train_step's dict that the progress bar shows (the method's headline losses).
     """
 
     Params = Params
@@ -71,6 +72,7 @@ class Method:
     can_sample = False
     has_posterior = False
     traversal_range = 3.0
+    progress_keys: tuple[str, ...] = ("loss",)
 
     def __init__(self, params: Params, image_shape, policy: ComputePolicy, seed: int):
         self.params = params
