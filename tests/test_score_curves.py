@@ -1,4 +1,4 @@
-"""Scores along training in the report (issue 25): the claims tested at every budget with the
+"""Scores along training in the report: the claims tested at every budget with the
 budget from which each holds, curves.png (score against images seen) linked from report.html, and
 the per-budget claims of a preset written into its folder.
 

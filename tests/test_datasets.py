@@ -1,4 +1,4 @@
-"""Issue 14's datasets: the procedural sets' factor specifications (sizes, index order, distinct
+"""The datasets beyond dSprites: the procedural sets' factor specifications (sizes, index order, distinct
 images, every factor visible), the loaders of the real file formats on tiny files written here,
 image folders, and one clear line (exit 2) for each bad file or folder."""
 import numpy as np
