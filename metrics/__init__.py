@@ -32,7 +32,6 @@ METRICS: dict[str, Metric] = {declared.name: declared for declared in (
     sap.METRIC,
     modularity.METRIC,
     irs.METRIC,
-    udr.METRIC,
     mig_sup.METRIC,
     dcimig.METRIC,
     jemmig.METRIC,
@@ -40,6 +39,7 @@ METRICS: dict[str, Metric] = {declared.name: declared for declared in (
     z_diff.METRIC,
     z_min_var.METRIC,
     z_max_var.METRIC,
+    udr.METRIC,
 )}
 
 

@@ -16,7 +16,8 @@ from bench.running.store import curve_scores
 # The key of each metric that a figure of scores along training shows (every key of a metric not listed).
 HEADLINE_KEYS = {"beta_vae": "beta_vae.eval_accuracy", "factor_vae": "factor_vae.eval_accuracy",
                  "mig": "mig.score", "dci": "dci.disentanglement", "sap": "sap.score",
-                 "modularity": "modularity.modularity", "irs": "irs.score"}
+                 "modularity": "modularity.modularity", "irs": "irs.score", "infomec": "infomec.infom",
+                 "z_diff": "z_diff.score", "z_min_var": "z_min_var.score", "z_max_var": "z_max_var.score"}
 
 
 def along_training(results_dir: Path) -> pd.DataFrame:
