@@ -1,5 +1,7 @@
-"""DCIMIG (Sepliarskaia et al. 2019, "Evaluating Disentangled Representations", arXiv 1910.05587,
-section 5, as collected in Zaidi et al. 2020, arXiv 2012.09276).
+"""DCIMIG: latent gaps credited to their best factor (Sepliarskaia et al. 2019, arXiv 1910.05587).
+
+Sepliarskaia et al. 2019, "Evaluating Disentangled Representations", section 5, as collected in
+Zaidi et al. 2020, arXiv 2012.09276.
 
 For each latent z_j, the gap between its largest and second-largest mutual information with a
 factor, G_j = I(z_j; v_(1,j)) - I(z_j; v_(2,j)), is credited to its best factor v_(1,j) only. Each

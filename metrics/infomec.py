@@ -1,5 +1,7 @@
-"""InfoMEC: InfoM(odularity), InfoE(xplicitness), InfoC(ompactness) (Hsu et al. 2023,
-"Disentanglement via Latent Quantization", NeurIPS, section 4 and appendix).
+"""InfoMEC: InfoM, InfoC, InfoE from normalised mutual information (Hsu et al. 2023, NeurIPS).
+
+Modularity, compactness and explicitness of Hsu et al. 2023, "Disentanglement via Latent
+Quantization", section 4 and appendix.
 
 From the normalised mutual information NMI_kj = I(v_k; z_j) / H(v_k) between factor k and active
 latent j (K factors, A active latents):

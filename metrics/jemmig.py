@@ -1,6 +1,7 @@
-"""JEMMIG, the joint-entropy minus mutual-information gap (Do & Tran 2020, "Theory and Evaluation
-Metrics for Learning Disentangled Representations", ICLR, section 4.2, eq. 9, normalised as in
-their section 4.2 and Zaidi et al. 2020, arXiv 2012.09276).
+"""JEMMIG: joint entropy minus mutual information gap (Do & Tran 2020, ICLR, section 4.2).
+
+Do & Tran 2020, "Theory and Evaluation Metrics for Learning Disentangled Representations",
+section 4.2, normalised as there and in Zaidi et al. 2020, arXiv 2012.09276.
 
 For factor v_k with best latent z* and second-best latent z° (by mutual information),
 

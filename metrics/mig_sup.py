@@ -1,5 +1,7 @@
-"""MIG-sup, the supplement of MIG (Li et al. 2020, "Progressive Learning and Disentanglement of
-Hierarchical Representations", ICLR, section 5, as collected in Zaidi et al. 2020, arXiv 2012.09276).
+"""MIG-sup: each latent informs about one factor (Li et al. 2020, ICLR; Zaidi et al.'s review).
+
+Li et al. 2020, "Progressive Learning and Disentanglement of Hierarchical Representations",
+section 5, as collected in Zaidi et al. 2020, "Measuring Disentanglement", arXiv 2012.09276:
 
     MIG-sup = 1/D sum_j (I_n(z_j; v_(1,j)) - I_n(z_j; v_(2,j)))
 

@@ -1,5 +1,6 @@
-"""Z-diff, the beta-VAE metric at the sizes and scale of Zaidi et al.'s review (Higgins et al.
-2017, "beta-VAE", section 3; Zaidi et al. 2020, arXiv 2012.09276, section 3.1).
+"""Z-diff: the beta-VAE metric at the sizes and scale of Zaidi et al.'s review (arXiv 2012.09276).
+
+Higgins et al. 2017, "beta-VAE", section 3; Zaidi et al. 2020, section 3.1.
 
 The votes are metrics/beta_vae.py's: each chooses a factor k uniformly and `batch_size` pairs of
 images that share factor k's value and are otherwise independent; its feature is the mean over

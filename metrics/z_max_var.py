@@ -1,5 +1,6 @@
-"""Z-max-var (Zaidi et al. 2020, "Measuring Disentanglement: A Review of Metrics", arXiv
-2012.09276, section 3.1): the FactorVAE metric turned around.
+"""Z-max-var: the FactorVAE metric turned around (Zaidi et al. 2020, arXiv 2012.09276, section 3.1).
+
+Zaidi et al. 2020, "Measuring Disentanglement: A Review of Metrics".
 
 Each vote chooses a factor k uniformly and draws `batch_size` images in which every OTHER factor
 is fixed (to values drawn once per vote) and factor k varies freely; the vote names the active

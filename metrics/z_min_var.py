@@ -1,5 +1,6 @@
-"""Z-min-var, the FactorVAE metric at the sizes and scale of Zaidi et al.'s review (Kim & Mnih
-2018, "Disentangling by Factorising", section 4; Zaidi et al. 2020, arXiv 2012.09276, section 3.1).
+"""Z-min-var: the FactorVAE metric at the sizes and scale of Zaidi et al.'s review (arXiv 2012.09276).
+
+Kim & Mnih 2018, "Disentangling by Factorising", section 4; Zaidi et al. 2020, section 3.1.
 
 The procedure is metrics/factor_vae.py's: the global variance of each latent over
 `num_variance_estimate` images, latents with a standard deviation below `prune_threshold` pruned;
