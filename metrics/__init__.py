@@ -19,7 +19,8 @@ import zlib
 import numpy as np
 
 from bench.errors import BenchWarning, UserError, unknown
-from metrics import beta_vae, dci, factor_vae, irs, mig, modularity, sap, udr
+from metrics import (beta_vae, dci, dcimig, factor_vae, infomec, irs, jemmig, mig, mig_sup, modularity, sap, udr,
+                     z_diff, z_max_var, z_min_var)
 from metrics.base import Metric
 from metrics.codes import Representation
 
@@ -31,6 +32,13 @@ METRICS: dict[str, Metric] = {declared.name: declared for declared in (
     sap.METRIC,
     modularity.METRIC,
     irs.METRIC,
+    mig_sup.METRIC,
+    dcimig.METRIC,
+    jemmig.METRIC,
+    infomec.METRIC,
+    z_diff.METRIC,
+    z_min_var.METRIC,
+    z_max_var.METRIC,
     udr.METRIC,
 )}
 

@@ -97,6 +97,6 @@ def score(codes, dataset, rng, settings: Settings) -> dict[str, float]:
             "informativeness_test": float(np.mean(test_accuracy))}
 
 
-METRIC = Metric("dci", Settings, score, check,
+METRIC = Metric("dci", Settings, score, check, headline="disentanglement",
                 quick={"num_train": 1_000, "num_test": 500, "n_estimators": 25},
                 perfect={"disentanglement": 1.0, "completeness": 1.0, "informativeness_test": 1.0})

@@ -51,14 +51,30 @@ def vote_indices(dataset, rng, num_votes: int, batch_size: int):
     return labels, dataset.index_of(factors.reshape(-1, dataset.num_factors)).reshape(num_votes, batch_size)
 
 
-def ratio_argmin(codes, indices: np.ndarray, global_variance: np.ndarray, active: np.ndarray) -> np.ndarray:
-    """Per vote (row of `indices`), the latent with the least batch variance / global variance."""
+def ratio_winners(codes, indices: np.ndarray, global_variance: np.ndarray, active: np.ndarray,
+                  pick=np.argmin) -> np.ndarray:
+    """Per vote (row of `indices`), the latent whose batch variance / global variance `pick`
+    (argmin here; argmax for Z-max-var) chooses among the active latents."""
     local = []
     step = votes_per_lookup(len(active), indices.shape[1])     # one look-up unless the code is wide
     for start in range(0, len(indices), step):
         batch = np.asarray(codes(indices[start:start + step]), dtype=np.float64)[:, :, active]
         local.append(batch.var(axis=1, ddof=1) / global_variance[active])
-    return np.flatnonzero(active)[np.argmin(np.concatenate(local), axis=1)]
+    return np.flatnonzero(active)[pick(np.concatenate(local), axis=1)]
+
+
+def majority_vote_accuracies(winners: np.ndarray, labels: np.ndarray, num_train: int, num_latents: int,
+                             num_factors: int) -> tuple[float, float]:
+    """Train and evaluation accuracy of the classifier mapping each latent to the factor it won
+    most training votes for (the first `num_train` votes train it, the rest evaluate it)."""
+    train_votes = np.zeros((num_latents, num_factors), dtype=np.int64)
+    eval_votes = np.zeros_like(train_votes)
+    np.add.at(train_votes, (winners[:num_train], labels[:num_train]), 1)
+    np.add.at(eval_votes, (winners[num_train:], labels[num_train:]), 1)
+    classifier = np.argmax(train_votes, axis=1)                     # latent -> factor
+    latents = np.arange(num_latents)
+    return (float(train_votes[latents, classifier].sum() / num_train),
+            float(eval_votes[latents, classifier].sum() / (len(winners) - num_train)))
 
 
 def check(dataset, settings: Settings) -> None:
@@ -79,15 +95,10 @@ def score(codes, dataset, rng, settings: Settings) -> dict[str, float]:
     active = np.sqrt(global_variance) >= settings.prune_threshold
     if not active.any():
         return {"train_accuracy": 0.0, "eval_accuracy": 0.0, "num_active_dims": 0.0}
-    winners = ratio_argmin(codes, np.concatenate([train_indices, eval_indices]), global_variance, active)
-    train_votes = np.zeros((len(active), dataset.num_factors), dtype=np.int64)
-    eval_votes = np.zeros_like(train_votes)
-    np.add.at(train_votes, (winners[:num_train], train_labels), 1)
-    np.add.at(eval_votes, (winners[num_train:], eval_labels), 1)
-    classifier = np.argmax(train_votes, axis=1)                     # latent -> factor
-    latents = np.arange(len(classifier))
-    return {"train_accuracy": float(train_votes[latents, classifier].sum() / num_train),
-            "eval_accuracy": float(eval_votes[latents, classifier].sum() / num_eval),
+    winners = ratio_winners(codes, np.concatenate([train_indices, eval_indices]), global_variance, active)
+    train_accuracy, eval_accuracy = majority_vote_accuracies(
+        winners, np.concatenate([train_labels, eval_labels]), num_train, len(active), dataset.num_factors)
+    return {"train_accuracy": train_accuracy, "eval_accuracy": eval_accuracy,
             "num_active_dims": float(active.sum())}
 
 

@@ -1,11 +1,13 @@
-"""Discrete mutual information between discretised latents and factors (MIG, modularity).
+"""Discrete information between discretised latents and factors (MIG, MIG-sup, DCIMIG, JEMMIG,
+modularity, InfoMEC's histogram option).
 
 The quantities are disentanglement_lib's: each latent is cut into `num_bins` equal-width bins
 between its smallest and largest value in the sample (its `_histogram_discretize`: numpy's
 histogram edges, then `digitize` against the left edges), and the mutual information in nats is
 the plug-in estimate of sklearn's `mutual_info_score`. It is computed here for all latents of one
 factor at once from a joint histogram (tests check it equals `mutual_info_score`), so a wide code
-such as raw pixels costs one bincount per factor instead of one call per latent and factor.
+such as raw pixels costs one bincount per factor instead of one call per latent and factor. The
+joint entropies H(latent, factor) (JEMMIG) come from the same histograms.
 """
 from __future__ import annotations
 
@@ -22,17 +24,23 @@ def histogram_discretize(codes: np.ndarray, num_bins: int) -> np.ndarray:
     return binned
 
 
+def joint_histograms(binned: np.ndarray, factor: np.ndarray) -> np.ndarray:
+    """Counts of (bin, class) for every latent against one factor, shape (D, bins, classes), float."""
+    num_latents = binned.shape[1]
+    num_bins = int(binned.max()) + 1 if binned.size else 1
+    _, labels = np.unique(factor, return_inverse=True)
+    num_classes = int(labels.max()) + 1
+    cell = binned * num_classes + labels[:, None] + np.arange(num_latents) * num_bins * num_classes
+    joint = np.bincount(cell.ravel(), minlength=num_latents * num_bins * num_classes)
+    return joint.reshape(num_latents, num_bins, num_classes).astype(np.float64)
+
+
 def mutual_information(binned: np.ndarray, factors: np.ndarray) -> np.ndarray:
     """I(latent i; factor k) in nats, shape (D, K): `binned` (n, D) and `factors` (n, K) ints >= 0."""
     n, num_latents = binned.shape
-    num_bins = int(binned.max()) + 1 if binned.size else 1
     result = np.zeros((num_latents, factors.shape[1]))
     for k in range(factors.shape[1]):
-        _, labels = np.unique(factors[:, k], return_inverse=True)
-        num_classes = int(labels.max()) + 1
-        cell = binned * num_classes + labels[:, None] + np.arange(num_latents) * num_bins * num_classes
-        joint = np.bincount(cell.ravel(), minlength=num_latents * num_bins * num_classes)
-        joint = joint.reshape(num_latents, num_bins, num_classes).astype(np.float64)
+        joint = joint_histograms(binned, factors[:, k])
         latent_counts = joint.sum(axis=2, keepdims=True)                   # integer-valued: exact
         factor_counts = joint.sum(axis=1, keepdims=True)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -43,8 +51,20 @@ def mutual_information(binned: np.ndarray, factors: np.ndarray) -> np.ndarray:
     return np.where(result > 1e-12, result, 0.0)
 
 
+def joint_entropy(binned: np.ndarray, factors: np.ndarray) -> np.ndarray:
+    """H(latent i, factor k) in nats of the sample's (bin, class) pairs, shape (D, K)."""
+    n, num_latents = binned.shape
+    result = np.zeros((num_latents, factors.shape[1]))
+    for k in range(factors.shape[1]):
+        p = joint_histograms(binned, factors[:, k]) / n
+        with np.errstate(divide="ignore", invalid="ignore"):
+            result[:, k] = -np.nansum(p * np.log(p), axis=(1, 2))
+    return result
+
+
 def entropy(factors: np.ndarray) -> np.ndarray:
-    """H(factor k) in nats of the sample's classes, shape (K,) (= mutual_info_score(y, y))."""
+    """H(column k) in nats of the sample's classes (factors, or binned latents), shape (K,)
+    (= mutual_info_score(y, y))."""
     result = np.zeros(factors.shape[1])
     for k in range(factors.shape[1]):
         _, counts = np.unique(factors[:, k], return_counts=True)

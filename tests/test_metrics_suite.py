@@ -18,13 +18,21 @@ SUITE_PARAMS = {
     "sap": {"num_train": 300, "num_test": 150},
     "modularity": {"num_train": 300, "num_test": 150},
     "irs": {"num_train": 300},
+    "mig_sup": {"num_train": 500},
+    "dcimig": {"num_train": 500},
+    "jemmig": {"num_train": 500},
+    "infomec": {"num_train": 300},
+    "z_diff": {"num_train": 100, "num_eval": 50, "batch_size": 16, "max_iter": 200},
+    "z_min_var": {"num_train": 100, "num_eval": 50, "num_variance_estimate": 500, "batch_size": 32},
+    "z_max_var": {"num_train": 100, "num_eval": 50, "num_variance_estimate": 500, "batch_size": 32},
     "udr": {"num_data_points": 200},
 }
 
 
 def test_all_names_every_metric_of_the_issue():
     assert metrics.parse_metric_names("all") == ["beta_vae", "factor_vae", "mig", "dci", "sap", "modularity",
-                                                 "irs", "udr"]
+                                                 "irs", "mig_sup", "dcimig", "jemmig", "infomec", "z_diff",
+                                                 "z_min_var", "z_max_var", "udr"]
     assert metrics.single_model_names(metrics.METRICS) == metrics.parse_metric_names("all")[:-1]
 
 
