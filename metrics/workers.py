@@ -22,9 +22,13 @@ _allowed: contextvars.ContextVar[int | None] = contextvars.ContextVar("metric_fi
 
 
 @contextlib.contextmanager
-def allow(threads: int):
-    """Let the metrics scored inside this block run up to `threads` fits at once (at least 1)."""
-    token = _allowed.set(max(1, int(threads)))
+def allow(threads: int | None):
+    """Let the metrics scored inside this block run up to `threads` fits at once; None or 0 leaves
+    the allowance as it is (a caller whose thread count is not set)."""
+    if not threads:
+        yield
+        return
+    token = _allowed.set(int(threads))
     try:
         yield
     finally:
