@@ -118,7 +118,8 @@ def importance_matrix(train_codes, train_factors, test_codes, test_factors, rng,
     models = [classifier(booster, n_estimators, int(rng.integers(2**31))) for _ in fitted]
     results = map_fits(lambda job: fit_factor(job[1], train_codes, train_factors[:, job[0]], test_codes,
                                               test_factors[:, job[0]]),
-                       zip(fitted, models), threads)
+                       zip(fitted, models), threads,
+                       costs=[len(np.unique(train_factors[:, k])) for k in fitted])   # a tree per class
     for k, (importances, train, test) in zip(fitted, results):
         importance[:, k], train_accuracy[k], test_accuracy[k] = importances, train, test
     return importance, train_accuracy, test_accuracy

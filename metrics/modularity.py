@@ -103,7 +103,8 @@ def score(codes, dataset, rng, settings: Settings) -> dict[str, float]:
         per_factor = np.array(map_fits(      # the factors at once in threads where cores are free
             lambda k: explicitness(train_x, train_factors[:, k],
                                    [(test_x, test_factors[:, k]), (train_x, train_factors[:, k])]),
-            range(train_factors.shape[1])))
+            range(train_factors.shape[1]),
+            costs=[len(np.unique(train_factors[:, k])) for k in range(train_factors.shape[1])]))   # one per class
     return {"modularity": modularity(info),
             "explicitness": float(per_factor[:, 0].mean()),
             "explicitness_train": float(per_factor[:, 1].mean())}

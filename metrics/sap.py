@@ -60,7 +60,8 @@ def score_matrix(train_codes, train_factors, test_codes, test_factors, C: float)
     with warnings.catch_warnings():          # here, not in the threads: the filters are the process's
         warnings.simplefilter("ignore", ConvergenceWarning)
         columns = map_fits(lambda k: factor_column(train_codes, train_factors[:, k], test_codes,
-                                                   test_factors[:, k], C), fitted)
+                                                   test_factors[:, k], C), fitted,
+                           costs=[len(np.unique(train_factors[:, k])) for k in fitted])    # an SVM per class
     for k, column in zip(fitted, columns):
         matrix[:, k] = column
     return matrix

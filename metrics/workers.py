@@ -48,12 +48,17 @@ def allowed() -> int:
     return free_cores() if threads is None else threads
 
 
-def map_fits(function, items, threads: int | None = None) -> list:
+def map_fits(function, items, threads: int | None = None, costs=None) -> list:
     """[function(item) for item in items], up to `threads` (default: `allowed()`) at once in
-    threads; the results in the order of `items`, exceptions raised as in the loop."""
+    threads; the results in the order of `items`, exceptions raised as in the loop. `costs` (one
+    number per item, e.g. a factor's classes): the costliest start first, so that the longest fit
+    does not start last (DCI on dSprites' 5 factors, 3, 6, 40, 32 and 32 classes, on 2 threads:
+    at best 113 / 64 = 1.77x the speed of one thread, against 113 / 70 = 1.61x in the factors' order)."""
     items = list(items)
     threads = min(len(items), allowed() if threads is None else threads)
     if threads <= 1:
         return [function(item) for item in items]
+    order = range(len(items)) if costs is None else sorted(range(len(items)), key=lambda i: -costs[i])
     with ThreadPoolExecutor(threads, thread_name_prefix="metric-fit") as pool:
-        return list(pool.map(function, items))
+        futures = {i: pool.submit(function, items[i]) for i in order}       # started in this order
+        return [futures[i].result() for i in range(len(items))]

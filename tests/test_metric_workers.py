@@ -1,5 +1,8 @@
 """A metric's independent per-factor fits run at once in threads (metrics/workers.py) and give the
 numbers of the serial loop: DCI with either booster, SAP, modularity/explicitness."""
+import threading
+import time
+
 import numpy as np
 import pytest
 
@@ -18,6 +21,20 @@ def test_map_fits_keeps_the_order_and_raises_as_the_loop():
         return x
     with pytest.raises(ValueError, match="three"):
         workers.map_fits(fails_on_three, range(5), threads=2)
+
+
+def test_the_costliest_fits_start_first_and_the_results_keep_their_order():
+    started = []
+    lock = threading.Lock()
+
+    def fit(item):
+        with lock:
+            started.append(item)
+        time.sleep(0.05)
+        return item * 10
+    costs = [3, 6, 40, 32, 32]                                # dSprites' classes per factor
+    assert workers.map_fits(fit, range(5), threads=2, costs=costs) == [0, 10, 20, 30, 40]
+    assert set(started[:2]) == {2, 3} and set(started[2:]) == {0, 1, 4}
 
 
 def test_the_allowance_is_the_callers_inside_its_block():
