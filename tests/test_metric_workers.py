@@ -75,3 +75,18 @@ def test_a_metric_scores_the_same_with_any_number_of_threads(small_dsprites, nam
         parallel = metrics.score(name, codes, small_dsprites, 0, **params)
     assert serial == parallel
     assert all(np.isfinite(value) for value in serial.values())
+
+
+def test_bench_run_gives_the_metrics_fits_its_threads(tmp_path, monkeypatch):
+    import metrics.dci
+    from bench.cli import main
+    seen = []
+
+    def recording_map_fits(function, items, threads=None, costs=None):
+        seen.append(workers.allowed())
+        return workers.map_fits(function, items, threads, costs)
+    monkeypatch.setattr(metrics.dci, "map_fits", recording_map_fits)
+    assert main(["run", "--methods", "vae", "--set", "vae.architecture=fc", "--dataset", "dsprites_small",
+                 "--steps", "10", "--quick", "--metrics", "dci", "--no-progress", "--threads", "3",
+                 "--out", str(tmp_path)]) == 0
+    assert seen == [3]

@@ -15,6 +15,11 @@ wall seconds). One CSV row per (run, fit); a run already in the CSV is skipped, 
 resumes. Summary: python results/dci_booster/summarize.py CSV.
 
     python results/dci_booster/compare.py RUN_FOLDER... --out results/dci_booster/fits.csv
+
+At disentanglement_lib's sizes, the time of each factor's fit (results/dci_booster/default_sizes.csv):
+
+    python results/dci_booster/compare.py RUN_FOLDER --num-train 10000 --num-test 5000 --exact-seeds 1 \
+        --fits exact,hist --out results/dci_booster/default_sizes.csv
 """
 from __future__ import annotations
 
@@ -83,6 +88,8 @@ def compare_run(run_folder: Path, dataset, args):
     fits.append(("exact_25", "exact", FORMER_QUICK_STAGES, 0, own_seeds))
     rows = []
     for name, booster, stages, index, seeds in fits:
+        if args.fits and name not in args.fits:
+            continue
         values, timings = fit_dci(samples, booster, stages, seeds)
         rows.append({"run": run_folder.name, "method": spec.method, "seed": spec.seed, "fit": name,
                      "booster": booster, "n_estimators": stages, "seed_index": index,
@@ -100,6 +107,8 @@ def main(argv=None) -> int:
     parser.add_argument("--num-train", type=int, default=1_000)
     parser.add_argument("--num-test", type=int, default=500)
     parser.add_argument("--exact-seeds", type=int, default=2, help="boosting seeds of the exact booster")
+    parser.add_argument("--fits", type=lambda text: text.split(","), default=None,
+                        help="only these fits, e.g. exact,hist (default: all)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     done = set()
