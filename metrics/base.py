@@ -55,7 +55,7 @@ class Metric:
     Settings: type
     score: Callable
     check: Callable
-    quick: dict = field(default_factory=dict)            # --quick (previews, tests): smaller sizes, faster choices
+    quick: dict = field(default_factory=dict)            # smaller sizes for --quick (previews, tests)
     needs_factors: bool = True                           # False: draws images only (image folders too)
     uses_posterior: bool = False                         # reads each latent's KL under a VAE's posterior
     several_models: bool = False                         # scores a set of models of one method (UDR)

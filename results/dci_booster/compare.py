@@ -8,8 +8,7 @@ computed with:
 - exact: sklearn's GradientBoostingClassifier (100 stages), once with the boosting seeds the metric
   itself draws (seed index 0) and once per further seed index (other boosting seeds, same samples);
 - hist: HistGradientBoostingClassifier (100 stages), with the metric's own seeds;
-- exact_25: the exact booster at 25 stages (the `--quick` preset's before it took the hist booster),
-  the metric's own seeds.
+- exact_25: the exact booster at the `--quick` preset's 25 stages, the metric's own seeds.
 One fit at a time on one thread, each factor's fit timed (CPU seconds of the fitting thread, and
 wall seconds). One CSV row per (run, fit); a run already in the CSV is skipped, so the command
 resumes. Summary: python results/dci_booster/summarize.py CSV.
@@ -41,7 +40,6 @@ from metrics.codes import Representation
 from metrics.samples import factor_code_samples
 
 KEYS = ("disentanglement", "completeness", "informativeness_train", "informativeness_test")
-FORMER_QUICK_STAGES = 25          # the --quick preset's exact stages before it took the hist booster
 COLUMNS = ["run", "method", "seed", "fit", "booster", "n_estimators", "seed_index", *KEYS,
            "cpu_s", "wall_s", "factor_cpu_s"]
 
@@ -85,7 +83,8 @@ def compare_run(run_folder: Path, dataset, args):
         other = np.random.default_rng([spec.seed, 7919, index])
         fits.append((f"exact_seed{index}", "exact", 100, index, [int(other.integers(2**31)) for _ in own_seeds]))
     fits.append(("hist", "hist", 100, 0, own_seeds))
-    fits.append(("exact_25", "exact", FORMER_QUICK_STAGES, 0, own_seeds))
+    quick_stages = metrics.metric("dci").quick["n_estimators"]
+    fits.append((f"exact_{quick_stages}", "exact", quick_stages, 0, own_seeds))
     rows = []
     for name, booster, stages, index, seeds in fits:
         if args.fits and name not in args.fits:

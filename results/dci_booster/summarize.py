@@ -1,5 +1,5 @@
 """The tables of docs/metrics.md ("DCI's boosters") from compare.py's CSV: per model, how far the
-hist booster and the exact booster at 25 stages (the former --quick preset) land from the exact
+hist booster and the exact booster at 25 stages (the --quick preset's) land from the exact
 metric (same samples, the metric's own boosting seeds), beside the exact metric's spread over
 boosting seeds (|seed 1 - seed 0|, same samples); then the fits' CPU seconds and the per-factor
 critical path.
@@ -44,8 +44,17 @@ def overall(table: pd.DataFrame) -> pd.DataFrame:
                      "abs(hist - exact) median / max": f"{hist.median():.4f} / {hist.max():.4f}",
                      "hist - exact mean": f"{table[f'hist - exact {short}'].mean():+.4f}",
                      "models with abs(hist - exact) <= their seed spread": f"{int((hist <= spread).sum())} of {len(table)}",
-                     "abs(25 stages - exact) median / max": f"{fewer.median():.4f} / {fewer.max():.4f}"})
+                     "abs(25 stages - exact) median / max": f"{fewer.median():.4f} / {fewer.max():.4f}",
+                     "models' rank correlation with exact: hist / 25 stages":
+                         f"{spearman(table, short, 'hist'):.3f} / {spearman(table, short, '25 stages'):.3f}"})
     return pd.DataFrame(rows)
+
+
+def spearman(table: pd.DataFrame, short: str, other: str) -> float:
+    """Spearman's rho between the models' exact values of one score and `other`'s ("hist",
+    "25 stages"): whether it ranks the models as the exact metric does."""
+    exact = table[f"exact {short}"]
+    return float(exact.rank().corr((exact + table[f"{other} - exact {short}"]).rank()))
 
 
 def timings(fits: pd.DataFrame) -> pd.DataFrame:
