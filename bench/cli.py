@@ -89,7 +89,7 @@ def run_and_print(config, progress: bool):
     result = sweep_entry.run(config, progress)
     model_sets.report(result.model_set_lines)
     if len(result.scores):
-        print(report.formatted(report.summary(result.scores), readable_specs(result.store.out_dir)).to_string())
+        print(report.headline(report.summary(result.scores), readable_specs(result.store.out_dir)).to_string())
     for outcome in result.failed:
         print(f"FAILED {outcome.run_id}: {outcome.detail}", file=sys.stderr)
     print(f"{len(result.outcomes) - len(result.failed)} of {len(result.outcomes)} run(s) done "
@@ -217,9 +217,13 @@ def command_list(args) -> int:
     import methods
     from bench import data
     from methods.base import describe_params
+    from methods.batch_kinds import IID
     print("methods (set with --set METHOD.PARAM=VALUE):")
     for name, cls in methods.METHODS.items():
         print(f"  {name}: {cls.__doc__.strip().splitlines()[0]}")
+        batches = cls.batch_kind_of(cls.Params())
+        if batches != IID:
+            print(f"      batches: {batches.describe()}")
         for param, kind, default in describe_params(cls.Params):
             print(f"      {param} ({kind}) = {default}")
     print("datasets (--dataset NAME; factors and their sizes, the last varying fastest):")

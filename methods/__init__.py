@@ -1,6 +1,7 @@
 """Representation learners. Adding one is one new file and one line in METHODS."""
 from bench.errors import unknown
 from methods.base import Batch, Method, build_params
+from methods.ada_vae import AdaGVAE, AdaMLVAE
 from methods.annealed_vae import AnnealedVAE
 from methods.beta_tcvae import BetaTCVAE
 from methods.dcign import DCIGN
@@ -23,6 +24,8 @@ METHODS: dict[str, type[Method]] = {
     "dip_vae_ii": DIPVAEII,
     "infogan": InfoGAN,
     "dcign": DCIGN,
+    "ada_gvae": AdaGVAE,
+    "ada_ml_vae": AdaMLVAE,
     "ground_truth": GroundTruth,
     "raw_pixels": RawPixels,
     "pca": PCAProjection,

@@ -13,6 +13,7 @@ import torch
 
 from bench.device import ComputePolicy
 from bench.errors import UserError, unknown
+from methods.batch_kinds import IID, BatchKind
 
 ENCODE_BATCH = 1024
 
@@ -20,7 +21,8 @@ ENCODE_BATCH = 1024
 @dataclass
 class Batch:
     """One training batch: images on the device as float in [0, 1], their factor classes, and
-    for one-factor-varying batches the index of the factor that varies."""
+    for one-factor-varying batches the index of the factor that varies. A batch of pairs holds the
+    pairs' first images, then their second images (methods/batch_kinds.py)."""
     x: torch.Tensor
     factors: np.ndarray
     varying_factor: int | None = None
@@ -44,8 +46,11 @@ class Params:
 class Method:
     """A representation learner trained by the common runner.
 
-    `needs_factors`: the method reads the ground-truth factors (batches of one varying factor, or
-    the factors themselves), so it cannot train on a dataset without them (an image folder).
+    `batch_kind`: the batches it trains on (methods/batch_kinds.py: i.i.d., one factor varying,
+    pairs); a method whose kind depends on its parameters builds it in `batch_kind_of(params)`,
+    and an instance holds its own (`self.batch_kind`).
+    `needs_factors`: the method reads the ground-truth factors (batches of one varying factor or of
+    pairs, or the factors themselves), so it cannot train on a dataset without them (an image folder).
 
     Trainable methods implement `train_step`; fitted baselines set `trainable = False` and
     implement `fit`. Every method implements `encode` (the deterministic representation).
@@ -55,17 +60,19 @@ class Method:
     reconstructions); `can_sample`, `sample(n, generator)`, images from random codes (a GAN's
     samples, drawn instead of reconstructions); `has_posterior`, `posterior(x)`, the means and
     log-variances of a diagonal Gaussian q(z|x) (UDR counts a latent as informative by its KL).
-    `traversal_range` r: a latent traversal sweeps each latent from -r to r.
+    `traversal_range` r: a latent traversal sweeps each latent from -r to r. `progress_keys`: the
+    keys of train_step's dict that the progress bar shows (the method's headline losses).
     """
 
     Params = Params
-    batch_kind = "iid"           # or "one_factor_varying" (DC-IGN)
+    batch_kind: BatchKind = IID
     trainable = True
     needs_factors = False
     can_decode = False
     can_sample = False
     has_posterior = False
     traversal_range = 3.0
+    progress_keys: tuple[str, ...] = ("loss",)
 
     def __init__(self, params: Params, image_shape, policy: ComputePolicy, seed: int):
         self.params = params
@@ -73,8 +80,14 @@ class Method:
         self.policy = policy
         self.seed = seed
         self.step = 0
+        self.batch_kind = self.batch_kind_of(params)
         torch.manual_seed(seed)              # initial weights depend on the run's seed only
         self.generator = torch.Generator(policy.device).manual_seed(seed)
+
+    @classmethod
+    def batch_kind_of(cls, params: Params) -> BatchKind:
+        """The batches a method with `params` trains on: `batch_kind`, unless it depends on them."""
+        return cls.batch_kind
 
     def train_step(self, batch: Batch) -> dict[str, float]:
         raise NotImplementedError(f"{type(self).__name__} is not trained by gradient steps")

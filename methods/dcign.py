@@ -25,6 +25,7 @@ import torch
 
 from bench.errors import UserError
 from methods.base import Batch, Params
+from methods.batch_kinds import ONE_FACTOR_VARYING
 from methods.invariance_clamp import invariance_clamp
 from methods.vae import BetaVAE
 
@@ -70,7 +71,7 @@ class DCIGN(BetaVAE):
     """DC-IGN: a VAE whose latent block k is trained on batches where only factor k varies."""
 
     Params = DCIGNParams
-    batch_kind = "one_factor_varying"
+    batch_kind = ONE_FACTOR_VARYING
     needs_factors = True
 
     def __init__(self, params: DCIGNParams, image_shape, policy, seed: int):

@@ -139,6 +139,7 @@ class InfoGAN(Method):
     can_decode = True
     can_sample = True
     traversal_range = 1.0              # codes are Uniform(-1, 1): traversals stay in their support
+    progress_keys = ("d_loss", "g_loss", "mi_loss")   # a GAN has no single loss
 
     def __init__(self, params: InfoGANParams, image_shape, policy, seed: int):
         super().__init__(params, image_shape, policy, seed)

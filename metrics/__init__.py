@@ -42,6 +42,24 @@ def metric(name: str) -> Metric:
     return METRICS[name]
 
 
+def headline_keys(keys) -> list[str]:
+    """The keys of `keys` ("metric.key" names, as in scores.csv) that a headline table or figure
+    shows: each metric's declared headline (metrics/base.py) where `keys` holds it, else every key
+    of that metric in `keys`; metrics in the fixed order of METRICS, keys of no registered metric
+    after them."""
+    keys = list(dict.fromkeys(keys))
+    order = list(METRICS)
+
+    def shown(key: str) -> bool:
+        declared = METRICS.get(key.partition(".")[0])
+        return declared is None or declared.headline_key in (key, None) or declared.headline_key not in keys
+
+    def rank(key: str) -> int:
+        name = key.partition(".")[0]
+        return order.index(name) if name in order else len(order)
+    return sorted((key for key in keys if shown(key)), key=rank)
+
+
 def scores_model_sets(name: str) -> bool:
     """Whether metric `name` scores a set of models (UDR) rather than one model."""
     return metric(name).several_models
@@ -210,4 +228,5 @@ def parse_metric_names(text: str) -> list[str]:
     return names
 
 
-__all__ = ["METRICS", "Representation", "check", "evaluate", "evaluate_models", "score", "score_models", "settings"]
+__all__ = ["METRICS", "Representation", "check", "evaluate", "evaluate_models", "headline_keys", "score", "score_models",
+           "settings"]

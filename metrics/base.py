@@ -4,7 +4,7 @@ A metric module defines its settings as a frozen dataclass (one typed field per 
 disentanglement_lib's sample sizes), `check(dataset, settings)` and `score(codes, dataset, rng,
 settings)`, and ends in one declaration that metrics/__init__.py lists in METRICS:
 
-    METRIC = Metric("mig", Settings, score, check, quick={"num_train": 1_000})
+    METRIC = Metric("mig", Settings, score, check, headline="score", quick={"num_train": 1_000})
 """
 from __future__ import annotations
 
@@ -50,11 +50,15 @@ class Metric:
     `score(models, dataset, rng, settings) -> [{key: value} per model]`.
     `check(dataset, settings)` raises a UserError for settings that cannot work (dataset None: the
     checks that need no data); each setting's declared type and choices are checked before it.
+    `headline`: the key (without the metric's name) that the metric's paper reports, the one a
+    headline table (table.md, `bench run`'s table) and metrics.png show; the metric's other keys
+    are in table.csv. A metric that declares none shows every key there.
     """
     name: str
     Settings: type
     score: Callable
     check: Callable
+    headline: str | None = None                          # the key its paper reports (None: every key)
     quick: dict = field(default_factory=dict)            # smaller sizes for --quick (previews, tests)
     needs_factors: bool = True                           # False: draws images only (image folders too)
     uses_posterior: bool = False                         # reads each latent's KL under a VAE's posterior
@@ -66,6 +70,11 @@ class Metric:
     # definition, for the keys it puts there (an estimate may fall a little short: 20 bins over a
     # factor of 40 classes); tests/test_contracts.py checks the ground truth on dsprites_small.
     perfect: dict = field(default_factory=dict)
+
+    @property
+    def headline_key(self) -> str | None:
+        """The headline as scores.csv names it ("mig.score"), or None where none is declared."""
+        return f"{self.name}.{self.headline}" if self.headline else None
 
     @property
     def summary(self) -> str:

@@ -172,7 +172,7 @@ def score(codes, dataset, rng, settings: Settings) -> dict[str, float]:
             "eval_accuracy": float(model.score(eval_x, eval_y))}
 
 
-METRIC = Metric("beta_vae", Settings, score, check,
+METRIC = Metric("beta_vae", Settings, score, check, headline="eval_accuracy",
                 quick={"num_train": 400, "num_eval": 200, "classifier_steps": 1000},
                 # scores stored before `classifier` existed were fitted with today's LogisticRegression()
                 legacy_settings={"classifier": "lbfgs"},

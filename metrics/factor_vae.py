@@ -91,6 +91,6 @@ def score(codes, dataset, rng, settings: Settings) -> dict[str, float]:
             "num_active_dims": float(active.sum())}
 
 
-METRIC = Metric("factor_vae", Settings, score, check,
+METRIC = Metric("factor_vae", Settings, score, check, headline="eval_accuracy",
                 quick={"num_variance_estimate": 1_000, "num_train": 300, "num_eval": 150},
                 perfect={"eval_accuracy": 1.0})

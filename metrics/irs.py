@@ -96,4 +96,5 @@ def score(codes, dataset, rng, settings: Settings) -> dict[str, float]:
     return {"score": value, "num_active_dims": float(active)}
 
 
-METRIC = Metric("irs", Settings, score, check, quick={"num_train": 1_000}, perfect={"score": 1.0})
+METRIC = Metric("irs", Settings, score, check, headline="score",
+                quick={"num_train": 1_000}, perfect={"score": 1.0})

@@ -59,4 +59,5 @@ def score(codes, dataset, rng, settings: Settings) -> dict[str, float]:
     return {"score": float(np.mean(gap_scores(info, entropy(train_factors))))}
 
 
-METRIC = Metric("mig", Settings, score, check, quick={"num_train": 1_000}, perfect={"score": 1.0})
+METRIC = Metric("mig", Settings, score, check, headline="score",
+                quick={"num_train": 1_000}, perfect={"score": 1.0})

@@ -110,5 +110,6 @@ def score(codes, dataset, rng, settings: Settings) -> dict[str, float]:
             "explicitness_train": float(per_factor[:, 1].mean())}
 
 
-METRIC = Metric("modularity", Settings, score, check, quick={"num_train": 1_000, "num_test": 500},
+METRIC = Metric("modularity", Settings, score, check, headline="modularity",
+                quick={"num_train": 1_000, "num_test": 500},
                 perfect={"modularity": 1.0, "explicitness": 1.0})

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench.reporting.report import formatted, summary, unhealthy_table
+from bench.reporting.report import headline, summary, unhealthy_table
 from methods.gan_health import collapsed, gan_health
 
 
@@ -46,5 +46,6 @@ def test_tables_leave_unhealthy_runs_out_of_their_numbers_and_list_them():
     table = summary(scores)
     accuracy = table[table["metric"] == "m.acc"].iloc[0]
     assert accuracy["mean"] == pytest.approx(0.75) and accuracy["count"] == 2 and accuracy["unhealthy"] == 1
-    assert "[1 unhealthy left out]" in formatted(table).loc["InfoGAN", "m.acc"]
+    shown = headline(table).loc["InfoGAN"]
+    assert shown["n"] == 2 and shown["m.acc"] == "0.750" and shown["health"] == "2 of 3 healthy"
     assert list(unhealthy_table(scores)["run_id"]) == ["gan-seed2"]

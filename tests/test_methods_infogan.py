@@ -6,6 +6,7 @@ import pytest
 import torch
 
 import methods
+from bench.running.runner import train
 from bench.running.sampler import BatchSampler
 from methods.gan_health import fake_diversity
 from methods.infogan import mutual_information_bound
@@ -99,3 +100,13 @@ def test_a_short_seeded_run_on_the_small_dataset_stays_healthy(small_dsprites, c
     assert 0.5 <= health["health.fake_diversity"] <= 1.5
     assert health["health.mean_pixel_gap"] <= 0.02
     assert health["health.healthy"] == 1.0
+
+
+def test_the_progress_bar_shows_the_gan_s_own_losses_finite(small_dsprites, cpu_fp32, tmp_path, capsys):
+    """A GAN logs no `loss`: its bar shows d_loss, g_loss and mi_loss (progress_keys), never loss=nan."""
+    method = make(small_dsprites, cpu_fp32)
+    train(method, small_dsprites, 4, 0, tmp_path / "run", progress=True, checkpoint_every=2, log_every=2)
+    bar = capsys.readouterr().err.replace("\r", "\n").splitlines()[-1]
+    shown = dict(pair.split("=") for pair in bar.rsplit("]", 1)[0].split(", ")[2:])
+    assert set(shown) == {"d_loss", "g_loss", "mi_loss", "img_s"}
+    assert all(np.isfinite(float(value)) for value in shown.values()) and "nan" not in bar

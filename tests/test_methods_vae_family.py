@@ -8,6 +8,7 @@ import torch
 
 import methods
 from bench.running.sampler import BatchSampler
+from methods.batch_kinds import IID
 from methods.beta_tcvae import total_correlation
 from methods.dip_vae import covariance, dip_covariance, dip_penalty
 from methods.factor_vae import permute_dims
@@ -118,7 +119,7 @@ def test_annealed_capacity_rises_linearly_to_c_max_and_is_the_kl_target(small_ds
 @pytest.mark.parametrize("name", FAMILY[2:])
 def test_loss_falls_on_a_tiny_dataset(small_dsprites, cpu_fp32, name):
     method = methods.create(name, {"batch_size": 16}, small_dsprites.image_shape, cpu_fp32, 0)
-    sampler = BatchSampler(small_dsprites, "iid", 16, np.random.default_rng(0), cpu_fp32)
+    sampler = BatchSampler(small_dsprites, IID, 16, np.random.default_rng(0), cpu_fp32)
     logs = [method.train_step(sampler.next()) for _ in range(25)]
     assert all(type(value) is float and math.isfinite(value) for log in logs for value in log.values())
     assert {"loss", "reconstruction", "kl", "kl_z0", "kl_z9"} <= set(logs[0])

@@ -1,6 +1,6 @@
 """Every metric of disentanglement_lib's study gives disentanglement_lib's own number on the same
 samples (bench/running/reference.py says how the samples and fits are made the same). Skipped unless
-disentanglement_lib is installed (the `reference` extra; README, "Set up and run").
+disentanglement_lib is installed (the `reference` extra; docs/usage.md, "Set up").
 
 Representations (functions of the image, uint8 (n, 1, 64, 64)), on the 1,536-image dSprites subset:
 - `moments`: pixel mass, centroid x and y, and the three second moments: close to the factors

@@ -19,6 +19,7 @@ from bench.running.runner import save_checkpoint, train
 from bench.running.sampler import BatchSampler
 from bench.running.spec import RunSpec
 from bench.running.store import RunStore
+from methods.batch_kinds import IID
 
 REPO = Path(__file__).resolve().parent.parent
 FLAGS = {"methods": "vae", "dataset": "dsprites", "seeds": "0", "steps": 100, "device": "cpu"}
@@ -175,7 +176,7 @@ class WritesAFile:
 def test_a_checkpoint_with_python_objects_is_refused_not_run(tmp_path, cpu_fp32, small_dsprites, capsys):
     method, folder = trained_run(tmp_path, cpu_fp32, small_dsprites)
     marker = tmp_path / "code_ran"
-    sampler = BatchSampler(small_dsprites, "iid", 8, np.random.default_rng(0), cpu_fp32)
+    sampler = BatchSampler(small_dsprites, IID, 8, np.random.default_rng(0), cpu_fp32)
     save_checkpoint(folder / "checkpoint.pt", method, sampler)
     state = torch.load(folder / "checkpoint.pt", weights_only=True)
     state["sampler"] = WritesAFile(marker)                            # as an old or tampered checkpoint

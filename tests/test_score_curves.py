@@ -1,4 +1,4 @@
-"""Scores along training in the report (issue 25): the claims tested at every budget with the
+"""Scores along training in the report: the claims tested at every budget with the
 budget from which each holds, curves.png (score against images seen) linked from report.html, and
 the per-budget claims of a preset written into its folder.
 
@@ -10,9 +10,10 @@ from bench import reproduce
 from bench.cli import main
 from bench.errors import UserError
 from bench.reporting import claims, plots
-from bench.reporting.curves import along_training, headline_keys
+from bench.reporting.curves import along_training
 from bench.running.run_folder import readable_specs
 from bench.running.store import final_scores
+from metrics import headline_keys
 
 ACCURACY, MIG = "beta_vae.eval_accuracy", "mig.score"
 LOW, HIGH = [0.1, 0.2, 0.3, 0.4, 0.5], [0.6, 0.7, 0.8, 0.9, 1.0]
@@ -99,7 +100,7 @@ def test_curves_png_is_drawn_from_the_sweep_and_linked_in_report_html(sweep, cap
     assert '<figure id="curves">' in page and "against the images seen" in page
     assert page.index('<figure id="metrics">') < page.index('<figure id="curves">')
     table = pd.read_csv(sweep / "table.csv")                          # the tables still read the last step only
-    assert set(table["n_seeds"]) == {2} and len(table) == 2
+    assert set(table["n"]) == {2} and table["configuration"].nunique() == 2
 
 
 def test_the_figure_draws_the_median_of_the_seeds_at_each_budget_and_chance(sweep):

@@ -1,4 +1,4 @@
-"""Scores along training (issue 25): a run scored at a schedule keeps the weights at those steps and
+"""Scores along training: a run scored at a schedule keeps the weights at those steps and
 scores them, a killed run resumes to the same snapshots and scores, later curve metrics score the
 snapshots without retraining, and every reader of scores.csv still sees the runs' last step only.
 

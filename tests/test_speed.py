@@ -14,6 +14,7 @@ from bench.running.ceiling import NetworkAlone
 from bench.running.plain_loop import PlainVAELoop
 from bench.running.sampler import BatchSampler, ResidentImages, resident_images
 from bench.running.speed import ReencodedCodes
+from methods.batch_kinds import IID, ONE_FACTOR_VARYING, PairsDiffering
 from metrics.codes import Representation
 
 MEASURES = ["threads", "metric_fit_threads", "train_images_per_s.beta_vae", "train_plain_images_per_s.beta_vae",
@@ -32,7 +33,7 @@ def test_float_images_are_the_uint8_images_over_255_exactly(small_dsprites, rng)
     assert np.array_equal(fast, small_dsprites.images(indices).astype(np.float32) / np.float32(255))
 
 
-@pytest.mark.parametrize("batch_kind", ["iid", "one_factor_varying"])
+@pytest.mark.parametrize("batch_kind", [IID, ONE_FACTOR_VARYING, PairsDiffering(2)], ids=lambda kind: kind.name)
 def test_fast_and_resident_samplers_draw_the_batches_of_the_uint8_path(small_dsprites, batch_kind):
     policies = [ComputePolicy(torch.device("cpu"), None, False), ComputePolicy(torch.device("cpu"), None, True)]
     for policy in policies:
@@ -59,9 +60,9 @@ def test_a_cuda_policy_selects_the_resident_sampler(small_dsprites, monkeypatch)
     monkeypatch.setattr(bench.running.sampler, "resident_images",
                         lambda dataset, device: calls.append(device) or "resident")
     cuda = ComputePolicy(torch.device("cuda"), torch.bfloat16, False)
-    sampler = BatchSampler(small_dsprites, "iid", 8, np.random.default_rng(0), cuda)
+    sampler = BatchSampler(small_dsprites, IID, 8, np.random.default_rng(0), cuda)
     assert sampler.resident == "resident" and calls == [torch.device("cuda")]
-    cpu = BatchSampler(small_dsprites, "iid", 8, np.random.default_rng(0), choose_policy("cpu", "fp32"))
+    cpu = BatchSampler(small_dsprites, IID, 8, np.random.default_rng(0), choose_policy("cpu", "fp32"))
     assert cpu.resident is None and len(calls) == 1
 
 

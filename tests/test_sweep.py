@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -19,6 +20,7 @@ from bench.device import resolve_precision
 from bench.running.execute import ExecutionOptions, execute
 from bench.running.spec import RunSpec
 from bench.running.store import RunStore
+from bench.running.sweep import LOKY_RESTART_WARNING, silence_worker_restarts
 
 STEPS = 60
 TINY = ["--dataset", "dsprites_small", "--quick", "--no-progress", "--metrics", "beta_vae",
@@ -218,3 +220,24 @@ def test_two_commands_on_one_results_folder_lose_nothing(tmp_path):
     for folder in (out / "runs").iterdir():
         assert (folder / "status").read_text() == "done"
         assert json.loads((folder / "spec.json").read_text())["run_id"] == folder.name
+
+
+def test_loky_s_worker_restart_warning_is_silenced_and_no_other():
+    """loky's manager thread warns when it replaces a worker whose memory grew (bench/running/sweep.py
+    says why that is expected here); the sweep's filter drops that warning, from any thread, and
+    lets every other warning through."""
+    import inspect
+
+    from joblib.externals.loky import process_executor
+    loky_text = ("A worker stopped while some jobs were given to the executor. This can be caused by a too "
+                 "short worker timeout or by a memory leak.")
+    assert "A worker stopped while some jobs were given to the " in inspect.getsource(process_executor)
+    assert loky_text.startswith(LOKY_RESTART_WARNING)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        silence_worker_restarts()
+        manager = threading.Thread(target=lambda: warnings.warn(loky_text, UserWarning))
+        manager.start()
+        manager.join()
+        warnings.warn("another warning", UserWarning)
+    assert [str(warning.message) for warning in caught] == ["another warning"]

@@ -6,6 +6,7 @@ import torch
 import methods
 from bench.errors import UserError
 from bench.running.sampler import BatchSampler
+from methods.batch_kinds import IID
 from methods.vae import gaussian_kl_per_latent
 
 
@@ -20,7 +21,7 @@ def test_kl_matches_torch_distributions():
 def test_loss_falls_on_a_tiny_dataset(small_dsprites, cpu_fp32, name, architecture):
     method = methods.create(name, {"architecture": architecture, "batch_size": 32},
                             small_dsprites.image_shape, cpu_fp32, 0)
-    sampler = BatchSampler(small_dsprites, "iid", 32, np.random.default_rng(0), cpu_fp32)
+    sampler = BatchSampler(small_dsprites, IID, 32, np.random.default_rng(0), cpu_fp32)
     losses = [method.train_step(sampler.next())["loss"] for _ in range(25)]
     assert np.mean(losses[-5:]) < 0.5 * np.mean(losses[:3])
     assert method.step == 25

@@ -120,6 +120,24 @@ class GroundTruthData:
         factors[:, k] = rng.integers(0, self.factor_sizes[k], size=n)
         return factors
 
+    def pairs_differing(self, counts: np.ndarray, rng: np.random.Generator):
+        """Two arrays of factor vectors, pair i differing in exactly counts[i] factors (the weak
+        methods' pairs: Locatello et al. 2020, section 5): the first vector is drawn i.i.d.; the
+        changed factors are drawn uniformly without replacement among the factors with more than
+        one value, and each takes one of its other values, uniformly."""
+        counts = np.asarray(counts, dtype=np.int64)
+        sizes = np.asarray(self.factor_sizes, dtype=np.int64)
+        changeable = np.flatnonzero(sizes > 1)
+        if counts.size and (counts.min() < 0 or counts.max() > len(changeable)):
+            raise ValueError(f"a pair can differ in 0 to {len(changeable)} factors, not {counts.min()} to {counts.max()}")
+        first = self.sample_factors(len(counts), rng)
+        ranks = np.argsort(np.argsort(rng.random((len(counts), len(changeable))), axis=1), axis=1)
+        changed = np.zeros(first.shape, dtype=bool)
+        changed[:, changeable] = ranks < counts[:, None]       # a uniform subset of counts[i] factors
+        shifts = 1 + rng.integers(0, np.maximum(sizes - 1, 1), size=first.shape)   # 1 .. size - 1
+        second = np.where(changed, (first + shifts) % sizes, first)
+        return first, second
+
     def pairs_sharing_factor(self, k, n: int, rng: np.random.Generator):
         """Two arrays of n factor vectors that agree on factor k and are otherwise independent.
 

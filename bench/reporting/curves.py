@@ -8,15 +8,9 @@ from pathlib import Path
 
 import pandas as pd
 
-import metrics
 from bench.reporting.health import healthy_scores
 from bench.running.run_folder import readable_specs
 from bench.running.store import curve_scores
-
-# The key of each metric that a figure of scores along training shows (every key of a metric not listed).
-HEADLINE_KEYS = {"beta_vae": "beta_vae.eval_accuracy", "factor_vae": "factor_vae.eval_accuracy",
-                 "mig": "mig.score", "dci": "dci.disentanglement", "sap": "sap.score",
-                 "modularity": "modularity.modularity", "irs": "irs.score"}
 
 
 def along_training(results_dir: Path) -> pd.DataFrame:
@@ -38,14 +32,3 @@ def along_training(results_dir: Path) -> pd.DataFrame:
 def scored_early(curves: pd.DataFrame) -> list[str]:
     """The metric keys that some run was scored at before its last step."""
     return list(dict.fromkeys(curves[curves["step"] != curves["steps"]]["metric"]))
-
-
-def headline_keys(keys) -> list[str]:
-    """The keys of `keys` a figure shows: a metric's HEADLINE_KEYS entry where `keys` has it, else
-    every key of that metric; metrics in `bench list` order, others after them."""
-    keys = list(dict.fromkeys(keys))
-    shown = [key for key in keys if HEADLINE_KEYS.get(key.partition(".")[0]) in (key, None)
-             or HEADLINE_KEYS[key.partition(".")[0]] not in keys]
-    order = list(metrics.METRICS)
-    return sorted(shown, key=lambda key: order.index(key.partition(".")[0]) if key.partition(".")[0] in order
-                  else len(order))

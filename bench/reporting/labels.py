@@ -13,13 +13,14 @@ DISPLAY_NAMES = {
     "vae": "VAE", "beta_vae": "beta-VAE", "annealed_vae": "annealed VAE", "factor_vae": "FactorVAE",
     "beta_tcvae": "beta-TCVAE", "dip_vae_i": "DIP-VAE-I", "dip_vae_ii": "DIP-VAE-II", "infogan": "InfoGAN",
     "dcign": "DC-IGN", "ground_truth": "ground truth factors", "raw_pixels": "raw pixels", "pca": "PCA",
-    "ica": "ICA", "untrained": "untrained encoder",
+    "ica": "ICA", "untrained": "untrained encoder", "ada_gvae": "Ada-GVAE", "ada_ml_vae": "Ada-ML-VAE",
 }
 # The parameters that define a method's row, shown even at their defaults (when the run's full
 # parameters are known): beta-VAE at its default beta is still "beta-VAE (beta=4)".
 HEADLINE_PARAMS = {
     "beta_vae": ("beta",), "beta_tcvae": ("beta",), "factor_vae": ("gamma",), "annealed_vae": ("gamma", "c_max"),
     "dip_vae_i": ("lambda_od",), "dip_vae_ii": ("lambda_od",), "pca": ("n_components",), "ica": ("n_components",),
+    "ada_gvae": ("beta",), "ada_ml_vae": ("beta",),
 }
 
 

@@ -24,11 +24,13 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullForma
 
 from bench.errors import UserError  # noqa: E402
 from bench.reporting import labels  # noqa: E402
-from bench.reporting.curves import along_training, headline_keys, scored_early  # noqa: E402
+from bench.reporting.animation import latent_order, traversal_gif  # noqa: E402
+from bench.reporting.curves import along_training, scored_early  # noqa: E402
 from bench.reporting.health import unhealthy_run_ids  # noqa: E402
 from bench.reporting.preset import paper_of  # noqa: E402
 from bench.running.restore import restore_method  # noqa: E402
 from bench.running.run_folder import DONE, RUNS, RunFolder, readable_specs  # noqa: E402
+from metrics import headline_keys  # noqa: E402
 
 TRAVERSAL_STEPS = 10
 RECONSTRUCTIONS = 8
@@ -93,8 +95,9 @@ def saved(figure, path: Path) -> Path:
 
 def metric_bars_figure(scores: pd.DataFrame, specs: dict | None = None, paper: dict | None = None,
                        chance: dict | None = None):
-    """One panel per metric key (health.* left to table.md), one row per configuration in reading
-    order: a bar at the mean over the healthy seeds, a line of ± one std, a dot per seed, a cross
+    """One panel per metric, its headline key (metrics.headline_keys, as in table.md; the other keys
+    and health.* are in table.csv) in the fixed order of metrics.METRICS, a preset's metric first;
+    one row per configuration in reading order: a bar at the mean over the healthy seeds, a line of ± one std, a dot per seed, a cross
     per unhealthy run (left out of the bar), the paper's value (red diamond) and chance (dashed)."""
     specs, paper, chance = specs or {}, paper or {}, chance or {}
     frame = scores[~scores["metric"].str.startswith("health.")].assign(params=lambda f: f["params"].fillna(""))
@@ -102,7 +105,9 @@ def metric_bars_figure(scores: pd.DataFrame, specs: dict | None = None, paper: d
         return None
     unhealthy = unhealthy_run_ids(scores)
     pairs, names = configurations(frame, specs, paper)
-    keys = sorted(frame["metric"].unique(), key=lambda k: (k != paper.get("metric"), k))
+    keys = headline_keys(frame["metric"])
+    if paper.get("metric") in set(frame["metric"]):                 # a preset's metric first
+        keys = [paper["metric"], *(key for key in keys if key != paper["metric"])]
     paper_rows = {row["method"]: row for row in paper.get("rows", [])}
     counts = {pair: frame[(frame["method"] == pair[0]) & (frame["params"] == pair[1])
                           & ~frame["run_id"].isin(unhealthy)]["run_id"].nunique() for pair in pairs}
@@ -265,7 +270,7 @@ def traversal(method, dataset, run_folder: Path, out: Path) -> Path:
     x = torch.from_numpy(dataset.images(base)).float() / 255
     z = method.encode(x)[0]
     kl = kl_per_latent(run_folder)
-    order = np.argsort(-kl) if kl is not None and len(kl) == len(z) else np.arange(len(z))
+    order = latent_order(kl, len(z))
     radius = method.traversal_range
     values = torch.linspace(-radius, radius, TRAVERSAL_STEPS)
     codes = z.repeat(len(order), TRAVERSAL_STEPS, 1)
@@ -526,8 +531,10 @@ class ToDraw:
     per configuration (method and parameters) of the finished runs, the log and KL per latent of
     its lowest seed with a log (encoder-decoder models and GANs apart), the folder of its lowest
     seed with checkpoint.pt where the method generates images (traversals, reconstructions or
-    samples), and the configurations that would have those but kept no checkpoint. `datasets`:
-    the datasets loaded so far, by name, shared by the figures."""
+    samples), and the configurations that would have those but kept no checkpoint: the figures an
+    earlier report drew from one of their runs (`kept_figures`, shown again), or, where there are
+    none, their names (`without_checkpoint`). `datasets`: the datasets loaded so far, by name,
+    shared by the figures."""
     scores: pd.DataFrame
     curves: pd.DataFrame
     specs: dict
@@ -538,6 +545,7 @@ class ToDraw:
     gan_logs: dict
     kls: dict
     generators: list
+    kept_figures: list
     without_checkpoint: list
 
 
@@ -548,14 +556,16 @@ class Figures(NamedTuple):
 
 
 def all_plots(results_dir: Path, scores: pd.DataFrame) -> Figures:
-    """Every figure the results support (gathered by what_to_draw, each drawn by its own function)
-    and a note for each configuration whose traversals cannot be drawn (no run kept checkpoint.pt)."""
+    """Every figure the results support (gathered by what_to_draw, each drawn by its own function),
+    the per-run figures an earlier report drew for configurations whose checkpoints are gone, and a
+    note for each configuration whose traversals cannot be drawn (no run kept checkpoint.pt)."""
     results_dir = Path(results_dir)
     todo = what_to_draw(results_dir, scores)
     paths = [metric_bars(todo.scores, results_dir, todo.specs, todo.paper, todo.chance) if len(todo.scores) else None,
              score_curves(todo.curves, results_dir, todo.specs, todo.paper, todo.chance) if len(todo.curves) else None]
     for run_folder in todo.generators:
         paths += generated_images(run_folder, todo.specs, todo.datasets, results_dir)
+    paths += todo.kept_figures
     paths += [kl_bars(todo.kls, results_dir) if todo.kls else None,
               training_curves(todo.vae_logs, results_dir, "training_curves.png",
                               "Training curves (encoder-decoder models; lowest seed of each configuration)")
@@ -582,7 +592,7 @@ def what_to_draw(results_dir: Path, scores: pd.DataFrame) -> ToDraw:
             finished.setdefault((spec.method, labels.canonical(spec.overrides)), []).append(run_id)
     pairs, names = configurations(pd.DataFrame({"method": [k[0] for k in finished],
                                                 "params": [k[1] for k in finished]}), specs, paper)
-    vae_logs, gan_logs, kls, generators, without_checkpoint = {}, {}, {}, [], []
+    vae_logs, gan_logs, kls, generators, kept_figures, without_checkpoint = {}, {}, {}, [], [], []
     for pair in pairs:
         folders = [RunFolder(runs_dir / run_id) for run_id in sorted(finished[pair], key=lambda r: specs[r].seed)]
         logged = [folder for folder in folders if folder.has_log()]
@@ -595,24 +605,38 @@ def what_to_draw(results_dir: Path, scores: pd.DataFrame) -> ToDraw:
                 kls[label] = kl
         kept = [folder.path for folder in folders if folder.checkpoint.exists()]
         if generative(pair[0]):
+            drawn = next((found for folder in folders if (found := drawn_before(results_dir, folder.run_id))), [])
             if kept:
                 generators.append(kept[0])
+            elif drawn:
+                kept_figures += drawn
             else:
                 without_checkpoint.append(f"{names[pair]} ({len(folders)} run{'s' * (len(folders) > 1)})")
     return ToDraw(scores, along_training(results_dir), specs, paper, chance, datasets, vae_logs, gan_logs, kls,
-                  generators, without_checkpoint)
+                  generators, kept_figures, without_checkpoint)
+
+
+RUN_FIGURES = ("traversal_{}.png", "traversal_{}.gif", "reconstruction_{}.png", "samples_{}.png")
+
+
+def drawn_before(results_dir: Path, run_id: str) -> list[Path]:
+    """The figures of run `run_id` that an earlier report drew from its checkpoint (generated_images),
+    in the order it writes them."""
+    return [path for name in RUN_FIGURES if (path := results_dir / name.format(run_id)).exists()]
 
 
 def generated_images(run_folder: Path, specs: dict, datasets: dict, out: Path) -> list[Path]:
-    """A generative run's latent traversals and its reconstructions (a GAN: samples) from its
-    checkpoint; none where the checkpoint cannot be loaded (restore_method says why)."""
+    """A generative run's latent traversals (a PNG grid and an animated GIF, bench/reporting/animation.py)
+    and its reconstructions (a GAN: samples) from its checkpoint; none where the checkpoint cannot be
+    loaded (restore_method says why)."""
     name = specs[run_folder.name].dataset
     restored = restore_method(run_folder, datasets.get(name))
     if restored is None:
         return []
     method, dataset = restored
     datasets[name] = dataset
-    traversals = traversal(method, dataset, run_folder, out)
+    traversals = [traversal(method, dataset, run_folder, out),
+                  traversal_gif(method, dataset, kl_per_latent(run_folder), out / f"traversal_{run_folder.name}.gif")]
     if method.can_sample:                        # a GAN: its samples instead of reconstructions
-        return [traversals, samples(method, run_folder, out)]
-    return [traversals, reconstructions(method, dataset, run_folder, out)]
+        return [*traversals, samples(method, run_folder, out)]
+    return [*traversals, reconstructions(method, dataset, run_folder, out)]

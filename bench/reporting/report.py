@@ -9,21 +9,24 @@ from pathlib import Path
 
 import pandas as pd
 
+import metrics
 from bench.errors import UserError
 from bench.reporting import labels
-from bench.reporting.health import unhealthy_run_ids
+from bench.reporting.health import HEALTHY_KEY, unhealthy_run_ids
 from bench.running.run_folder import FAILED, readable_specs, run_folders
 from bench.running.store import final_scores
 
 
 def summary(scores: pd.DataFrame) -> pd.DataFrame:
-    """One row per (method, params, metric key): mean, std and count over the healthy runs, and
-    the number of unhealthy runs left out (their health.* values are still summarised)."""
+    """One row per (method, params, metric key): median, mean, std, min, max and count over the
+    healthy runs, and the number of unhealthy runs left out (their health.* values are still
+    summarised)."""
     unhealthy = scores["run_id"].isin(unhealthy_run_ids(scores)) & ~scores["metric"].str.startswith("health.")
     frame = scores.assign(value=scores["value"].where(~unhealthy), unhealthy=unhealthy)
     grouped = frame.groupby(["method", "params", "metric"], sort=False)
-    table = grouped["value"].agg(["mean", "std", "count"]).join(grouped["unhealthy"].sum()).reset_index()
-    table["std"] = table["std"].fillna(0.0)
+    table = (grouped["value"].agg(["median", "mean", "std", "min", "max", "count"])
+             .join(grouped["unhealthy"].sum()).reset_index())
+    table["std"] = table["std"].where(table["count"] != 1, 0.0)          # one run: no spread (NaN with none)
     return table
 
 
@@ -36,27 +39,74 @@ def row_labels(pairs, specs: dict) -> dict:
     return {pair: f"{name} {pair[1]}" if name in shared else name for pair, name in names.items()}
 
 
-def formatted(table: pd.DataFrame, specs: dict | None = None) -> pd.DataFrame:
-    """The summary as text cells "mean ± std (n)", configurations as rows in reading order
-    (labels.configuration_order: registry order, then parameter values as numbers) under readable labels
-    ("beta-VAE (beta=4)"; `specs`, run_id -> StoredSpec, give headline parameters left at their
-    defaults) and metric keys as columns; a cell with unhealthy runs says how many it leaves out."""
-    cells = table.assign(cell=[f"{m:.3f} ± {s:.3f} (n={n})" + (f" [{u} unhealthy left out]" if u else "")
-                               for m, s, n, u in zip(table["mean"], table["std"], table["count"], table["unhealthy"])])
-    pairs = labels.configuration_order(zip(cells["method"], cells["params"]))
-    names = row_labels(pairs, specs or {})
-    cells["run"] = [names[(m, p)] for m, p in zip(cells["method"], cells["params"])]
-    wide = cells.pivot(index="run", columns="metric", values="cell")
-    return wide.loc[[names[pair] for pair in pairs]].rename_axis(index=None, columns=None)        # pairs and labels are unique
+def labelled(table: pd.DataFrame, specs: dict | None = None) -> tuple[list, dict]:
+    """The configurations of a summary in reading order (labels.configuration_order: registry order,
+    then parameter values as numbers) and the readable label of each ("beta-VAE (beta=4)"; `specs`,
+    run_id -> StoredSpec, give headline parameters left at their defaults)."""
+    pairs = labels.configuration_order(zip(table["method"], table["params"]))
+    return pairs, row_labels(pairs, specs or {})
 
 
-def numeric(table: pd.DataFrame) -> pd.DataFrame:
-    """table.csv: one row per (method, params); KEY.mean, KEY.std and n_seeds columns."""
-    wide = table.pivot_table(index=["method", "params"], columns="metric", values=["mean", "std"], sort=False)
-    wide.columns = [f"{metric}.{stat}" for stat, metric in wide.columns]
-    wide = wide[sorted(wide.columns)]
-    wide["n_seeds"] = table.groupby(["method", "params"], sort=False)["count"].max()
-    return wide.reset_index()
+def headline(table: pd.DataFrame, specs: dict | None = None) -> pd.DataFrame:
+    """table.md's and `bench run`'s table: configurations as rows, then `n` (its healthy runs),
+    the median of each metric's headline key (metrics.headline_keys: one key per metric, the one
+    its paper reports, in the fixed order of metrics.METRICS; a cell over another number of runs
+    says n) and, where runs report their training health (GANs), one `health` column: "2 of 3
+    healthy". Every key, with mean, std, min and max: table.csv (`long_table`)."""
+    pairs, names = labelled(table, specs)
+    health = table[table["metric"] == HEALTHY_KEY].set_index(["method", "params"])
+    scored = table[~table["metric"].str.startswith("health.")]
+    keys = metrics.headline_keys(scored["metric"])
+    shown = scored[scored["metric"].isin(keys)].set_index(["method", "params", "metric"])
+    rows = []
+    for pair in pairs:
+        counts = [int(shown.loc[(*pair, key), "count"]) for key in keys if (*pair, key) in shown.index]
+        n = max(counts, default=0)
+        row = {"configuration": names[pair], "n": n}
+        for key in keys:
+            found = (*pair, key) in shown.index
+            cell = shown.loc[(*pair, key)] if found else None
+            row[key] = "" if cell is None or not cell["count"] else (
+                f"{cell['median']:.3f}" + (f" (n={int(cell['count'])})" if cell["count"] != n else ""))
+        if len(health):
+            row["health"] = health_text(health.loc[pair]) if pair in health.index else ""
+        rows.append(row)
+    columns = ["configuration", "n", *keys, *(["health"] if len(health) else [])]
+    return pd.DataFrame(rows, columns=columns).set_index("configuration").rename_axis(index=None)
+
+
+def health_text(row: pd.Series) -> str:
+    """A configuration's health.healthy summary in words: "2 of 3 healthy"."""
+    total = int(row["count"])
+    return f"{int(round(row['mean'] * total))} of {total} healthy"
+
+
+def long_table(table: pd.DataFrame, specs: dict | None = None) -> pd.DataFrame:
+    """table.csv: one row per configuration and metric key (health.* included), configurations in
+    reading order and keys in the order of metrics.METRICS: n (healthy runs), median, mean, std,
+    min, max and the unhealthy runs left out."""
+    pairs, names = labelled(table, specs)
+    registered = list(metrics.METRICS)
+    position = {pair: index for index, pair in enumerate(pairs)}
+
+    def order(row) -> tuple:
+        name = row["metric"].partition(".")[0]
+        return (position[(row["method"], row["params"])],
+                registered.index(name) if name in registered else len(registered), row["metric"])
+
+    rows = sorted(table.to_dict("records"), key=order)
+    for row in rows:
+        row["configuration"] = names[(row["method"], row["params"])]
+    return pd.DataFrame(rows, columns=LONG_COLUMNS).rename(columns={"count": "n"})
+
+
+LONG_COLUMNS = ["configuration", "method", "params", "metric", "count", "median", "mean", "std", "min", "max",
+                "unhealthy"]
+
+
+HEADLINE_NOTE = ("Each cell: the median over the configuration's healthy runs (n). One key per metric, the one "
+                 "its paper reports, metrics in a fixed order (docs/metrics.md, \"Headline keys\"); every key "
+                 "with n, median, mean, std, min and max: table.csv.")
 
 
 def load_scores(results_dir: Path) -> pd.DataFrame:
@@ -92,14 +142,18 @@ def markdown(frame: pd.DataFrame) -> str:
 
 
 def write_tables(results_dir: Path, scores: pd.DataFrame, extra: pd.DataFrame | None = None) -> list[Path]:
-    """table.csv and table.md (with failed runs and their reasons); `extra` replaces the default
-    Markdown table when a caller (e.g. `bench reproduce`) adds columns."""
+    """table.csv (every key: `long_table`) and table.md (the headline table, with failed and
+    unhealthy runs listed below it); `extra` replaces the headline table when a caller (e.g.
+    `bench reproduce`) writes its own."""
     results_dir = Path(results_dir)
     table = summary(scores)
+    specs = readable_specs(results_dir)
     csv_path, md_path = results_dir / "table.csv", results_dir / "table.md"
-    numeric(table).to_csv(csv_path, index=False)
-    shown = extra if extra is not None else formatted(table, readable_specs(results_dir)).reset_index(names="method")
-    text = markdown(shown)
+    long_table(table, specs).to_csv(csv_path, index=False)
+    if extra is None:
+        text = markdown(headline(table, specs).reset_index(names="configuration")) + "\n" + HEADLINE_NOTE + "\n"
+    else:
+        text = markdown(extra)
     failed = failed_runs(results_dir)
     if failed:
         text += "\nFailed runs:\n\n" + markdown(pd.DataFrame(failed))

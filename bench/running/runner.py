@@ -140,6 +140,13 @@ class TrainingLog:
         return row
 
 
+def progress_postfix(method, row: dict) -> dict[str, str]:
+    """What the progress bar shows after a log row: the method's own headline losses
+    (`progress_keys`: a VAE's loss, a GAN's discriminator, generator and information losses) and
+    the training speed."""
+    return {**{key: f"{row[key]:.4g}" for key in method.progress_keys}, "img_s": f"{row['images_per_s']:.0f}"}
+
+
 def train(method, dataset, steps: int, seed: int, run_dir: Path, progress: bool = True,
           checkpoint_every: int = CHECKPOINT_EVERY, log_every: int = LOG_EVERY, snapshot_at=()) -> Path:
     """Train `method` to `steps` steps in the run folder `run_dir`, resuming from its checkpoint;
@@ -167,7 +174,7 @@ def train(method, dataset, steps: int, seed: int, run_dir: Path, progress: bool 
         log.add(values)
         if step % log_every == 0 or step == steps:
             row = log.flush(step, method.params.batch_size)
-            bar.set_postfix(loss=f"{row.get('loss', float('nan')):.4g}", img_s=f"{row['images_per_s']:.0f}")
+            bar.set_postfix(progress_postfix(method, row))
         if step in snapshot_at:             # before the checkpoint: a resume from it never skips a snapshot
             save_snapshot(folder.snapshot(step), method)
         if step % checkpoint_every == 0 or step == steps:

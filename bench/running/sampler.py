@@ -1,4 +1,6 @@
-"""Training batches drawn by a method's batch_kind: iid, or one factor varying (DC-IGN).
+"""Training batches drawn by a method's batch_kind (methods/batch_kinds.py: iid, one factor
+varying for DC-IGN, pairs for the weak methods): the kind draws the factor classes, the sampler
+reads their images.
 
 Where the images come from is the sampler's business, not the runner's:
 - on CUDA, a bit-packed dataset (`packed`, GroundTruthData; dSprites: 360 MB) is copied to the GPU
@@ -17,8 +19,7 @@ import numpy as np
 import torch
 
 from methods.base import Batch
-
-BATCH_KINDS = ("iid", "one_factor_varying")
+from methods.batch_kinds import BatchKind
 
 
 class ResidentImages:
@@ -67,10 +68,10 @@ class BatchSampler:
     on CUDA for bit-packed datasets. The draws, and so the batches, are the same either way.
     """
 
-    def __init__(self, dataset, batch_kind: str, batch_size: int, rng: np.random.Generator, policy,
+    def __init__(self, dataset, batch_kind: BatchKind, batch_size: int, rng: np.random.Generator, policy,
                  resident: bool | None = None):
-        if batch_kind not in BATCH_KINDS:
-            raise ValueError(f"batch_kind {batch_kind!r} is not one of {BATCH_KINDS}")
+        if not isinstance(batch_kind, BatchKind):
+            raise TypeError(f"batch_kind {batch_kind!r} is not a BatchKind (methods/batch_kinds.py)")
         self.dataset, self.batch_kind, self.batch_size = dataset, batch_kind, batch_size
         self.rng, self.policy = rng, policy
         if resident is None:
@@ -79,12 +80,7 @@ class BatchSampler:
 
     def draw(self) -> tuple[np.ndarray, np.ndarray, int | None]:
         """The next batch's (flat indices, factor classes, varying factor or None)."""
-        varying = None
-        if self.batch_kind == "iid":
-            factors = self.dataset.sample_factors(self.batch_size, self.rng)
-        else:
-            varying = int(self.rng.integers(self.dataset.num_factors))
-            factors = self.dataset.one_factor_varying(varying, self.batch_size, self.rng)
+        factors, varying = self.batch_kind.draw(self.dataset, self.batch_size, self.rng)
         return self.dataset.index_of(factors), factors, varying
 
     def next(self) -> Batch:

@@ -34,6 +34,12 @@ CLUSTER_BACKENDS = ("dask", "ray")
 LOKY_RESTART_WARNING = "A worker stopped while some jobs were given to the executor"
 
 
+def silence_worker_restarts() -> None:
+    """Leave out loky's worker-restart warning (LOKY_RESTART_WARNING), from every thread: loky's
+    manager thread issues it in this process."""
+    warnings.filterwarnings("ignore", message=LOKY_RESTART_WARNING, category=UserWarning)
+
+
 def execute_isolated(spec, out_dir, options: ExecutionOptions, parent_pid: int | None = None) -> RunOutcome:
     """One run whose unexpected errors mark it failed instead of ending the sweep.
 
@@ -164,7 +170,7 @@ def run_sweep(specs, store: RunStore, options: ExecutionOptions, jobs: int | Non
             return [execute_isolated(spec, store.out_dir, options)
                     for spec in tqdm(specs, desc="runs", unit="run", file=sys.stderr,
                                      disable=not options.progress or len(specs) < 2)]
-        warnings.filterwarnings("ignore", message=LOKY_RESTART_WARNING, category=UserWarning)
+        silence_worker_restarts()
         worker_options = ExecutionOptions(**{**options.__dict__, "progress": False})
         parent = None if cluster else os.getpid()      # cluster workers live on without us
         tasks = (delayed(execute_isolated)(spec, store.out_dir, worker_options, parent) for spec in specs)

@@ -1,8 +1,8 @@
 """A sweep from start to end as one call: `run(config, progress) -> SweepResult` (docs/design.md).
 
 Everything a user can get wrong is checked before anything is written or trained: the grid and
-every parameter value (config.specs), the device, the dataset and its file, each metric's settings
-against the dataset, the warm-start folder, the cluster. Then the runs go (bench/running/sweep.py),
+every parameter value (config.specs), the device, the dataset and its file, each method's batches
+and each metric's settings against the dataset, the warm-start folder, the cluster. Then the runs go (bench/running/sweep.py),
 the model-set metrics (UDR) are scored over each method's seeds (bench/running/model_sets.py), and
 the sweep's scores are read back from scores.csv. Lines saying what is under way are printed as it
 goes; the table and where the outputs went are the command's to print (bench/cli.py).
@@ -66,6 +66,8 @@ def run(config: SweepConfig, progress: bool = True) -> SweepResult:
     dataset = data.load(config.dataset, config.data_path)   # reads the file, builds the cache
     if not dataset.has_factors:                             # an image folder
         config = without_factors(config, dataset.name)
+    for spec in {(spec.method, spec.params): spec for spec in specs}.values():    # each configuration once
+        methods.method_class(spec.method).batch_kind_of(spec.method_params).check(dataset, spec.method)
     for name in dict.fromkeys([*config.metrics, *config.curve_metrics]):   # e.g. a factor the dataset lacks
         metrics.check(name, dataset, config.quick, **config.metric_params.get(name, {}))
     for line in config.cut_schedules():

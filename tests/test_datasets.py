@@ -1,4 +1,4 @@
-"""Issue 14's datasets: the procedural sets' factor specifications (sizes, index order, distinct
+"""The datasets beyond dSprites: the procedural sets' factor specifications (sizes, index order, distinct
 images, every factor visible), the loaders of the real file formats on tiny files written here,
 image folders, and one clear line (exit 2) for each bad file or folder."""
 import numpy as np
@@ -246,3 +246,6 @@ def test_a_folder_trains_skips_factor_metrics_and_reports_traversals(tmp_path, c
     assert "skipping metric beta_vae: it needs ground-truth factors" in captured.err
     assert main(["report", str(out)]) == 0
     assert list(out.glob("traversal_beta_vae-*.png")) and list(out.glob("reconstruction_beta_vae-*.png"))
+    (animation,) = out.glob("traversal_beta_vae-*.gif")                 # colour tiles, on a palette per frame
+    with Image.open(animation) as gif:
+        assert gif.n_frames == 20 and gif.convert("RGB").getextrema()[0][1] > 0
