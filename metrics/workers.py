@@ -2,7 +2,7 @@
 modularity's explicitness classifiers per factor (`map_fits`).
 
 They run in threads of this process: sklearn's tree builder and liblinear release the GIL (two
-GradientBoostingClassifier fits in two threads took 0.53-0.72 of the time of one after the other
+GradientBoostingClassifier fits in two threads took 0.52-0.72 of the time of one after the other
 on the loaded 2-core Xeon, for the same CPU time), and no copy of the data or process start is
 needed. Every fit is seeded before any starts and writes only its own result, so the numbers are
 those of the serial loop, in its order, whatever the number of threads.
