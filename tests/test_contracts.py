@@ -119,13 +119,7 @@ def test_a_metric_declaration_is_consistent(name):
 PAPERS_HEADLINE = {"beta_vae": "eval_accuracy", "factor_vae": "eval_accuracy", "mig": "score",
                    "dci": "disentanglement", "sap": "score", "modularity": "modularity", "irs": "score",
                    "udr": "score"}
-DCI_ON_ANOTHER_BRANCH = pytest.mark.xfail(
-    strict=True, reason="metrics/dci.py is being changed on branch i26-dci; its declaration gains "
-                        "headline=\"disentanglement\" when the two branches merge (then drop this mark)")
-
-
-@pytest.mark.parametrize("name", [pytest.param(name, marks=DCI_ON_ANOTHER_BRANCH) if name == "dci" else name
-                                  for name in PAPERS_HEADLINE])
+@pytest.mark.parametrize("name", PAPERS_HEADLINE)
 def test_a_metric_declares_the_key_its_paper_reports(name):
     assert metrics.metric(name).headline == PAPERS_HEADLINE[name]
 
