@@ -68,7 +68,8 @@ def add_run_parser(commands) -> None:
                      help=f"advanced: checkpoint interval (default {defaults.CHECKPOINT_EVERY}); "
                           "not part of a run's identity")
     run.add_argument("--threads", type=int, metavar="N",
-                     help="advanced: torch threads per run (default: the cores free at the start, divided among --jobs)")
+                     help="advanced: torch threads per run, and the fits a metric runs at once "
+                          "(default: the cores free at the start, divided among --jobs)")
     run.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
@@ -110,7 +111,8 @@ def add_speed_parser(commands) -> None:
     speed.add_argument("--compile", action="store_true",
                        help="torch.compile the harness's networks (compile time is reported)")
     speed.add_argument("--threads", type=int, default=0,
-                       help="torch and BLAS/OpenMP threads (default: the libraries' own, all cores)")
+                       help="torch and BLAS/OpenMP threads, and the fits a metric runs at once (default: the "
+                            "libraries' own, all cores; for the metrics' fits the cores free)")
     speed.add_argument("--quick", action="store_true",
                        help="a few steps and tiny metric samples (under a minute; for tests)")
     speed.add_argument("--metric-scale", type=float,

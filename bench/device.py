@@ -185,7 +185,8 @@ def default_threads(jobs: int, busy: float | None = None) -> int:
     parallel runs (at least 1). A free core per thread keeps the default fast on an idle machine
     (one run uses every core), and a busy machine gets fewer threads instead of oversubscribed ones:
     on a loaded 2-core Xeon a two-thread beta-VAE trained at 53 images/s where one thread trained at
-    380-470 (docs/reproduction.md). `busy`: cores in use by other work (measured when None)."""
+    380-470 (docs/reproduction.md). The metrics' independent fits (DCI's per factor, metrics/workers.py)
+    follow the same policy. `busy`: cores in use by other work (measured when None)."""
     cores = usable_cores()
     free = cores - (busy_cores() if busy is None else busy)
     return max(1, min(cores, int(free + 0.5)) // max(1, jobs))

@@ -48,6 +48,7 @@ from sklearn.metrics import roc_auc_score
 from metrics.base import Metric
 from metrics.information import histogram_discretize, mutual_information
 from metrics.samples import check_positive, factor_code_samples, standardize_columns
+from metrics.workers import map_fits
 
 
 @dataclass(frozen=True)
@@ -74,12 +75,7 @@ def explicitness(train_x, train_y, eval_sets) -> list[float]:
     classes = np.unique(train_y)
     if len(classes) < 2:
         return [0.5 for _ in eval_sets]
-    classifiers = []
-    for c in classes:
-        classifier = LogisticRegression(solver="liblinear")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            classifiers.append(classifier.fit(train_x, train_y == c))
+    classifiers = [LogisticRegression(solver="liblinear").fit(train_x, train_y == c) for c in classes]
     result = []
     for x, y in eval_sets:
         probability = expit(np.stack([classifier.decision_function(x) for classifier in classifiers], axis=1))
@@ -102,9 +98,13 @@ def score(codes, dataset, rng, settings: Settings) -> dict[str, float]:
         codes, dataset, rng, settings.num_train, settings.num_test)
     info = mutual_information(histogram_discretize(train_codes, settings.num_bins), train_factors)
     train_x, test_x = standardize_columns(train_codes, test_codes)
-    per_factor = np.array([
-        explicitness(train_x, train_factors[:, k], [(test_x, test_factors[:, k]), (train_x, train_factors[:, k])])
-        for k in range(train_factors.shape[1])])
+    with warnings.catch_warnings():          # here, not in the threads: the filters are the process's
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        per_factor = np.array(map_fits(      # the factors at once in threads where cores are free
+            lambda k: explicitness(train_x, train_factors[:, k],
+                                   [(test_x, test_factors[:, k]), (train_x, train_factors[:, k])]),
+            range(train_factors.shape[1]),
+            costs=[len(np.unique(train_factors[:, k])) for k in range(train_factors.shape[1])]))   # one per class
     return {"modularity": modularity(info),
             "explicitness": float(per_factor[:, 0].mean()),
             "explicitness_train": float(per_factor[:, 1].mean())}

@@ -39,6 +39,7 @@ from sklearn.svm import LinearSVC
 from bench.errors import UserError
 from metrics.base import Metric
 from metrics.samples import check_positive, factor_code_samples, standardize_columns
+from metrics.workers import map_fits
 
 
 @dataclass(frozen=True)
@@ -51,19 +52,28 @@ class Settings:
 
 
 def score_matrix(train_codes, train_factors, test_codes, test_factors, C: float) -> np.ndarray:
-    """(D, K) test accuracy of a 1-D linear SVM per latent and factor."""
+    """(D, K) test accuracy of a 1-D linear SVM per latent and factor; the factors' columns are
+    computed at once in threads where cores are free (metrics/workers.py), with the serial loop's numbers."""
     num_latents, num_factors = train_codes.shape[1], train_factors.shape[1]
     matrix = np.ones((num_latents, num_factors))
-    for k in range(num_factors):
-        if len(np.unique(train_factors[:, k])) < 2:
-            continue
-        for i in range(num_latents):
-            classifier = LinearSVC(C=C, class_weight="balanced")
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", ConvergenceWarning)
-                classifier.fit(train_codes[:, i:i + 1], train_factors[:, k])
-            matrix[i, k] = np.mean(classifier.predict(test_codes[:, i:i + 1]) == test_factors[:, k])
+    fitted = [k for k in range(num_factors) if len(np.unique(train_factors[:, k])) >= 2]
+    with warnings.catch_warnings():          # here, not in the threads: the filters are the process's
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        columns = map_fits(lambda k: factor_column(train_codes, train_factors[:, k], test_codes,
+                                                   test_factors[:, k], C), fitted,
+                           costs=[len(np.unique(train_factors[:, k])) for k in fitted])    # an SVM per class
+    for k, column in zip(fitted, columns):
+        matrix[:, k] = column
     return matrix
+
+
+def factor_column(train_codes, train_classes, test_codes, test_classes, C: float) -> np.ndarray:
+    """(D,) test accuracy of a 1-D linear SVM per latent for one factor's classes."""
+    column = np.empty(train_codes.shape[1])
+    for i in range(train_codes.shape[1]):
+        classifier = LinearSVC(C=C, class_weight="balanced").fit(train_codes[:, i:i + 1], train_classes)
+        column[i] = np.mean(classifier.predict(test_codes[:, i:i + 1]) == test_classes)
+    return column
 
 
 def check(dataset, settings: Settings) -> None:

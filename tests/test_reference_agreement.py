@@ -59,3 +59,14 @@ def test_the_comparison_sees_a_difference_when_there_is_one(small_dsprites, monk
                         lambda classifier, random_state: LogisticRegression(random_state=random_state))
     comparison = reference.compare("beta_vae", projection, small_dsprites, seed=0, sizes=VOTE_SIZES)
     assert comparison.largest_difference > 0
+
+
+@pytest.mark.parametrize("metric", ["dci", "sap", "modularity"])
+def test_fits_in_parallel_give_the_reference_number_too(small_dsprites, metric):
+    """With the factors' fits in threads (metrics/workers.py), DCI's classifiers are still made, and
+    their seeds drawn, in the factors' order: disentanglement_lib's serial loop gets the same seeds."""
+    from metrics import workers
+    with workers.allow(3):
+        comparison = reference.compare(metric, moments, small_dsprites, seed=0, sizes=SIZES)
+    for key, value in comparison.ours.items():
+        assert value == pytest.approx(comparison.reference[key], abs=1e-9), key

@@ -17,7 +17,7 @@ from bench.running.speed import ReencodedCodes
 from methods.batch_kinds import IID, ONE_FACTOR_VARYING, PairsDiffering
 from metrics.codes import Representation
 
-MEASURES = ["threads", "train_images_per_s.beta_vae", "train_plain_images_per_s.beta_vae",
+MEASURES = ["threads", "metric_fit_threads", "train_images_per_s.beta_vae", "train_plain_images_per_s.beta_vae",
             "train_speedup_vs_plain.beta_vae", "sampler_share.beta_vae", "encode_images_per_s",
             "metrics_encode_once_s", "metrics_reencode_s", "metrics_speedup_vs_reencode",
             "metrics_images_encoded_once", "metrics_images_encoded_reencode",
@@ -151,3 +151,10 @@ def test_reference_timing_compares_every_metric_of_the_study(small_dsprites, cpu
         assert values[f"reference_{name}_s"] > 0 and values[f"reference_{name}_disentanglement_lib_s"] > 0
         assert values[f"reference_{name}_largest_difference"] <= 1e-9
     assert values["reference_speedup"] > 0
+    # DCI's other booster on the same samples: its time, its distance from disentanglement_lib's DCI,
+    # the suite's time and ratio with it.
+    assert values["reference_dci_hist_s"] > 0 and 0 < values["reference_dci_hist_largest_difference"] < 1
+    suite = values["reference_suite_s"] - values["reference_dci_s"] + values["reference_dci_hist_s"]
+    assert values["reference_suite_dci_hist_s"] == pytest.approx(suite)
+    assert values["reference_speedup_dci_hist"] == pytest.approx(
+        values["reference_suite_disentanglement_lib_s"] / suite)

@@ -25,6 +25,7 @@ from bench.running.files import read_json, write_atomically
 from bench.running.legacy import scored_with
 from bench.running.restore import rebuild_method
 from bench.running.run_folder import DONE, RunFolder, run_folders
+from metrics import workers
 from metrics.codes import Representation
 
 
@@ -42,7 +43,8 @@ def study_run(run_folder: Path, metric: str, variants: dict[str, dict], quick: b
         method, dataset = rebuild_method(folder.path)
         codes = Representation.from_method(method, dataset, progress)
         for label in missing:
-            values = metrics.score(metric, codes, dataset, spec.seed, quick, **variants[label])
+            with workers.allow(threads):
+                values = metrics.score(metric, codes, dataset, spec.seed, quick, **variants[label])
             stored[label] = {"settings": wanted[label], "values": values}
             write_atomically(folder.protocols, json.dumps(stored, indent=1, sort_keys=True))
     return [{"run_id": folder.run_id, "method": spec.method, "seed": spec.seed, "protocol": label,

@@ -16,6 +16,7 @@ from bench.running.run_folder import DONE, FAILED, RunFolder
 from bench.running.runner import CHECKPOINT_EVERY, LOG_EVERY, TrainingDiverged, train
 from bench.running.score_schedule import score_snapshots, steps_to_score
 from bench.running.store import RunStore
+from metrics import workers
 from metrics.codes import Representation
 
 
@@ -97,6 +98,12 @@ def carry_out(plan: Plan, spec, folder: RunFolder, options: ExecutionOptions) ->
     if options.threads:
         import torch
         torch.set_num_threads(options.threads)
+    with workers.allow(options.threads):       # the metrics' parallel fits (metrics/workers.py) too
+        return train_and_score(plan, spec, folder, options)
+
+
+def train_and_score(plan: Plan, spec, folder: RunFolder, options: ExecutionOptions) -> RunOutcome:
+    """carry_out's TRAIN, RESCORE or snapshot scoring."""
     dataset = cached_dataset(spec.dataset, spec.data)
     method = methods.create(spec.method, dict(spec.params), dataset.image_shape,
                             choose_policy(options.device, spec.precision), spec.seed, dataset.method_defaults())

@@ -23,6 +23,7 @@ import os
 import statistics
 import tempfile
 import time
+import typing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +42,7 @@ from bench.running.plain_loop import PlainProcess, synchronize, timed
 from bench.running.runner import sampler_rng
 from bench.running.sampler import BatchSampler
 from methods.vae import GaussianVAE
+from metrics import workers
 from metrics.codes import CHUNK, Representation
 
 SAMPLE_SIZE_PARAMS = ("num_train", "num_eval", "num_test", "num_variance_estimate")
@@ -237,12 +239,16 @@ def measure_metrics(method, dataset, settings: SpeedSettings, seed: int, rows: R
 def measure_reference(method, dataset, settings: SpeedSettings, seed: int, rows: Rows, log=print) -> None:
     """Each metric of disentanglement_lib's study in the project and in disentanglement_lib on the
     same samples (bench/running/reference.py), each side encoding what it draws with the model: seconds,
-    the ratio, and the largest difference between the two numbers."""
+    the ratio, and the largest difference between the two numbers. Then the project's DCI with
+    each other booster on the same samples (disentanglement_lib has only the exact one): its
+    seconds, its largest difference from disentanglement_lib's DCI, and the suite's ratio with it."""
     from bench.running import reference
     ours_total = theirs_total = 0.0
+    ours, theirs = {}, {}
     for name in reference.METRICS:
         sizes = scaled_settings(name, settings.metric_preset, settings.metric_scale)
         comparison = reference.compare(name, method.codes_of_images, dataset, seed, sizes)
+        ours[name], theirs[name] = comparison.ours_seconds, comparison
         ours_total += comparison.ours_seconds
         theirs_total += comparison.reference_seconds
         log(f"  {name}: {comparison.ours_seconds:.1f} s here, {comparison.reference_seconds:.1f} s in "
@@ -250,8 +256,28 @@ def measure_reference(method, dataset, settings: SpeedSettings, seed: int, rows:
         rows.add(f"reference_{name}_s", comparison.ours_seconds, "s here (encoding included)")
         rows.add(f"reference_{name}_disentanglement_lib_s", comparison.reference_seconds, "s in disentanglement_lib")
         rows.add(f"reference_{name}_largest_difference", comparison.largest_difference, "between the two numbers")
+    rows.add("reference_suite_s", ours_total, f"s here, the {len(reference.METRICS)} metrics (DCI's exact booster)")
+    rows.add("reference_suite_disentanglement_lib_s", theirs_total, "s in disentanglement_lib")
     rows.add("reference_speedup", theirs_total / ours_total,
              f"x, disentanglement_lib's {theirs_total:.0f} s over the project's {ours_total:.0f} s, same samples (target >= 10)")
+    sizes = scaled_settings("dci", settings.metric_preset, settings.metric_scale)
+    for booster in typing.get_args(metrics.setting_types("dci")["booster"]):
+        if booster == sizes["booster"]:
+            continue
+        start = time.perf_counter()
+        values = metrics.evaluate("dci", method.codes_of_images, dataset, seed=seed,
+                                  params={"dci": {**sizes, "booster": booster}}, progress=False)
+        seconds = time.perf_counter() - start
+        difference = max(abs(values[f"dci.{key}"] - theirs["dci"].reference[key]) for key in theirs["dci"].reference)
+        suite = ours_total - ours["dci"] + seconds
+        log(f"  dci with booster = {booster}: {seconds:.1f} s here, largest difference from disentanglement_lib's "
+            f"{difference:.2g}; the suite {suite:.1f} s")
+        rows.add(f"reference_dci_{booster}_s", seconds, f"s here, DCI with booster = {booster} (encoding included)")
+        rows.add(f"reference_dci_{booster}_largest_difference", difference,
+                 "from disentanglement_lib's DCI (exact booster), same samples")
+        rows.add(f"reference_suite_dci_{booster}_s", suite, f"s here, the suite with DCI's {booster} booster")
+        rows.add(f"reference_speedup_dci_{booster}", theirs_total / suite,
+                 f"x, disentanglement_lib's {theirs_total:.0f} s over the project's {suite:.0f} s with DCI's {booster} booster")
 
 
 def measure_dsprites(rows: Rows) -> None:
@@ -276,6 +302,8 @@ def run(method_names, dataset_name: str, policy: ComputePolicy, settings: SpeedS
     rng = np.random.default_rng(seed)
     log(f"conditions at start: {conditions(policy)}")
     rows.add("threads", torch.get_num_threads(), "torch threads")
+    rows.add("metric_fit_threads", workers.allowed(), "fits a metric runs at once (DCI's, SAP's, "
+                                                      "modularity's per factor; metrics/workers.py)")
     first = None
     for name in method_names:
         log(f"training {name}: {settings.warmup} warm-up + {settings.rounds} x {settings.steps} steps per path")
@@ -316,8 +344,9 @@ def command(args) -> int:
             raise UserError("--reference needs disentanglement_lib: pip install -e \".[reference]\" && "
                             "pip install --no-deps disentanglement_lib==1.5")
     policy = choose_policy(args.device, args.precision, compile=args.compile)
-    rows = run(names, args.dataset, policy, settings, args.seed, log=lambda text: print(text, flush=True),
-               with_reference=args.reference)
+    with workers.allow(args.threads):
+        rows = run(names, args.dataset, policy, settings, args.seed, log=lambda text: print(text, flush=True),
+                   with_reference=args.reference)
     print(rows.table())
     if args.out:
         rows.write_csv(Path(args.out))
