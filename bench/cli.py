@@ -63,7 +63,8 @@ def add_run_parser(commands) -> None:
                           "ending at the run's steps; keeps the weights there (snapshots/); not part of a "
                           "run's identity")
     run.add_argument("--score-at-metrics", metavar="METRICS",
-                     help="comma list: the metrics of those steps (default: --metrics but dci and udr)")
+                     help="comma list: the metrics of those steps (default: --metrics but the expensive ones, dci, "
+                          "infomec and z_diff, and udr)")
     run.add_argument("--checkpoint-every", type=int, metavar="STEPS",
                      help=f"advanced: checkpoint interval (default {defaults.CHECKPOINT_EVERY}); "
                           "not part of a run's identity")

@@ -63,6 +63,9 @@ class Metric:
     needs_factors: bool = True                           # False: draws images only (image folders too)
     uses_posterior: bool = False                         # reads each latent's KL under a VAE's posterior
     several_models: bool = False                         # scores a set of models of one method (UDR)
+    # Tens of seconds or more a model at default sizes (DCI's boosting, InfoMEC's estimates, Z-diff's
+    # fits): left out of the metrics scored along training unless asked for (--score-at-metrics).
+    expensive: bool = False
     # Settings a stored score may lack because it was made before they existed, with the value it
     # was made with (metrics.stored_settings), so that such a score is not rescored needlessly.
     legacy_settings: dict = field(default_factory=dict)

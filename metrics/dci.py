@@ -156,7 +156,7 @@ def score(codes, dataset, rng, settings: Settings) -> dict[str, float]:
             "informativeness_test": float(np.mean(test_accuracy))}
 
 
-METRIC = Metric("dci", Settings, score, check, headline="disentanglement",
+METRIC = Metric("dci", Settings, score, check, expensive=True, headline="disentanglement",
                 # --quick keeps the exact booster: at these sizes hist is only 1.5x faster than 25 exact
                 # stages and ranks models less like the default does (docs/metrics.md, "DCI's boosters")
                 quick={"num_train": 1_000, "num_test": 500, "n_estimators": 25},

@@ -127,5 +127,5 @@ def score(codes, dataset, rng, settings: Settings) -> dict[str, float]:
             "infoe": explicitness(train_codes, train_factors), "num_active_dims": float(active.sum())}
 
 
-METRIC = Metric("infomec", Settings, score, check, headline="infom", quick={"num_train": 1_000},
+METRIC = Metric("infomec", Settings, score, check, expensive=True, headline="infom", quick={"num_train": 1_000},
                 perfect={"infom": 1.0, "infoc": 1.0, "infoe": 1.0})

@@ -58,6 +58,6 @@ def score(codes, dataset, rng, settings: Settings) -> dict[str, float]:
     return {"score": above_chance(eval_accuracy, dataset.num_factors), "eval_accuracy": eval_accuracy}
 
 
-METRIC = Metric("z_diff", Settings, score, check, headline="score",
+METRIC = Metric("z_diff", Settings, score, check, expensive=True, headline="score",
                 quick={"num_train": 400, "num_eval": 200, "batch_size": 64, "max_iter": 1_000},
                 perfect={"score": 1.0})

@@ -163,7 +163,8 @@ FLAGS = {"methods": "vae,beta_vae", "steps": 31250}
 def test_a_schedule_from_flags_or_a_file_and_its_curve_metrics(tmp_path):
     config = sweep_config.load(None, {**FLAGS, "score_at": "16000,1000,31250", "metrics": "all"})
     assert config.score_at == (1000, 16000, 31250)
-    assert config.curve_metrics == ("beta_vae", "factor_vae", "mig", "sap", "modularity", "irs")   # no dci, udr
+    assert config.curve_metrics == ("beta_vae", "factor_vae", "mig", "sap", "modularity", "irs", "mig_sup", "dcimig",
+                                    "jemmig", "z_min_var", "z_max_var")   # not dci, infomec, z_diff (expensive), udr
     assert sweep_config.load(None, {**FLAGS, "score_at": "log"}).score_at == "log"
     assert sweep_config.load(None, FLAGS).curve_metrics == ()
     sweep = tmp_path / "sweep.toml"

@@ -24,7 +24,6 @@ from metrics.codes import Representation
 
 LOG = "log"
 LOG_POINTS = 6
-EXPENSIVE = ("dci", "udr")      # left out of the default curve metrics (UDR can never be one: it needs several runs)
 
 
 def steps_to_score(score_at, steps: int) -> tuple[int, ...]:
@@ -36,8 +35,10 @@ def steps_to_score(score_at, steps: int) -> tuple[int, ...]:
 
 
 def default_curve_metrics(names) -> tuple[str, ...]:
-    """A run's metrics without the EXPENSIVE ones: what it is scored with at the earlier steps."""
-    return tuple(name for name in names if name not in EXPENSIVE)
+    """A run's metrics without those declared `expensive` and those of a set of models (UDR, which
+    one run cannot be scored with): what it is scored with at the earlier steps."""
+    return tuple(name for name in names
+                 if not metrics.metric(name).expensive and not metrics.metric(name).several_models)
 
 
 def missing_curve_scores(folder: RunFolder, schedule, wanted: dict) -> dict[int, dict]:
