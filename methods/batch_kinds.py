@@ -57,7 +57,10 @@ class IIDBatches(BatchKind):
 
 @dataclass(frozen=True)
 class OneFactorVarying(BatchKind):
+    """`num_factors`: the factor count the method was built for (DC-IGN's latent blocks), checked
+    against the dataset before training; None: any."""
     name = "one_factor_varying"
+    num_factors: int | None = None
 
     def draw(self, dataset, size, rng):
         varying = int(rng.integers(dataset.num_factors))
@@ -65,6 +68,9 @@ class OneFactorVarying(BatchKind):
 
     def check(self, dataset, method):
         needs_factors(dataset, method, "batches in which one factor varies")
+        if self.num_factors is not None and self.num_factors != dataset.num_factors:
+            raise UserError(f"{method}.num_factors is {self.num_factors} but the dataset has "
+                            f"{dataset.num_factors} factors; set --set {method}.num_factors={dataset.num_factors}")
 
     def describe(self) -> str:
         return "one factor, drawn per batch, varies; the others are fixed"

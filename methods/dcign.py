@@ -25,7 +25,7 @@ import torch
 
 from bench.errors import UserError
 from methods.base import Batch, Params
-from methods.batch_kinds import ONE_FACTOR_VARYING
+from methods.batch_kinds import ONE_FACTOR_VARYING, OneFactorVarying
 from methods.invariance_clamp import invariance_clamp
 from methods.vae import BetaVAE
 
@@ -73,6 +73,12 @@ class DCIGN(BetaVAE):
     Params = DCIGNParams
     batch_kind = ONE_FACTOR_VARYING
     needs_factors = True
+
+    @classmethod
+    def batch_kind_of(cls, params: DCIGNParams) -> OneFactorVarying:
+        """One factor varying per batch, on a dataset of exactly `num_factors` factors (checked
+        before any training, bench/running/sweep_entry.py)."""
+        return OneFactorVarying(params.num_factors)
 
     def __init__(self, params: DCIGNParams, image_shape, policy, seed: int):
         super().__init__(params, image_shape, policy, seed)

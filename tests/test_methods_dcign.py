@@ -46,8 +46,21 @@ def test_wrong_factor_count_is_a_clear_error(small_dsprites, cpu_fp32):
     batch = Batch(torch.zeros(2, 1, 64, 64), np.zeros((2, 5), dtype=np.int64), 0)
     with pytest.raises(UserError, match="dcign.num_factors is 4 but the dataset has 5"):
         method.train_step(batch)
+    with pytest.raises(UserError, match="dcign.num_factors is 4 but the dataset has 5"):
+        method.batch_kind.check(small_dsprites, "dcign")                  # what bench run asks before training
+    make(small_dsprites, cpu_fp32).batch_kind.check(small_dsprites, "dcign")
     with pytest.raises(UserError, match="free_latents"):
         make(small_dsprites, cpu_fp32, free_latents=-1)
+
+
+def test_a_wrong_factor_count_fails_before_any_training(tmp_path, capsys):
+    from bench.cli import main
+    out = tmp_path / "out"
+    assert main(["run", "--methods", "dcign", "--set", "dcign.num_factors=4", "--dataset", "dsprites_small",
+                 "--steps", "5", "--quick", "--no-progress", "--out", str(out)]) == 2
+    error = capsys.readouterr().err
+    assert "dcign.num_factors is 4 but the dataset has 5 factors" in error and error.count("\n") == 1
+    assert not (out / "runs").exists()
 
 
 @pytest.mark.parametrize("clamp", ["first", "mean"])
