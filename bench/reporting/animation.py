@@ -31,6 +31,12 @@ def latent_order(kl: np.ndarray | None, latents: int) -> np.ndarray:
     return np.argsort(-kl, kind="stable") if kl is not None and len(kl) == latents else np.arange(latents)
 
 
+def latent_labels(kl: np.ndarray | None, order: np.ndarray) -> list[str]:
+    """A row label per latent of `order`: "z3 KL 2.10", or "z3" where the run logs no KL per latent."""
+    known = kl is not None and len(kl) == len(order)
+    return [f"z{i}" + (f" KL {kl[i]:.2f}" if known else "") for i in order]
+
+
 def to_uint8(images: np.ndarray) -> np.ndarray:
     """(n, C, H, W) pixel means in [0, 1] -> (n, H, W) or (n, H, W, 3) uint8."""
     images = np.clip(images * 255 + 0.5, 0, 255).astype(np.uint8)
@@ -67,7 +73,7 @@ def traversal_gif(method, dataset, kl: np.ndarray | None, path: Path) -> Path:
     codes = method.encode(x)
     latents = codes.shape[1]
     order = latent_order(kl, latents)
-    labels = [f"z{i}" + (f" KL {kl[i]:.2f}" if kl is not None and len(kl) == latents else "") for i in order]
+    labels = latent_labels(kl, order)
     font = ImageFont.load_default()
     frames = []
     for value in sweep_values(method.traversal_range):

@@ -24,7 +24,7 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullForma
 
 from bench.errors import UserError  # noqa: E402
 from bench.reporting import labels  # noqa: E402
-from bench.reporting.animation import latent_order, traversal_gif  # noqa: E402
+from bench.reporting.animation import latent_labels, latent_order, traversal_gif  # noqa: E402
 from bench.reporting.curves import along_training, scored_early  # noqa: E402
 from bench.reporting.health import unhealthy_run_ids  # noqa: E402
 from bench.reporting.preset import paper_of  # noqa: E402
@@ -263,13 +263,12 @@ def image_grid(images: np.ndarray) -> np.ndarray:
 
 
 @torch.no_grad()
-def traversal(method, dataset, run_folder: Path, out: Path) -> Path:
-    """Rows = latents ordered by KL (most informative first), columns = that latent from -r to r
-    with the others at the encoding of one image (the paper's traversal figures)."""
+def traversal(method, dataset, run_folder: Path, out: Path, kl: np.ndarray | None) -> Path:
+    """Rows = latents ordered by `kl` (kl_per_latent: most informative first), columns = that latent
+    from -r to r with the others at the encoding of one image (the paper's traversal figures)."""
     base = dataset.index_of(np.array([[s // 2 for s in dataset.factor_sizes]]))
     x = torch.from_numpy(dataset.images(base)).float() / 255
     z = method.encode(x)[0]
-    kl = kl_per_latent(run_folder)
     order = latent_order(kl, len(z))
     radius = method.traversal_range
     values = torch.linspace(-radius, radius, TRAVERSAL_STEPS)
@@ -280,8 +279,7 @@ def traversal(method, dataset, run_folder: Path, out: Path) -> Path:
     figure, axis = plt.subplots(figsize=(TRAVERSAL_STEPS * 0.8 + 1, len(order) * 0.8 + 0.6))
     axis.imshow(image_grid(pictures.numpy()), cmap="gray", vmin=0, vmax=1)
     h = x.shape[-1] + 1
-    axis.set_yticks(np.arange(len(order)) * h + h / 2,
-                    [f"z{i}" + (f" KL {kl[i]:.2f}" if kl is not None and len(kl) == len(z) else "") for i in order])
+    axis.set_yticks(np.arange(len(order)) * h + h / 2, latent_labels(kl, order))
     axis.set_xticks(np.arange(TRAVERSAL_STEPS) * h + h / 2, [f"{v:.1f}" for v in values.tolist()])
     axis.set_title(f"{labels.run_description(run_folder)}: latent traversals")
     axis.set_xlabel("value of the latent (the others fixed at the code of one image)")
@@ -635,8 +633,9 @@ def generated_images(run_folder: Path, specs: dict, datasets: dict, out: Path) -
         return []
     method, dataset = restored
     datasets[name] = dataset
-    traversals = [traversal(method, dataset, run_folder, out),
-                  traversal_gif(method, dataset, kl_per_latent(run_folder), out / f"traversal_{run_folder.name}.gif")]
+    kl = kl_per_latent(run_folder)
+    traversals = [traversal(method, dataset, run_folder, out, kl),
+                  traversal_gif(method, dataset, kl, out / f"traversal_{run_folder.name}.gif")]
     if method.can_sample:                        # a GAN: its samples instead of reconstructions
         return [*traversals, samples(method, run_folder, out)]
     return [*traversals, reconstructions(method, dataset, run_folder, out)]
