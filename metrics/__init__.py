@@ -19,8 +19,8 @@ import zlib
 import numpy as np
 
 from bench.errors import BenchWarning, UserError, unknown
-from metrics import (beta_vae, dci, dcimig, factor_vae, infomec, irs, jemmig, mig, mig_sup, modularity, sap, udr,
-                     z_diff, z_max_var, z_min_var)
+from metrics import (beta_vae, dci, dci_es, dcimig, factor_vae, infomec, irs, jemmig, mig, mig_sup, modularity, sap,
+                     udr, z_diff, z_max_var, z_min_var)
 from metrics.base import Metric
 from metrics.codes import Representation
 
@@ -39,6 +39,7 @@ METRICS: dict[str, Metric] = {declared.name: declared for declared in (
     z_diff.METRIC,
     z_min_var.METRIC,
     z_max_var.METRIC,
+    dci_es.METRIC,
     udr.METRIC,
 )}
 

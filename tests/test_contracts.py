@@ -119,7 +119,8 @@ def test_a_metric_declaration_is_consistent(name):
 PAPERS_HEADLINE = {"beta_vae": "eval_accuracy", "factor_vae": "eval_accuracy", "mig": "score",
                    "dci": "disentanglement", "sap": "score", "modularity": "modularity", "irs": "score",
                    "mig_sup": "score", "dcimig": "score", "jemmig": "score", "infomec": "infom",
-                   "z_diff": "score", "z_min_var": "score", "z_max_var": "score", "udr": "score"}
+                   "z_diff": "score", "z_min_var": "score", "z_max_var": "score", "dci_es": "explicitness",
+                   "udr": "score"}
 
 
 @pytest.mark.parametrize("name", PAPERS_HEADLINE)

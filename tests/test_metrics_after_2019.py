@@ -1,11 +1,13 @@
 """Known answers of the metrics adopted after 2019 (MIG-sup, DCIMIG, JEMMIG, InfoMEC, Z-diff,
-Z-min-var, Z-max-var; docs/metrics.md): the ground truth of the 1,536-image dSprites subset near
+Z-min-var, Z-max-var, DCI-ES; docs/metrics.md): the ground truth of the 1,536-image dSprites subset near
 each metric's top, noise near its floor, and small cases computed by hand."""
 import numpy as np
 import pytest
 
 import metrics
 from metrics.codes import Representation
+from bench.errors import UserError
+from metrics.dci_es import explicitness, parse_capacities
 from metrics.dcimig import dcimig_value
 from metrics.infomec import concentration
 from metrics.information import entropy, histogram_discretize, joint_entropy, mutual_information
@@ -21,6 +23,7 @@ TEST_PARAMS = {
     "z_diff": {"num_train": 400, "num_eval": 200, "batch_size": 64, "max_iter": 1000},
     "z_min_var": {"num_train": 200, "num_eval": 200, "num_variance_estimate": 1000},
     "z_max_var": {"num_train": 200, "num_eval": 200, "num_variance_estimate": 1000},
+    "dci_es": {"num_train": 1000, "num_test": 500, "capacities": "1,2,4,8,16", "num_trees": 10},
 }
 
 
@@ -92,6 +95,44 @@ def test_the_vote_metrics_on_known_codes(scores):
         assert abs(scores["random"][key]) < 0.15, name                          # chance is 0
         assert scores["mixed"][key] < 0.95, name
     assert scores["constant"]["z_min_var.score"] == scores["constant"]["z_max_var.score"] == 0
+
+
+def test_dci_es_on_known_codes(scores):
+    truth = scores["truth"]
+    # Depth-3 trees split 8 classes exactly: the loss is 0 from a small capacity on, E near 1.
+    assert truth["dci_es.explicitness"] >= 0.95 and truth["dci_es.informativeness"] == 1.0
+    assert min(truth["dci_es.disentanglement"], truth["dci_es.completeness"]) >= 0.95
+    assert truth["dci_es.size"] == 1.0 and scores["duplicated"]["dci_es.size"] == pytest.approx(5 / 6)
+    # Nothing to predict from: every probe sits at the baseline loss, E = -1, and no importance.
+    constant = scores["constant"]
+    assert constant["dci_es.explicitness"] == pytest.approx(-1.0, abs=0.05)
+    assert constant["dci_es.disentanglement"] == constant["dci_es.completeness"] == 0.0
+    assert scores["random"]["dci_es.explicitness"] < -0.3 and scores["random"]["dci_es.disentanglement"] < 0.05
+    # posX and posY as their sum and difference: each needs both latents and deeper trees.
+    assert scores["mixed"]["dci_es.disentanglement"] < truth["dci_es.disentanglement"] - 0.1
+    assert scores["mixed"]["dci_es.explicitness"] < truth["dci_es.explicitness"] - 0.02
+    # A rescaled, permuted code: forests split on order only.
+    assert scores["scaled"]["dci_es.explicitness"] == pytest.approx(truth["dci_es.explicitness"], abs=0.01)
+
+
+def test_dci_es_explicitness_by_hand():
+    # Loss 1 -> 0 -> 0 over capacities 1, 2, 3: area 1/2 under Z = 1/2 * 2 * 1: E = 1/2.
+    assert explicitness([1, 2, 3], [1.0, 0.0, 0.0], baseline=1.0) == pytest.approx(0.5)
+    # A loss falling linearly from the baseline to 0 is the normaliser itself: E = 0.
+    assert explicitness([0, 1, 2], [1.0, 0.5, 0.0], baseline=1.0) == pytest.approx(0.0)
+    # The curve keeps the lowest loss so far: 0.5, 0.8, 0 reads 0.5, 0.5, 0 -> area 0.75.
+    assert explicitness([0, 1, 2], [0.5, 0.8, 0.0], baseline=1.0) == pytest.approx(0.25)
+    # The authors' code measures the area above the curve's own lowest loss (here 0.4).
+    assert explicitness([0, 1, 2], [1.0, 0.4, 0.4], baseline=1.0, floor=0.4) == pytest.approx(0.7)
+    # A classifier's baseline is chance: 2/3 for 3 classes; flat at it, E = -1.
+    assert explicitness([1, 4], [2 / 3, 2 / 3], baseline=2 / 3) == pytest.approx(-1.0)
+
+
+def test_dci_es_capacities_are_checked():
+    assert parse_capacities("1,2,4") == [1, 2, 4]
+    for bad in ("4,2", "1", "0,1", "a,b", "1,1"):
+        with pytest.raises(UserError, match=f"not '{bad}'"):
+            parse_capacities(bad)
 
 
 def test_histogram_mutual_information_and_entropies_by_hand():

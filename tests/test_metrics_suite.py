@@ -25,6 +25,7 @@ SUITE_PARAMS = {
     "z_diff": {"num_train": 100, "num_eval": 50, "batch_size": 16, "max_iter": 200},
     "z_min_var": {"num_train": 100, "num_eval": 50, "num_variance_estimate": 500, "batch_size": 32},
     "z_max_var": {"num_train": 100, "num_eval": 50, "num_variance_estimate": 500, "batch_size": 32},
+    "dci_es": {"num_train": 300, "num_test": 150, "capacities": "1,2,4", "num_trees": 5},
     "udr": {"num_data_points": 200},
 }
 
@@ -32,7 +33,7 @@ SUITE_PARAMS = {
 def test_all_names_every_metric_of_the_issue():
     assert metrics.parse_metric_names("all") == ["beta_vae", "factor_vae", "mig", "dci", "sap", "modularity",
                                                  "irs", "mig_sup", "dcimig", "jemmig", "infomec", "z_diff",
-                                                 "z_min_var", "z_max_var", "udr"]
+                                                 "z_min_var", "z_max_var", "dci_es", "udr"]
     assert metrics.single_model_names(metrics.METRICS) == metrics.parse_metric_names("all")[:-1]
 
 

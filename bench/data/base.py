@@ -53,6 +53,8 @@ class GroundTruthData:
     `likelihood = "auto"`): "bernoulli" for binary pixels, "gaussian" for grey levels and colour.
     `has_factors` is False for image collections without ground truth (a folder of images): they
     train any method that needs no factors, and metrics that need factors are skipped.
+    `categorical_factors` names the factors whose classes have no order (dSprites' shape): a
+    metric that regresses ordered factors classifies these instead (DCI-ES's probes).
 
     A capability a dataset may offer, declared here (None: it does not): `packed`, its images
     bit-packed, (N, H, W / 8) uint8 of one channel of 0/1 pixels, most significant bit first
@@ -68,6 +70,7 @@ class GroundTruthData:
     image_shape: tuple[int, int, int]
     likelihood: str = "gaussian"
     has_factors: bool = True
+    categorical_factors: tuple[str, ...] = ()
     packed: np.ndarray | None = None
 
     def method_defaults(self) -> dict[str, str]:

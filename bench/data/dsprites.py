@@ -50,6 +50,7 @@ class DSprites(GroundTruthData):
 
     image_shape = (1, 64, 64)
     likelihood = "bernoulli"
+    categorical_factors = ("shape",)
 
     def __init__(self, packed: np.ndarray, classes=None, name: str = "dsprites"):
         self.name = name

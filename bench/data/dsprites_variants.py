@@ -53,6 +53,7 @@ class NuisanceDSprites(GroundTruthData):
     def __init__(self, sprites: DSprites, name: str):
         self.sprites, self.name = sprites, name
         self.factor_names, self.factor_sizes = sprites.factor_names, sprites.factor_sizes
+        self.categorical_factors = sprites.categorical_factors
 
     def factor_values(self, indices) -> np.ndarray:
         return self.sprites.factor_values(indices)

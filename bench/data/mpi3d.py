@@ -35,6 +35,9 @@ class MPI3D(GroundTruthData):
 
     def __init__(self, stored: np.ndarray, factor_sizes=FACTOR_SIZES):
         self.factor_names = FACTOR_NAMES[:len(factor_sizes)]
+        # As DCI-ES's authors (their loader's `_factor_discrete`).
+        self.categorical_factors = tuple(name for name in ("object_color", "object_shape", "background_color")
+                                         if name in self.factor_names)
         self.factor_sizes = tuple(factor_sizes)
         self.stored = stored
 

@@ -47,6 +47,8 @@ class Shapes3D(GroundTruthData):
     factor_names = FACTOR_NAMES
     image_shape = (3, 64, 64)
     likelihood = "gaussian"
+    # As DCI-ES's authors (their loader's `_factor_discrete`): the hues are classes too.
+    categorical_factors = ("floor_hue", "wall_hue", "object_hue", "shape")
 
     def __init__(self, factor_sizes=FACTOR_SIZES, stored: np.ndarray | None = None):
         """`stored`: the file's images (N, 64, 64, 3) uint8 in index order; None renders them."""
