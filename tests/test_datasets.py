@@ -150,6 +150,18 @@ def test_mpi3d_npz_loader_reads_the_original_format(tmp_path):
     assert np.array_equal(dataset.images(np.array([11])), images[[11]].transpose(0, 3, 1, 2))
 
 
+def test_the_unordered_factors_are_the_dci_es_authors_and_name_real_factors(rendered, small_sprites):
+    """As the DCI-ES authors' loaders mark them discrete: dSprites' shape; Shapes3D's hues and
+    shape; MPI3D's colours and shape (those present when a file has fewer factors)."""
+    mpi3d = MPI3D(np.zeros((6 * 6 * 2 * 3 * 3, 64, 64, 3), np.uint8), factor_sizes=(6, 6, 2, 3, 3))
+    expected = {small_sprites: ("shape",), ColorDSprites(small_sprites, "c"): ("shape",),
+                rendered: ("floor_hue", "wall_hue", "object_hue", "shape"),
+                mpi3d: ("object_color", "object_shape", "background_color"),
+                MPI3D(np.zeros((12, 64, 64, 3), np.uint8), factor_sizes=(12,)): ("object_color",)}
+    for dataset, names in expected.items():
+        assert dataset.categorical_factors == names and set(names) <= set(dataset.factor_names)
+
+
 def h5_without_labels(path):
     with h5py.File(path, "w") as handle:
         handle["images"] = np.zeros((2, 64, 64, 3), np.uint8)
