@@ -92,7 +92,10 @@ def fit_probe(depth: int, categorical: bool, num_trees: int, seed: int, train_co
 def explicitness(capacities, losses, baseline: float, floor: float = 0.0) -> float:
     """E = 1 - AULCC / Z for one factor: `losses` its test loss per capacity (made non-increasing
     here), AULCC the trapezoid area above `floor` (l* = 0, or the curve's own lowest loss as the
-    authors' code), Z = 1/2 (kappa_max - kappa_min) baseline (l* = 0 in both)."""
+    authors' code), Z = 1/2 (kappa_max - kappa_min) baseline (l* = 0 in both). A baseline of 0
+    (a factor of one class: nothing to predict) gives E = 1."""
+    if baseline <= 0:
+        return 1.0
     x = np.asarray(capacities, dtype=np.float64)
     curve = np.minimum.accumulate(np.asarray(losses, dtype=np.float64)) - floor
     area = np.sum((x[1:] - x[:-1]) * (curve[1:] + curve[:-1]) / 2)

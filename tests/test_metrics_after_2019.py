@@ -126,6 +126,8 @@ def test_dci_es_explicitness_by_hand():
     assert explicitness([0, 1, 2], [1.0, 0.4, 0.4], baseline=1.0, floor=0.4) == pytest.approx(0.7)
     # A classifier's baseline is chance: 2/3 for 3 classes; flat at it, E = -1.
     assert explicitness([1, 4], [2 / 3, 2 / 3], baseline=2 / 3) == pytest.approx(-1.0)
+    # One class: chance is certainty, nothing to predict (not 0 / 0).
+    assert explicitness([1, 4], [0.0, 0.0], baseline=0.0) == 1.0
 
 
 def test_dci_es_capacities_are_checked():
