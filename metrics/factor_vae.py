@@ -77,12 +77,18 @@ def majority_vote_accuracies(winners: np.ndarray, labels: np.ndarray, num_train:
             float(eval_votes[latents, classifier].sum() / (len(winners) - num_train)))
 
 
-def check(dataset, settings: Settings) -> None:
-    """One clear error for settings that cannot work (metrics.check: before any training)."""
-    check_positive("factor_vae", num_train=settings.num_train, num_eval=settings.num_eval,
+def check_votes(metric: str, settings) -> None:
+    """The checks of a metric of variance votes (factor_vae, z_min_var, z_max_var): positive sample
+    sizes, and at least two images per vote (a variance)."""
+    check_positive(metric, num_train=settings.num_train, num_eval=settings.num_eval,
                    num_variance_estimate=settings.num_variance_estimate)
     if settings.batch_size < 2:
-        raise UserError(f"factor_vae batch_size must be at least 2 (a variance), not {settings.batch_size}")
+        raise UserError(f"{metric} batch_size must be at least 2 (a variance), not {settings.batch_size}")
+
+
+def check(dataset, settings: Settings) -> None:
+    """One clear error for settings that cannot work (metrics.check: before any training)."""
+    check_votes("factor_vae", settings)
 
 
 def score(codes, dataset, rng, settings: Settings) -> dict[str, float]:

@@ -21,25 +21,12 @@ Choices, stated:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from bench.errors import UserError
 from metrics.base import Metric
-from metrics.factor_vae import majority_vote_accuracies, ratio_winners
-from metrics.samples import check_positive
+from metrics.factor_vae import check_votes, majority_vote_accuracies, ratio_winners
 from metrics.scaled_accuracy import above_chance
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Defaults: the review's implementation."""
-    batch_size: int = 200                    # L, images per vote
-    num_train: int = 800                     # votes
-    num_eval: int = 800
-    num_variance_estimate: int = 10_000      # images for each latent's global variance
-    prune_threshold: float = 0.05            # global standard deviation below which a latent is pruned
+from metrics.z_min_var import Settings           # the review's sizes, the same for both variants
 
 
 def varying_indices(dataset, rng, num_votes: int, batch_size: int):
@@ -55,10 +42,7 @@ def varying_indices(dataset, rng, num_votes: int, batch_size: int):
 
 def check(dataset, settings: Settings) -> None:
     """One clear error for settings that cannot work (metrics.check: before any training)."""
-    check_positive("z_max_var", num_train=settings.num_train, num_eval=settings.num_eval,
-                   num_variance_estimate=settings.num_variance_estimate)
-    if settings.batch_size < 2:
-        raise UserError(f"z_max_var batch_size must be at least 2 (a variance), not {settings.batch_size}")
+    check_votes("z_max_var", settings)
 
 
 def score(codes, dataset, rng, settings: Settings) -> dict[str, float]:

@@ -21,10 +21,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from bench.errors import UserError
 from metrics import factor_vae
 from metrics.base import Metric
-from metrics.samples import check_positive
 from metrics.scaled_accuracy import above_chance
 
 
@@ -40,10 +38,7 @@ class Settings:
 
 def check(dataset, settings: Settings) -> None:
     """One clear error for settings that cannot work (metrics.check: before any training)."""
-    check_positive("z_min_var", num_train=settings.num_train, num_eval=settings.num_eval,
-                   num_variance_estimate=settings.num_variance_estimate)
-    if settings.batch_size < 2:
-        raise UserError(f"z_min_var batch_size must be at least 2 (a variance), not {settings.batch_size}")
+    factor_vae.check_votes("z_min_var", settings)
 
 
 def score(codes, dataset, rng, settings: Settings) -> dict[str, float]:
