@@ -80,13 +80,12 @@ def check(dataset, settings: Settings) -> None:
 
 def fit_probe(depth: int, categorical: bool, num_trees: int, seed: int, train_codes, train_target,
               test_codes, test_target):
-    """(importances (D,), train score, test score) of one random forest of maximum depth `depth`:
-    a classifier (scores: accuracy) or a regressor (scores: R^2)."""
+    """(importances (D,), test score) of one random forest of maximum depth `depth`: a classifier
+    (score: accuracy) or a regressor (score: R^2)."""
     forest = RandomForestClassifier if categorical else RandomForestRegressor
     model = forest(n_estimators=num_trees, max_depth=depth, random_state=seed, n_jobs=1)
     model.fit(train_codes, train_target)
-    return (np.abs(model.feature_importances_), model.score(train_codes, train_target),
-            model.score(test_codes, test_target))
+    return np.abs(model.feature_importances_), model.score(test_codes, test_target)
 
 
 def explicitness(capacities, losses, baseline: float, floor: float = 0.0) -> float:
@@ -117,7 +116,7 @@ def score(codes, dataset, rng, settings: Settings) -> dict[str, float]:
                        jobs, costs=[depths[c] for c, _, _ in jobs])
     importance = np.zeros((len(depths), num_latents, num_factors))
     test_score = np.ones((len(depths), num_factors))
-    for (c, k, _), (importances, _, test) in zip(jobs, results):
+    for (c, k, _), (importances, test) in zip(jobs, results):
         importance[c, :, k], test_score[c, k] = importances, test
     best = int(np.argmax(test_score.mean(axis=1)))
     baselines = [1.0 - 1.0 / size if categorical[k] else 1.0 for k, size in enumerate(dataset.factor_sizes)]
