@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 import torch
 
+import metrics
 from bench.cli import main
 from bench.errors import UserError
 from bench.reporting import report
@@ -109,6 +110,20 @@ def test_a_run_killed_between_two_scheduled_steps_resumes_to_the_same_snapshots_
                 assert torch.equal(tensor, theirs[network][name]), (step, network, name)
     assert curve_values(killed) == curve_values(whole)
     assert killed.scores()["beta_vae"]["values"] == whole.scores()["beta_vae"]["values"]
+
+
+def test_a_run_reads_done_only_once_its_last_step_and_its_snapshots_are_scored(tmp_path, monkeypatch):
+    out, states = tmp_path / "watched", []
+    original = metrics.score
+
+    def noting_the_status(name, *args, **params):
+        states.append(only_run(out).state)
+        return original(name, *args, **params)
+
+    monkeypatch.setattr(metrics, "score", noting_the_status)
+    assert main([*TINY, *SCHEDULE, "--out", str(out)]) == 0
+    assert states == ["running"] * 3                            # the last step, then steps 10 and 20
+    assert only_run(out).state == "done" and list(only_run(out).curve_scores()) == ["10", "20"]
 
 
 def test_readers_of_scores_csv_see_the_last_step_only_and_old_files_still_read(scheduled, tmp_path):

@@ -103,7 +103,8 @@ def carry_out(plan: Plan, spec, folder: RunFolder, options: ExecutionOptions) ->
 
 
 def train_and_score(plan: Plan, spec, folder: RunFolder, options: ExecutionOptions) -> RunOutcome:
-    """carry_out's TRAIN, RESCORE or snapshot scoring."""
+    """carry_out's TRAIN, RESCORE or snapshot scoring. The status reads "done" once every score of
+    the plan is stored, the snapshots' too, so a finished folder can be copied as it stands."""
     dataset = cached_dataset(spec.dataset, spec.data)
     method = methods.create(spec.method, dict(spec.params), dataset.image_shape,
                             choose_policy(options.device, spec.precision), spec.seed, dataset.method_defaults())
@@ -119,7 +120,6 @@ def train_and_score(plan: Plan, spec, folder: RunFolder, options: ExecutionOptio
         except TrainingDiverged as error:
             folder.set_status(FAILED, str(error))
             return RunOutcome(spec.run_id, FAILED, str(error))
-        folder.set_status(DONE)
         record_health(method, folder, spec.steps)
         codes = Representation.from_method(method, dataset, options.progress)
         for name, settings in plan.final.items():
@@ -127,6 +127,7 @@ def train_and_score(plan: Plan, spec, folder: RunFolder, options: ExecutionOptio
                                                             **options.metric_params.get(name, {})))
     score_snapshots(method, dataset, spec.seed, folder, plan.curve, options.quick, options.metric_params,
                     options.progress)
+    folder.set_status(DONE)
     return RunOutcome(spec.run_id, DONE, plan.detail)
 
 
