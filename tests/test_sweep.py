@@ -19,6 +19,7 @@ from bench.cli import main
 from bench.device import resolve_precision
 from bench.running.execute import ExecutionOptions, execute
 from bench.running.spec import RunSpec
+from bench.running import sweep
 from bench.running.store import RunStore
 from bench.running.sweep import LOKY_RESTART_WARNING, silence_worker_restarts
 
@@ -199,6 +200,21 @@ def test_a_second_process_waits_for_the_run_it_would_train_twice(tmp_path, capsy
     worker.join(120)
     assert outcomes[0].state == "done" and store.folder(spec.run_id).status() == ("done", "")
     assert execute(spec, store, options).detail == "already done"
+
+
+def test_scores_csv_holds_each_run_as_it_lands(tmp_path, monkeypatch):
+    out, seeds_seen = tmp_path / "landing", []
+    original = sweep.execute_isolated
+
+    def noting_scores_csv(spec, out_dir, options, parent_pid=None):
+        path = Path(out_dir) / "scores.csv"
+        seeds_seen.append(sorted(set(pd.read_csv(path)["seed"])) if path.exists() else None)
+        return original(spec, out_dir, options, parent_pid)
+
+    monkeypatch.setattr(sweep, "execute_isolated", noting_scores_csv)
+    assert main([*SWEEP, "--steps", "10", "--out", str(out)]) == 0
+    assert seeds_seen == [None, [0]]                 # the second run starts with the first one's scores there
+    assert sorted(set(pd.read_csv(out / "scores.csv")["seed"])) == [0, 1]
 
 
 def test_two_commands_on_one_results_folder_lose_nothing(tmp_path):

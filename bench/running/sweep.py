@@ -153,9 +153,18 @@ def chosen_threads(jobs: int) -> int:
     return threads
 
 
+def landed(outcomes, store: RunStore):
+    """`outcomes` as they come, scores.csv rebuilt after each."""
+    for outcome in outcomes:
+        store.assemble_scores_csv()
+        yield outcome
+
+
 def run_sweep(specs, store: RunStore, options: ExecutionOptions, jobs: int | None = 1,
               backend: str = "local") -> list[RunOutcome]:
-    """Execute every spec (finished runs are skipped, interrupted ones resume), then rebuild scores.csv.
+    """Execute every spec (finished runs are skipped, interrupted ones resume), rebuilding scores.csv
+    as each run lands (so that `bench report` beside a long sweep, or after one cut short, reads
+    every finished run) and once more at the end.
 
     Locally, `jobs` runs go at once in worker processes, each with its share of the CPU threads.
     On a cluster (inside `connect(...)`), `jobs` is ignored: the workers' threads decide how many
@@ -167,9 +176,9 @@ def run_sweep(specs, store: RunStore, options: ExecutionOptions, jobs: int | Non
         options = ExecutionOptions(**{**options.__dict__, "threads": chosen_threads(jobs or 1)})
     try:
         if not cluster and (jobs or 1) <= 1:
-            return [execute_isolated(spec, store.out_dir, options)
-                    for spec in tqdm(specs, desc="runs", unit="run", file=sys.stderr,
-                                     disable=not options.progress or len(specs) < 2)]
+            return list(landed((execute_isolated(spec, store.out_dir, options)
+                                for spec in tqdm(specs, desc="runs", unit="run", file=sys.stderr,
+                                                 disable=not options.progress or len(specs) < 2)), store))
         silence_worker_restarts()
         worker_options = ExecutionOptions(**{**options.__dict__, "progress": False})
         parent = None if cluster else os.getpid()      # cluster workers live on without us
@@ -180,8 +189,9 @@ def run_sweep(specs, store: RunStore, options: ExecutionOptions, jobs: int | Non
         else:
             finished = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(tasks)
         by_id = {outcome.run_id: outcome for outcome in
-                 tqdm(finished, total=len(specs), desc=f"runs (on {backend})" if cluster else f"runs ({jobs} at once)",
-                      unit="run", file=sys.stderr, disable=not options.progress)}
+                 tqdm(landed(finished, store), total=len(specs), unit="run", file=sys.stderr,
+                      desc=f"runs (on {backend})" if cluster else f"runs ({jobs} at once)",
+                      disable=not options.progress)}
         return [by_id[spec.run_id] for spec in specs]
     finally:
         store.assemble_scores_csv()
