@@ -26,7 +26,7 @@ def synthetic(values_by_key: dict) -> pd.DataFrame:
     for key, by_step in values_by_key.items():
         for step, (first, second) in by_step.items():
             for method, values in (("beta_vae", first), ("vae", second)):
-                rows += [{"run_id": f"{method}-seed{seed}", "method": method, "seed": seed, "steps": 300,
+                rows += [{"run_id": f"{method}-seed{seed}", "method": method, "params": "", "seed": seed, "steps": 300,
                           "step": step, "images": step * 64, "metric": key, "value": value}
                          for seed, value in enumerate(values)]
     return pd.DataFrame(rows)

@@ -53,9 +53,10 @@ def synthetic_scores(values_by_method: dict[str, list[float]], unhealthy=()) -> 
     for method, values in values_by_method.items():
         for seed, value in enumerate(values):
             run_id = f"{method}-seed{seed}"
-            rows.append({"run_id": run_id, "method": method, "metric": "m.acc", "value": value})
+            rows.append({"run_id": run_id, "method": method, "params": "", "metric": "m.acc", "value": value})
             if method in unhealthy:
-                rows.append({"run_id": run_id, "method": method, "metric": "health.healthy", "value": 0.0})
+                rows.append({"run_id": run_id, "method": method, "params": "", "metric": "health.healthy",
+                             "value": 0.0})
     return pd.DataFrame(rows)
 
 

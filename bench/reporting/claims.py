@@ -83,12 +83,18 @@ def claim_metric(entry: dict, metric: str | None) -> str | None:
 
 def claim_row(values: pd.DataFrame, entry: dict) -> dict:
     """One claim (COLUMNS) on long-format scores of its metric: the first row's values against the
-    second's."""
-    first = values[values["method"] == entry["first"]]["value"].to_numpy(dtype=float)
-    second = values[values["method"] == entry["second"]]["value"].to_numpy(dtype=float)
+    second's. A row is one configuration: a method run in several (a grid, or runs kept apart by
+    budget or precision: bench/running/replicas.py) is not tested, and the verdict says so."""
+    first, second = (values[values["method"] == entry[row]] for row in ("first", "second"))
     row = {"claim": entry["claim"], "rows": f"{entry['first']} vs {entry['second']}",
            "n": f"{len(first)} vs {len(second)}"}
-    if len(first) == 0 or len(second) == 0:
+    pooled = [f"{entry[side]} has {rows['params'].nunique()} configurations"
+              for side, rows in (("first", first), ("second", second)) if rows["params"].nunique() > 1]
+    first, second = (rows["value"].to_numpy(dtype=float) for rows in (first, second))
+    if pooled:
+        row.update(statistic="", p_value=math.nan, effect_size=math.nan,
+                   verdict=f"{INCONCLUSIVE} ({'; '.join(pooled)}: one each, or one results folder per configuration)")
+    elif len(first) == 0 or len(second) == 0:
         row.update(statistic="", p_value=math.nan, effect_size=math.nan, verdict=f"{INCONCLUSIVE} (no runs)")
     elif entry["kind"] == "greater":
         row.update(greater_claim(first, second))

@@ -6,6 +6,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
+from bench.running.replicas import method_params
 from bench.running.run_folder import RunFolder
 
 # Each method's name as the literature writes it (methods/*.py docstrings give the papers).
@@ -64,7 +65,8 @@ def canonical(params) -> str:
 def configuration_names(pairs, specs: dict, paper: dict | None = None) -> dict:
     """A readable label for each (method, params JSON) pair: the paper's own label where a method
     has one configuration, else "beta-VAE (beta=4)", its headline parameters at their defaults
-    too where `specs` (run_id -> StoredSpec) holds a run of the configuration."""
+    too where `specs` (run_id -> StoredSpec) holds a run of the configuration; the runs kept apart
+    by budget, dataset or precision (bench/running/replicas.py) say it: "beta-VAE (beta=4, steps=8000)"."""
     pairs = list(dict.fromkeys(pairs))
     paper_rows = {row["method"]: row for row in (paper or {}).get("rows", [])}
     per_method = Counter(method for method, _ in pairs)
@@ -74,7 +76,8 @@ def configuration_names(pairs, specs: dict, paper: dict | None = None) -> dict:
         if method in paper_rows and per_method[method] == 1:
             names[(method, params)] = paper_rows[method]["label"]
         else:
-            names[(method, params)] = readable_label(method, params, full_params.get((method, canonical(params)), {}))
+            known = full_params.get((method, canonical(method_params(as_dict(params)))), {})
+            names[(method, params)] = readable_label(method, params, known)
     return names
 
 

@@ -585,9 +585,11 @@ def what_to_draw(results_dir: Path, scores: pd.DataFrame) -> ToDraw:
     datasets: dict = {}
     chance = chance_levels(scores, datasets, paper) if len(scores) else {}
     finished: dict = {}
-    for run_id, spec in specs.items():
-        if RunFolder(runs_dir / run_id).state == DONE:      # a run still training has a partial log
-            finished.setdefault((spec.method, labels.canonical(spec.overrides)), []).append(run_id)
+    configuration = dict(zip(scores["run_id"], scores["params"].fillna(""))) if len(scores) else {}
+    for run_id, spec in specs.items():                     # a run still training has a partial log
+        if RunFolder(runs_dir / run_id).state == DONE:      # its row as the tables name it (replicas.py)
+            key = (spec.method, configuration.get(run_id, labels.canonical(spec.overrides)))
+            finished.setdefault(key, []).append(run_id)
     pairs, names = configurations(pd.DataFrame({"method": [k[0] for k in finished],
                                                 "params": [k[1] for k in finished]}), specs, paper)
     vae_logs, gan_logs, kls, generators, kept_figures, without_checkpoint = {}, {}, {}, [], [], []

@@ -24,10 +24,11 @@ import pandas as pd
 from bench.errors import UserError
 from bench.running.files import file_lock, write_atomically
 from bench.running.legacy import same_run_but_steps
+from bench.running.replicas import configurations_apart
 from bench.running.run_folder import DONE, RUNNING, RUNS, RunFolder, run_folders
 from bench.running.spec import StoredSpec
 
-SCORE_COLUMNS = ["run_id", "method", "dataset", "seed", "steps", "params", "metric", "value",
+SCORE_COLUMNS = ["run_id", "method", "dataset", "seed", "steps", "precision", "params", "metric", "value",
                  "metric_settings", "torch", "numpy", "sklearn", "step"]
 
 
@@ -115,7 +116,7 @@ def score_rows(spec: StoredSpec, scores: dict, curve: dict | None = None) -> lis
         for metric in step_scores.values():
             for key, value in metric["values"].items():
                 rows.append({"run_id": spec.run_id, "method": spec.method, "dataset": spec.dataset,
-                             "seed": spec.seed, "steps": spec.steps,
+                             "seed": spec.seed, "steps": spec.steps, "precision": spec.precision,
                              "params": json.dumps(spec.overrides, sort_keys=True), "metric": key,
                              "value": number(value), "metric_settings": json.dumps(metric["settings"], sort_keys=True),
                              **metric["versions"], "step": step})
@@ -130,10 +131,12 @@ def number(value):
 
 
 def curve_scores(path) -> pd.DataFrame:
-    """Every row of the scores.csv at `path`, at every step a run was scored at, the last included.
-    A file from before the `step` column gets it: its rows are all of the runs' last step."""
+    """Every row of the scores.csv at `path`, at every step a run was scored at, the last included,
+    with the runs of one method and parameters but another dataset, budget or precision kept apart
+    in `params` (bench/running/replicas.py). A file from before the `step` column gets it: its rows
+    are all of the runs' last step."""
     frame = pd.read_csv(path, keep_default_na=False, na_values=[""])
-    return frame if "step" in frame.columns else frame.assign(step=frame["steps"])
+    return configurations_apart(frame if "step" in frame.columns else frame.assign(step=frame["steps"]))
 
 
 def final_scores(path) -> pd.DataFrame:
