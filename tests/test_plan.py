@@ -65,7 +65,9 @@ def test_a_finished_run_without_its_checkpoint_is_kept_and_only_its_snapshots_ar
     folder = hand_made(store, DONE, scores={"beta_vae": {**BETA, "num_eval": 7}}, curve={20: {"beta_vae": BETA}},
                        snapshots=(10,))
     kept = (f"{SPEC.run_id}: kept as it is: scoring beta_vae with the wanted settings needs the trained weights, "
-            f"and its checkpoint.pt is gone (results shared without weights); delete {folder.path} to train it again")
+            f"and its checkpoint.pt is gone (results shared without weights); delete {folder.path} to train it again, "
+            f"or only its status file to train it again keeping its scores (docs/usage.md, \"More metrics for "
+            f"finished runs\")")
     assert plan(SPEC, store, WANTED) == Plan(SNAPSHOTS, curve={10: {"beta_vae": BETA}}, lines=(kept,), detail=kept)
     folder.snapshot(10).unlink()
     assert plan(SPEC, store, WANTED) == Plan(SKIP, lines=(kept, no_snapshot("step 10")), detail=kept)

@@ -68,7 +68,8 @@ def plan(spec, store: RunStore, wanted: Wanted) -> Plan:
     if final and spec.trainable and not folder.checkpoint.exists():
         detail = (f"{spec.run_id}: kept as it is: scoring {', '.join(final)} with the wanted settings needs "
                   f"the trained weights, and its checkpoint.pt is gone (results shared without weights); "
-                  f"delete {folder.path} to train it again")
+                  f"delete {folder.path} to train it again, or only its status file to train it again keeping "
+                  f"its scores (docs/usage.md, \"More metrics for finished runs\")")
         return Plan(SNAPSHOTS if scorable else SKIP, curve=scorable, lines=(detail, *lines), detail=detail)
     if final:
         return Plan(RESCORE, final, scorable, wanted.schedule, lines=lines)
