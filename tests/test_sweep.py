@@ -216,6 +216,11 @@ def test_scores_csv_holds_each_run_as_it_lands(tmp_path, monkeypatch):
     assert seeds_seen == [None, [0]]                 # the second run starts with the first one's scores there
     assert sorted(set(pd.read_csv(out / "scores.csv")["seed"])) == [0, 1]
 
+    rebuilds = []
+    monkeypatch.setattr(RunStore, "assemble_scores_csv", lambda store: rebuilds.append(store.out_dir))
+    assert main([*SWEEP, "--steps", "10", "--out", str(out)]) == 0
+    assert rebuilds == [out]                         # both runs skipped: one rebuild, at the end
+
 
 def test_two_commands_on_one_results_folder_lose_nothing(tmp_path):
     out = tmp_path / "shared"

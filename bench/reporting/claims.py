@@ -85,12 +85,12 @@ def claim_row(values: pd.DataFrame, entry: dict) -> dict:
     """One claim (COLUMNS) on long-format scores of its metric: the first row's values against the
     second's. A row is one configuration: a method run in several (a grid, or runs kept apart by
     budget or precision: bench/running/replicas.py) is not tested, and the verdict says so."""
-    first, second = (values[values["method"] == entry[row]] for row in ("first", "second"))
+    runs = {side: values[values["method"] == entry[side]] for side in ("first", "second")}
+    configurations = {side: side_runs["params"].nunique() for side, side_runs in runs.items()}
+    pooled = [f"{entry[side]} has {count} configurations" for side, count in configurations.items() if count > 1]
+    first, second = (runs[side]["value"].to_numpy(dtype=float) for side in ("first", "second"))
     row = {"claim": entry["claim"], "rows": f"{entry['first']} vs {entry['second']}",
            "n": f"{len(first)} vs {len(second)}"}
-    pooled = [f"{entry[side]} has {rows['params'].nunique()} configurations"
-              for side, rows in (("first", first), ("second", second)) if rows["params"].nunique() > 1]
-    first, second = (rows["value"].to_numpy(dtype=float) for rows in (first, second))
     if pooled:
         row.update(statistic="", p_value=math.nan, effect_size=math.nan,
                    verdict=f"{INCONCLUSIVE} ({'; '.join(pooled)}: one each, or one results folder per configuration)")

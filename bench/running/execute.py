@@ -62,6 +62,7 @@ class RunOutcome:
     run_id: str
     state: str                       # done or failed
     detail: str = ""                 # why it failed; plan.ALREADY_DONE when it was skipped
+    wrote: bool = True               # False when skipped: its folder is as it was
 
 
 HEALTH = "health"                    # the scores.json entry of a run's training health
@@ -94,7 +95,7 @@ def carry_out(plan: Plan, spec, folder: RunFolder, options: ExecutionOptions) ->
     for line in plan.lines:
         print(line, file=sys.stderr, flush=True)
     if plan.action == SKIP:
-        return RunOutcome(spec.run_id, DONE, plan.detail)
+        return RunOutcome(spec.run_id, DONE, plan.detail, wrote=False)
     if options.threads:
         import torch
         torch.set_num_threads(options.threads)

@@ -154,9 +154,11 @@ def chosen_threads(jobs: int) -> int:
 
 
 def landed(outcomes, store: RunStore):
-    """`outcomes` as they come, scores.csv rebuilt after each."""
+    """`outcomes` as they come, scores.csv rebuilt after each run that wrote scores (not after a
+    skipped one: resuming a large sweep does not reread every folder once per finished run)."""
     for outcome in outcomes:
-        store.assemble_scores_csv()
+        if outcome.wrote:
+            store.assemble_scores_csv()
         yield outcome
 
 
