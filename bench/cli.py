@@ -45,8 +45,9 @@ def add_run_parser(commands) -> None:
                           "bf16, a CPU with AMX), else fp32")
     run.add_argument("--quick", action=argparse.BooleanOptionalAction,
                      help="small metric sample sizes (previews, tests)")
-    run.add_argument("--data-path", help="the original dataset file (dSprites .npz, Shapes3D .h5, MPI3D .npz) "
-                                         "instead of the procedural one")
+    run.add_argument("--data-path", help="the original dataset file (dSprites .npz, Shapes3D .h5, MPI3D .npz, "
+                                         "Scream-dSprites' picture) or folder (SmallNORB's six files, Cars3D's "
+                                         ".mat files) instead of the procedural one")
     run.add_argument("--jobs", type=int,
                      help="runs at once in worker processes here (default 1); on a cluster its workers decide")
     run.add_argument("--backend", choices=defaults.BACKENDS,

@@ -120,7 +120,8 @@ def files_sha256(files) -> str:
     digest = hashlib.sha256()
     for file in map(Path, files):
         stat = file.stat()
-        digest.update(f"{file.name}\0{file_sha256(str(file.resolve()), stat.st_size, stat.st_mtime_ns)}\n".encode())
+        content = file_sha256(str(file.resolve()), stat.st_size, stat.st_mtime_ns)
+        digest.update(f"{file.name}\0{content}\n".encode())
     return digest.hexdigest()
 
 

@@ -102,8 +102,8 @@ def member_files(folder, models: int | None = None) -> list[Path]:
 
 def load(data_path=None) -> Cars3D:
     """Cars3D, 17,568 RGB images: elevation 4, azimuth 24, object_type 183 (read from the folder
-    of its 183 original .mat files, given by --data-path or BENCH_CARS3D_PATH; no procedural
-    version)."""
+    of its 183 .mat files, data/cars of http://www.scottreed.info/files/nips2015-analogy-data.tar.gz,
+    given by --data-path or BENCH_CARS3D_PATH; no checksum is published; no procedural version)."""
     if not data_path:
         raise UserError(f"dataset 'cars3d' is read from its files: give --data-path FOLDER ({ORIGINAL_FILE}) "
                         f"or set {PATH_VARIABLE}")

@@ -67,7 +67,8 @@ def read_picture(path) -> np.ndarray:
             picture = image.convert("RGB")
     except (OSError, UnidentifiedImageError, ValueError) as error:       # e.g. a truncated JPEG
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise UserError(f"cannot read Scream-dSprites picture {str(path)!r} ({reason}); expected {EXPECTED}") from None
+        raise UserError(f"cannot read Scream-dSprites picture {str(path)!r} ({reason}); "
+                        f"expected {EXPECTED}") from None
     original = picture.size
     picture.thumbnail(FIT_WITHIN)
     if min(picture.size) <= PATCH:
@@ -82,7 +83,8 @@ def check_file(path) -> None:
 
 def load(data_path=None) -> ScreamDSprites:
     """Scream-dSprites, 737,280 RGB images: dSprites' factors shape 3, scale 6, orientation 40,
-    posX 32, posY 32, drawn inverted over a patch of a picture (scream.jpg, given by --data-path or
+    posX 32, posY 32, drawn inverted over a patch of a picture (disentanglement_lib's scream.jpg:
+    https://upload.wikimedia.org/wikipedia/commons/f/f4/The_Scream.jpg, given by --data-path or
     BENCH_SCREAM_PATH); the patch and its colour are a nuisance, fixed per index."""
     if not data_path:
         raise UserError(f"dataset 'scream_dsprites' draws over a picture: give --data-path FILE ({ORIGINAL_FILE}, "

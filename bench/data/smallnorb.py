@@ -42,7 +42,8 @@ PATH_VARIABLE = "BENCH_SMALLNORB_PATH"
 BYTE_MATRIX, INTEGER_MATRIX = 0x1E3D4C55, 0x1E3D4C54
 MATRIX_TYPES = {BYTE_MATRIX: ("a byte matrix", np.uint8), INTEGER_MATRIX: ("an integer matrix", np.int32)}
 INSTANCE_STREAM = 4
-EXPECTED = "SmallNORB's binary matrix files (smallnorb-*-dat.mat: (24300, 2, 96, 96) bytes; -cat.mat, -info.mat: integers)"
+EXPECTED = ("SmallNORB's binary matrix files (smallnorb-*-dat.mat: (24300, 2, 96, 96) bytes; "
+            "-cat.mat, -info.mat: integers)")
 
 
 class SmallNORB(GroundTruthData):
@@ -142,7 +143,8 @@ def factor_table(folder, labels: np.ndarray, factor_sizes: tuple, instances: int
     category, instance, elevation, azimuth, lighting = labels.T.astype(np.int64)
     classes = np.stack([category, elevation, azimuth // 2, lighting], axis=1)
     sizes = np.asarray(factor_sizes)
-    bad = ((classes < 0) | (classes >= sizes)).any(axis=1) | (azimuth % 2 != 0) | (instance < 0) | (instance >= instances)
+    bad = ((classes < 0) | (classes >= sizes)).any(axis=1) | (azimuth % 2 != 0)
+    bad |= (instance < 0) | (instance >= instances)
     if bad.any() or len(labels) != np.prod(sizes) * instances:
         row = labels[np.argmax(bad)] if bad.any() else None
         raise UserError(f"SmallNORB folder {str(folder)!r}: " + (
@@ -172,7 +174,8 @@ def member_files(folder) -> list[Path]:
             with opener(path, "rb") as handle:
                 start = handle.read(4)
         except (OSError, EOFError) as error:
-            raise UserError(f"cannot read SmallNORB file {str(path)!r} ({type(error).__name__}); expected {EXPECTED}") from None
+            raise UserError(f"cannot read SmallNORB file {str(path)!r} ({type(error).__name__}); "
+                            f"expected {EXPECTED}") from None
         expected_magic = BYTE_MATRIX if path.name.split(".")[0].endswith("-dat") else INTEGER_MATRIX
         if int.from_bytes(start, "little") != expected_magic:
             raise UserError(f"SmallNORB file {str(path)!r} is not {MATRIX_TYPES[expected_magic][0]} file; "
@@ -182,8 +185,9 @@ def member_files(folder) -> list[Path]:
 
 def load(data_path=None) -> SmallNORB:
     """SmallNORB, 48,600 grey images (4,860 factor combinations x 10 instances; one instance shown
-    per combination): category 5, elevation 9, azimuth 18, lighting 6 (read from the folder of
-    its six original files, given by --data-path or BENCH_SMALLNORB_PATH; no procedural version)."""
+    per combination): category 5, elevation 9, azimuth 18, lighting 6 (read from the folder of its
+    six files from https://cs.nyu.edu/~ylclab/data/norb-v1.0-small/, .mat or .mat.gz, given by
+    --data-path or BENCH_SMALLNORB_PATH; no checksum is published; no procedural version)."""
     if not data_path:
         raise UserError(f"dataset 'smallnorb' is read from its files: give --data-path FOLDER ({ORIGINAL_FILE}) "
                         f"or set {PATH_VARIABLE}")
