@@ -161,7 +161,7 @@ def test_the_folder_fingerprint_follows_the_files(tmp_path, small_cars, monkeypa
 
 # Scream-dSprites: the sprite inverted over a patch of the picture averaged with a colour -----------
 
-def write_picture(path, size=(120, 100)):
+def write_picture(path, size=(90, 80)):
     pixels = np.random.default_rng(2).integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)
     Image.fromarray(pixels).save(path)
     return pixels
@@ -180,7 +180,7 @@ def test_scream_dsprites_is_a_patch_plus_a_colour_with_the_sprite_inverted(tmp_p
         spread = (2 * background[None, None] - windows).reshape(*windows.shape[:3], -1).std(axis=-1).max(axis=-1)
         row, column = np.unravel_index(np.argmin(spread), spread.shape)
         assert spread[row, column] < 1.5 and np.sort(spread.ravel())[1] > 20
-        assert row <= 100 - 65 and column <= 120 - 65                # disentanglement_lib's offsets
+        assert row <= 80 - 65 and column <= 90 - 65                  # disentanglement_lib's offsets
         colour = (2 * background - windows[row, column]).mean(axis=(1, 2)) / 255
         assert ((colour > -0.01) & (colour < 1.01)).all()
     assert_contract(dataset, rng)
@@ -189,6 +189,10 @@ def test_scream_dsprites_is_a_patch_plus_a_colour_with_the_sprite_inverted(tmp_p
 def test_a_large_picture_is_shrunk_to_fit_350_by_274(tmp_path):
     write_picture(tmp_path / "scream.jpg", size=(700, 1000))
     assert scream_dsprites.read_picture(tmp_path / "scream.jpg").shape == (274, 192, 3)
+
+
+WRITERS = [("smallnorb", lambda p: write_smallnorb(p / "norb")), ("cars3d", lambda p: write_cars3d(p / "cars")),
+           ("scream_dsprites", lambda p: (write_picture(p / "scream.png"), p / "scream.png")[1])]
 
 
 # Bad files: one line, exit 2, nothing written ------------------------------------------------------
@@ -256,6 +260,15 @@ def test_each_needs_its_data(capsys, monkeypatch, dataset, variable):
     assert f"dataset {dataset!r} is read from its" in error and f"or set {variable}" in error
 
 
+@pytest.mark.parametrize("dataset,write", WRITERS)
+def test_the_environment_variable_names_the_data(tmp_path, monkeypatch, small_norb, small_cars, dataset, write):
+    path = write(tmp_path)
+    monkeypatch.setenv(data.FILE_DATASETS[dataset].variable, str(path))
+    source = data.source(dataset)
+    assert source.path == str(path.resolve()) and source == data.source(dataset, str(path))
+    assert len(data.load_source(dataset, source)) == len(data.load(dataset, str(path)))
+
+
 def test_bench_list_names_the_three_with_their_sources(capsys):
     assert main(["list"]) == 0
     output = capsys.readouterr().out
@@ -267,11 +280,7 @@ def test_bench_list_names_the_three_with_their_sources(capsys):
 
 # A short run on each small file trains and scores -----------------------------------------------------
 
-@pytest.mark.parametrize("dataset,write", [
-    ("smallnorb", lambda p: write_smallnorb(p / "norb")),
-    ("cars3d", lambda p: write_cars3d(p / "cars")),
-    ("scream_dsprites", lambda p: (write_picture(p / "scream.png"), p / "scream.png")[1]),
-])
+@pytest.mark.parametrize("dataset,write", WRITERS)
 def test_a_short_run_trains_and_scores(tmp_path, capsys, small_norb, small_cars, dataset, write):
     out = tmp_path / "out"
     assert main(["run", "--methods", "beta_vae", "--dataset", dataset, "--data-path", str(write(tmp_path)),

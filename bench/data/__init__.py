@@ -58,8 +58,7 @@ FILE_DATASETS = {
     "mpi3d": FileFormat(mpi3d.ORIGINAL_FILE, mpi3d.PATH_VARIABLE, mpi3d.check_file, procedural=False),
     "smallnorb": FileFormat(smallnorb.ORIGINAL_FILE, smallnorb.PATH_VARIABLE, None, False, smallnorb.member_files),
     "cars3d": FileFormat(cars3d.ORIGINAL_FILE, cars3d.PATH_VARIABLE, None, False, cars3d.member_files),
-    "scream_dsprites": FileFormat(scream_dsprites.ORIGINAL_FILE, scream_dsprites.PATH_VARIABLE,
-                                  scream_dsprites.check_file, procedural=False),
+    "scream_dsprites": FileFormat(scream_dsprites.ORIGINAL_FILE, scream_dsprites.PATH_VARIABLE, scream_dsprites.check_file, False),
 }
 
 

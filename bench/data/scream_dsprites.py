@@ -45,16 +45,16 @@ class ScreamDSprites(NuisanceDSprites):
         self.patches = np.lib.stride_tricks.sliding_window_view(picture, (PATCH, PATCH), axis=(0, 1))
 
     def backgrounds(self, indices: np.ndarray) -> np.ndarray:
-        """b = (patch + colour) / 2 in [0, 1], float (n, 3, 64, 64)."""
+        """255 b = 255 (patch + colour) / 2, float32 (n, 3, 64, 64) in [0, 255]."""
         height, width = self.picture.shape[:2]
         rows = (hashed_uniform(indices, ROW_STREAM) * (height - PATCH)).astype(np.int64)
         columns = (hashed_uniform(indices, COLUMN_STREAM) * (width - PATCH)).astype(np.int64)
-        colour = hashed_uniform(indices[:, None] * 3 + np.arange(3), COLOUR_STREAM)
-        return (self.patches[rows, columns] / 255.0 + colour[:, :, None, None]) / 2.0
+        colour = (255.0 * hashed_uniform(indices[:, None] * 3 + np.arange(3), COLOUR_STREAM)).astype(np.float32)
+        return (self.patches[rows, columns].astype(np.float32) + colour[:, :, None, None]) * np.float32(0.5)
 
     def observe(self, sprite, indices):
         background = self.backgrounds(indices)
-        return np.rint(255.0 * np.where(sprite == 1, 1.0 - background, background)).astype(np.uint8)
+        return np.rint(np.where(sprite == 1, np.float32(255.0) - background, background)).astype(np.uint8)
 
 
 def read_picture(path) -> np.ndarray:
