@@ -217,7 +217,7 @@ def command_list(args) -> int:
     import metrics
     import methods
     from bench import data
-    from methods.base import describe_params
+    from bench.settings import describe
     from methods.batch_kinds import IID
     print("methods (set with --set METHOD.PARAM=VALUE):")
     for name, cls in methods.METHODS.items():
@@ -225,7 +225,7 @@ def command_list(args) -> int:
         batches = cls.batch_kind_of(cls.Params())
         if batches != IID:
             print(f"      batches: {batches.describe()}")
-        for param, kind, default in describe_params(cls.Params):
+        for param, kind, default in describe(cls.Params):
             print(f"      {param} ({kind}) = {default}")
     print("datasets (--dataset NAME; factors and their sizes, the last varying fastest):")
     for name in data.DATASETS:
@@ -235,7 +235,7 @@ def command_list(args) -> int:
     for name, metric in metrics.METRICS.items():
         print(f"  {name}: {metric.summary}")
         print(f"      needs: {needs(metric)}")
-        for param, kind, default in describe_params(metric.Settings):
+        for param, kind, default in describe(metric.Settings):
             quick = f" [{metric.quick[param]}]" if param in metric.quick else ""
             print(f"      {param} ({kind}) = {default}{quick}")
     return 0

@@ -104,9 +104,9 @@ def test_etc_passwd_as_data_path(tmp_path, capsys):
 
 @pytest.mark.parametrize("table,messages", [
     ('[metric_params.beta_vae]\nprotocol = "higgins"\n',
-     ["sweep.toml: unknown beta_vae protocol 'higgins'; valid: disentanglement_lib, higgins2017"]),
-    ('[metric_params.beta_vae]\npreprocessing = "whiten"\n', ["unknown beta_vae preprocessing 'whiten'; valid: none, standardize"]),
-    ('[metric_params.beta_vae]\nnum_train = 0\n', ["beta_vae sample sizes must be positive integers, not num_train=0"]),
+     ["sweep.toml: unknown value for beta_vae.protocol 'higgins'; valid: disentanglement_lib, higgins2017"]),
+    ('[metric_params.beta_vae]\npreprocessing = "whiten"\n', ["unknown value for beta_vae.preprocessing 'whiten'; valid: none, standardize"]),
+    ('[metric_params.beta_vae]\nnum_train = 0\n', ["beta_vae.num_train must be a positive integer, not 0"]),
     ('metrics = ["sap"]\n[metric_params.sap]\nC = -1.0\n', ["sap C (the classifiers' inverse regularisation) must be above 0, not -1.0"]),
     ('[metric_params.beta_vae]\nfactors = "colour"\n', ["unknown factor of dsprites_small 'colour'; valid: orientation, posX, posY, scale, shape"]),
 ])
@@ -212,7 +212,7 @@ def test_evaluate_warns_on_a_constant_code(small_dsprites):
 
 def test_evaluate_checks_metric_settings_before_encoding(small_dsprites):
     calls = []
-    with pytest.raises(UserError, match="unknown beta_vae protocol 'higgins'"):
+    with pytest.raises(UserError, match="unknown value for beta_vae.protocol 'higgins'"):
         metrics.evaluate(["beta_vae"], lambda images: calls.append(1), small_dsprites,
                          params={"beta_vae": {"protocol": "higgins"}}, progress=False)
     assert not calls

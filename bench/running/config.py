@@ -46,9 +46,9 @@ import metrics
 import methods
 from bench.defaults import BACKENDS, CHECKPOINT_EVERY, DEFAULT_STEPS, DEVICES, LOG_EVERY, PRECISIONS
 from bench.errors import UserError, unknown
+from bench.settings import is_int, type_error
 from bench.running.score_schedule import LOG, default_curve_metrics
 from bench.running.spec import RunSpec, expand, parse_seeds, parse_set_flags, typed_values
-from metrics.base import fits, kind_words
 
 
 @dataclass(frozen=True)
@@ -117,19 +117,6 @@ class SweepConfig:
 
 
 # What each setting accepts, in words (for messages) -------------------------------------------
-
-def is_int(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def kind_of(value) -> str:
-    return {bool: "a boolean", int: "an integer", float: "a number", str: "a string", list: "a list",
-            dict: "a table"}.get(type(value), type(value).__name__)
-
-
-def type_error(where: str, wanted: str, value) -> UserError:
-    return UserError(f"{where} takes {wanted}, not {kind_of(value)} ({value!r})")
-
 
 def as_names(value, where: str) -> tuple[str, ...]:
     if isinstance(value, str):
@@ -268,13 +255,10 @@ def as_metric_params(value, where: str) -> dict[str, dict[str, object]]:
     for metric, table in value.items():
         if metric not in metrics.METRICS:
             raise UserError(f"{where}: {unknown('metric', metric, metrics.METRICS)}")
-        valid, types = metrics.metric_params(metric), metrics.setting_types(metric)
-        for param, given in table.items():
+        valid = metrics.metric_params(metric)     # types and ranges: metrics.check, in combine
+        for param in table:
             if param not in valid:
                 raise UserError(f"{where}: {unknown(f'parameter of metric {metric}', param, valid)}")
-            if not fits(given, types[param]):
-                raise type_error(f"{where}.{metric}.{param}", f"{kind_words(types[param])} like its default "
-                                 f"{valid[param]!r}", given)
     return value
 
 
