@@ -1,6 +1,7 @@
 """Bad input: each ends in one line naming the bad value and the valid ones (exit code 2, nothing on
 disk created or changed, checked before any training), or, for a damaged results folder, a report
 that rebuilds or skips with one line. Bad input to `bench run` end to end: tests/test_cli.py."""
+import argparse
 import os
 import shutil
 import subprocess
@@ -229,8 +230,22 @@ def test_help_imports_no_heavy_library():
     assert result.stdout.strip() == "[]"
 
 
-def test_run_flags_are_the_sweep_settings():
-    assert set(cli.RUN_FLAG_KEYS) == set(sweep_config.FLAG_KEYS)
+def test_run_flags_are_the_declared_run_settings():
+    """`bench run`'s flags, a SweepConfig's fields and ExecutionOptions' settings are those of
+    bench/run_settings.py, each from its one declaration."""
+    import dataclasses
+    from bench import run_settings
+    from bench.running.execute import ExecutionOptions
+    run = cli.add_run_parser(argparse.ArgumentParser().add_subparsers())
+    flags = {option for action in run._actions for option in action.option_strings if option.startswith("--")}
+    declared = {setting.flag_name for setting in run_settings.RUN_SETTINGS if setting.flag}
+    assert flags - declared == {"--help", "--config", "--set", "--no-progress", "--no-quick"}
+    assert declared <= flags and "--metric-params" not in flags and "--seeds" in flags
+    assert [f.name for f in dataclasses.fields(sweep_config.SweepConfig)] == [s.key for s in run_settings.RUN_SETTINGS]
+    assert sweep_config.SweepConfig().steps == 10_000 and sweep_config.SweepConfig().params == {}
+    assert {f.name for f in dataclasses.fields(ExecutionOptions)} - {"progress", "log_every", "curve_metrics"} == {
+        "metrics", "quick", "device", "precision", "data_path", "threads", "checkpoint_every", "metric_params",
+        "warm_start", "score_at"}
 
 
 # Cases fixed earlier without a test of their own ---------------------------------------------------------
