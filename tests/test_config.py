@@ -192,3 +192,29 @@ def test_a_missing_or_binary_file_fails_clearly(tmp_path):
 def test_bad_flags_fail_with_the_flag(flags, message):
     with pytest.raises(UserError, match=message.replace("(", r"\(")):
         sweep_config.load(None, no_flags(**flags))
+
+
+# A flag of each run setting outside a run's identity (bench/run_settings.py, identity=False), with what it
+# needs beside it; a new flag must be added here, so its declared identity is tested.
+OUTSIDE_THE_ID = {
+    "metrics": dict(metrics="mig"), "quick": dict(quick=True), "out": dict(out="elsewhere"), "jobs": dict(jobs=2),
+    "backend": dict(backend="dask"), "scheduler": dict(backend="ray", scheduler="127.0.0.1:6379"),
+    "warm_start": dict(warm_start="elsewhere"), "score_at": dict(score_at="100"),
+    "score_at_metrics": dict(score_at="log", score_at_metrics="mig"), "checkpoint_every": dict(checkpoint_every=10),
+    "threads": dict(threads=2),
+}
+
+
+def test_the_declared_identity_of_each_run_setting_holds():
+    from bench.run_settings import RUN_SETTINGS
+    assert set(OUTSIDE_THE_ID) == {setting.key for setting in RUN_SETTINGS if setting.flag and not setting.identity}
+    base = dict(methods="vae", steps=200, precision="fp32", seeds="0,1")
+    ids = [spec.run_id for spec in sweep_config.load(None, no_flags(**base)).specs()]
+    for key, flags in OUTSIDE_THE_ID.items():
+        assert [spec.run_id for spec in sweep_config.load(None, no_flags(**{**base, **flags})).specs()] == ids, key
+    inside = {"steps": dict(steps=300), "precision": dict(precision="bf16"), "dataset": dict(dataset="dsprites_small"),
+              "seeds": dict(seeds="0,2"), "methods": dict(methods="beta_vae")}
+    for key, flags in inside.items():
+        assert next(s for s in RUN_SETTINGS if s.key == key).identity
+        changed = [spec.run_id for spec in sweep_config.load(None, no_flags(**{**base, **flags})).specs()]
+        assert changed[-1] != ids[-1], key
