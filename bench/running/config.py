@@ -25,6 +25,8 @@ presets (bench/presets/*.toml) are written the same way:
     [metric_params.beta_vae]           # a metric's settings (`bench list`), one value each
     protocol = "higgins2017"
 
+Each key (and each flag of `bench run` but --config and --set) is a run setting declared once in
+bench/run_settings.py; its value is read here by its kind, plain types through bench/settings.py.
 Flags given on the command line override the file: a flag replaces the file's value of that key;
 `--set METHOD.PARAM=...` replaces that one parameter's values and keeps the file's others;
 `--methods` picks the methods, and the file's tables for other methods are then left out.
