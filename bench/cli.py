@@ -12,17 +12,11 @@ import os
 import sys
 from pathlib import Path
 
-from bench import defaults
-from bench.defaults import DEFAULT_STEPS, DEVICES, PRECISIONS
+from bench import defaults, run_settings
+from bench.defaults import DEVICES, PRECISIONS
 from bench.errors import UserError, one_line_warnings
 
-# The run settings a flag of `bench run` gives (bench/running/config.py reads them like a sweep file's).
-RUN_FLAG_KEYS = ("methods", "dataset", "seeds", "steps", "metrics", "quick", "out", "jobs", "backend",
-                 "scheduler", "device", "precision", "data_path", "warm_start", "checkpoint_every", "threads",
-                 "score_at", "score_at_metrics")
-
-
-def add_run_parser(commands) -> None:
+def add_run_parser(commands) -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="train methods and score them",
                               description="Train each method x parameter grid x seed and score it. "
                               "Finished runs are skipped and interrupted ones resume, so the same "
@@ -30,54 +24,17 @@ def add_run_parser(commands) -> None:
     run.add_argument("--config", metavar="FILE.toml",
                      help="a sweep file with these settings (see bench/running/config.py); flags given here "
                           "override it")
-    run.add_argument("--methods", help="comma list, e.g. beta_vae,vae (see `bench list`)")
-    run.add_argument("--dataset", help="dataset name (default dsprites; see `bench list`), or folder:PATH "
-                                       "for a folder of images")
-    run.add_argument("--seeds", help="e.g. 0,1,2 or 0-4 (default 0)")
-    run.add_argument("--steps", type=int, help=f"training steps per run (default {DEFAULT_STEPS})")
-    run.add_argument("--metrics", help="comma list or all (default beta_vae)")
-    run.add_argument("--out", help="results folder (default results/DATASET)")
     run.add_argument("--set", action="append", default=[], metavar="METHOD.PARAM=VALUE[,VALUE...]",
                      help="override a hyperparameter; several values make a grid (repeatable)")
-    run.add_argument("--device", choices=DEVICES, help="default auto")
-    run.add_argument("--precision", choices=PRECISIONS,
-                     help="auto (default): bf16 autocast where it trains faster than fp32 (a CUDA GPU with "
-                          "bf16, a CPU with AMX), else fp32")
-    run.add_argument("--quick", action=argparse.BooleanOptionalAction,
-                     help="small metric sample sizes (previews, tests)")
-    run.add_argument("--data-path", help="the original dataset file (dSprites .npz, Shapes3D .h5, MPI3D .npz, "
-                                         "Scream-dSprites' picture) or folder (SmallNORB's six files, Cars3D's "
-                                         ".mat files) instead of the procedural one")
-    run.add_argument("--jobs", type=int,
-                     help="runs at once in worker processes here (default 1); on a cluster its workers decide")
-    run.add_argument("--backend", choices=defaults.BACKENDS,
-                     help="local (default): this machine; dask or ray: an existing cluster via joblib")
-    run.add_argument("--scheduler", metavar="ADDRESS",
-                     help="the cluster to use: a Dask scheduler (tcp://host:8786) or a Ray address")
-    run.add_argument("--warm-start", metavar="DIR",
-                     help="a trainable run without a checkpoint starts from the latest checkpoint of the "
-                          "same run trained for fewer steps, in this results folder or in DIR (the "
-                          "outcome equals training from scratch; only the time is saved)")
-    run.add_argument("--score-at", metavar="STEPS",
-                     help="also score each run at these earlier steps, e.g. 1000,2000,4000 (multiples of "
-                          f"the log interval, {defaults.LOG_EVERY}), or log: 6 steps each twice the one before, "
-                          "ending at the run's steps; keeps the weights there (snapshots/); not part of a "
-                          "run's identity")
-    run.add_argument("--score-at-metrics", metavar="METRICS",
-                     help="comma list: the metrics of those steps (default: --metrics but the expensive ones, dci, "
-                          "infomec and z_diff, and udr)")
-    run.add_argument("--checkpoint-every", type=int, metavar="STEPS",
-                     help=f"advanced: checkpoint interval (default {defaults.CHECKPOINT_EVERY}); "
-                          "not part of a run's identity")
-    run.add_argument("--threads", type=int, metavar="N",
-                     help="advanced: torch threads per run, and the fits a metric runs at once "
-                          "(default: the cores free at the start, divided among --jobs)")
+    for setting in run_settings.FLAGS:                       # bench/run_settings.py: one declaration each
+        run.add_argument(setting.flag_name, **run_settings.argparse_options(setting))
     run.add_argument("--no-progress", action="store_true", help="no progress bars")
+    return run
 
 
 def command_run(args) -> int:
     from bench.running import config as sweep_config
-    flags = {key: getattr(args, key) for key in RUN_FLAG_KEYS}
+    flags = {key: getattr(args, key) for key in run_settings.FLAG_KEYS}
     config = sweep_config.load(args.config, flags, args.set)
     return run_and_print(config, not args.no_progress).exit_code
 
@@ -132,6 +89,20 @@ def command_speed(args) -> int:
     return speed.command(args)
 
 
+# The run settings `bench reproduce` takes over its preset's, with their help there.
+REPRODUCE_FLAGS = {
+    "seeds": "override the preset's seeds, e.g. 0-2",
+    "steps": "override every method's training steps (a preset's score schedule then becomes `log`: "
+             "log-spaced steps of this budget)",
+    "dataset": "override the preset's dataset (e.g. dsprites_small for a smoke test)",
+    "out": "results folder (default results/NAME)",
+    "jobs": "runs at once (default: the preset's)",
+    "device": "default auto",
+    "precision": "default auto (bf16 where the hardware computes it natively); e.g. --precision fp32 "
+                 "--out results/higgins2017-fp32 for the fp32 table",
+}
+
+
 def add_reproduce_parser(commands) -> None:
     parser = commands.add_parser("reproduce", help="run a paper's preset and compare with the paper",
                                  description="Run a preset (bench/presets/NAME.toml), then write the "
@@ -143,16 +114,9 @@ def add_reproduce_parser(commands) -> None:
     parser.add_argument("--budget", default="cpu",
                         help="training budget: cpu (default, the preset's steps) or one the preset "
                              "lists, e.g. paper (300,000 steps, for a GPU); results/NAME-BUDGET")
-    parser.add_argument("--seeds", help="override the preset's seeds, e.g. 0-2")
-    parser.add_argument("--steps", type=int, help="override every method's training steps (a preset's score "
-                                                  "schedule then becomes `log`: log-spaced steps of this budget)")
-    parser.add_argument("--dataset", help="override the preset's dataset (e.g. dsprites_small for a smoke test)")
-    parser.add_argument("--out", help="results folder (default results/NAME)")
-    parser.add_argument("--jobs", type=int, help="runs at once (default: the preset's)")
-    parser.add_argument("--device", choices=DEVICES, help="default auto")
-    parser.add_argument("--precision", choices=PRECISIONS,
-                        help="default auto (bf16 where the hardware computes it natively); e.g. "
-                             "--precision fp32 --out results/higgins2017-fp32 for the fp32 table")
+    for key, help_text in REPRODUCE_FLAGS.items():          # run settings, with a preset's defaults
+        setting = run_settings.SETTINGS[key]
+        parser.add_argument(setting.flag_name, **run_settings.argparse_options(setting, help_text))
     parser.add_argument("--protocols", action="store_true",
                         help="then rescore every finished run under each metric protocol the preset "
                              "lists (no retraining): protocols.csv, protocols.md, protocols.png")
@@ -162,7 +126,7 @@ def add_reproduce_parser(commands) -> None:
 
 def command_reproduce(args) -> int:
     from bench import reproduce
-    flags = {key: getattr(args, key) for key in ("seeds", "steps", "dataset", "out", "jobs", "device", "precision")}
+    flags = {key: getattr(args, key) for key in REPRODUCE_FLAGS}
     config, paper = reproduce.load(args.name, flags, args.quick, args.budget)
     reproduce.check_rows(config, paper)
     result = run_and_print(config, not args.no_progress)
@@ -218,7 +182,7 @@ def command_list(args) -> int:
     import metrics
     import methods
     from bench import data
-    from methods.base import describe_params
+    from bench.settings import describe
     from methods.batch_kinds import IID
     print("methods (set with --set METHOD.PARAM=VALUE):")
     for name, cls in methods.METHODS.items():
@@ -226,7 +190,7 @@ def command_list(args) -> int:
         batches = cls.batch_kind_of(cls.Params())
         if batches != IID:
             print(f"      batches: {batches.describe()}")
-        for param, kind, default in describe_params(cls.Params):
+        for param, kind, default in describe(cls.Params):
             print(f"      {param} ({kind}) = {default}")
     print("datasets (--dataset NAME; factors and their sizes, the last varying fastest):")
     for name in data.DATASETS:
@@ -236,7 +200,7 @@ def command_list(args) -> int:
     for name, metric in metrics.METRICS.items():
         print(f"  {name}: {metric.summary}")
         print(f"      needs: {needs(metric)}")
-        for param, kind, default in describe_params(metric.Settings):
+        for param, kind, default in describe(metric.Settings):
             quick = f" [{metric.quick[param]}]" if param in metric.quick else ""
             print(f"      {param} ({kind}) = {default}{quick}")
     return 0
@@ -347,7 +311,7 @@ def command_report(args) -> int:
     if args.protocols:
         config, paper = reproduce.load(args.protocols, {}, quick=False)
         paths += rescore_protocols(args.protocols, config, paper, results_dir,
-                                   sweep_config.as_positive_int(args.jobs, "--jobs"), True, not args.no_plots)
+                                   sweep_config.read_flag("jobs", args.jobs), True, not args.no_plots)
     from bench.reporting import html_report
     paths.append(html_report.write(results_dir, paths))             # report.html: tables and figures
     for path in paths:

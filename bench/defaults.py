@@ -1,6 +1,6 @@
 """The names and defaults the command line offers, importable without torch, scikit-learn, scipy
 or pandas, so that `bench --help` and argument errors answer at once. The modules that use them
-import them from here (bench/device.py, bench/running/runner.py, bench/running/config.py, bench/reproduce.py)."""
+import them from here (bench/run_settings.py, bench/device.py, bench/running/runner.py, bench/reproduce.py)."""
 from __future__ import annotations
 
 from pathlib import Path

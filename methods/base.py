@@ -1,18 +1,14 @@
 """The Method contract every representation learner implements (docs/design.md, "Method")."""
 from __future__ import annotations
 
-import dataclasses
-import math
-import numbers
-import typing
 from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 import torch
 
+from bench import settings
 from bench.device import ComputePolicy
-from bench.errors import UserError, unknown
 from methods.batch_kinds import IID, BatchKind
 
 ENCODE_BATCH = 1024
@@ -32,9 +28,9 @@ class Batch:
 class Params:
     """Hyperparameters common to every method; subclasses add theirs (defaults = the paper's).
 
-    build_params checks every value: each int parameter is a size or a count and must be at least
-    1 (at least 0 for those a subclass lists in `may_be_zero`), each learning rate (`lr`,
-    `*_lr`) above 0, and every number finite. A subclass's __post_init__ adds its own rules.
+    build_params checks every value (bench/settings.py): each int parameter is a size or a count and
+    must be at least 1 (at least 0 for those a subclass lists in `may_be_zero`), each learning rate
+    (`lr`, `*_lr`) above 0, and every number finite. A subclass's __post_init__ adds its own rules.
     """
     batch_size: int = 64
     may_be_zero: ClassVar[tuple[str, ...]] = ()
@@ -159,87 +155,9 @@ class Method:
             optimizer.load_state_dict(state["optimizers"][key])
 
 
-def typed_value(value, kind, where: str):
-    """A parameter's value as the field's type: a value of that type as it is (an integer where a
-    number is wanted becomes a float), anything else read from its text (parse_value), so that a
-    TOML value and --set's text of it give the same value or the same error."""
-    if isinstance(value, bool):
-        return value if kind is bool else parse_value(param_text(value), kind, where)
-    if (kind is float and isinstance(value, numbers.Real)) or (kind is int and isinstance(value, numbers.Integral)):
-        return kind(value)
-    return parse_value(param_text(value), kind, where)
-
-
-def param_text(value) -> str:
-    """A parameter value as --set spells it: true or false, a number's repr (4.0, 0.0001, 10), a
-    string as it is. spec.json's overrides are stored so (bench/running/spec.py)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return value if isinstance(value, str) else repr(value)
-
-
-def parse_value(text: str, kind, where: str):
-    """A parameter value from its command-line text, checked against the field's type."""
-    origin = typing.get_origin(kind)
-    if origin is typing.Literal:
-        choices = typing.get_args(kind)
-        if text not in choices:
-            raise unknown(f"value for {where}", text, choices)
-        return text
-    if kind is bool:
-        if text.lower() in ("true", "1", "yes"):
-            return True
-        if text.lower() in ("false", "0", "no"):
-            return False
-        raise UserError(f"{where} takes true or false, not {text!r}")
-    if kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            raise UserError(f"{where} takes a{'n integer' if kind is int else ' number'}, not {text!r}") from None
-    if kind is str:
-        return text
-    raise UserError(f"{where} cannot be set from the command line")
-
-
 def build_params(method_name: str, params_class, overrides: dict):
-    """The method's Params with `overrides` (name -> value or command-line text) applied, every
-    value converted to its field's type (typed_value) and checked (check_ranges)."""
-    hints = typing.get_type_hints(params_class)
-    fields = {f.name for f in dataclasses.fields(params_class)}
-    values = {}
-    for name, value in overrides.items():
-        if name not in fields:
-            raise unknown(f"parameter of {method_name}", name, fields)
-        where = f"{method_name}.{name}"
-        values[name] = typed_value(value, hints[name], where)
-    params = params_class(**values)
-    check_ranges(method_name, params, hints)
-    return params
-
-
-def check_ranges(method_name: str, params, hints: dict) -> None:
-    """The rules of Params' docstring: sizes at least 1 (or 0), learning rates above 0, numbers finite."""
-    for field in dataclasses.fields(params):
-        value, kind, where = getattr(params, field.name), hints[field.name], f"{method_name}.{field.name}"
-        if kind is int and not isinstance(value, bool):
-            least = 0 if field.name in params.may_be_zero else 1
-            if value < least:
-                raise UserError(f"{where} must be {'a non-negative' if least == 0 else 'a positive'} integer, "
-                                f"not {value}")
-        elif kind is float:
-            if not math.isfinite(value):
-                raise UserError(f"{where} takes a finite number, not {value}")
-            if (field.name == "lr" or field.name.endswith("_lr")) and value <= 0:
-                raise UserError(f"{where} (a learning rate) must be above 0, not {value}")
-
-
-def describe_params(params_class) -> list[tuple[str, str, object]]:
-    """(name, type, default) of each parameter, for `bench list`."""
-    hints = typing.get_type_hints(params_class)
-    rows = []
-    for field in dataclasses.fields(params_class):
-        kind = hints[field.name]
-        label = "|".join(typing.get_args(kind)) if typing.get_origin(kind) is typing.Literal else kind.__name__
-        rows.append((field.name, label, field.default))
-    return rows
+    """The method's Params with `overrides` (name -> value or command-line text) applied, through
+    the one validator of typed settings (bench/settings.py): each value read as its field's type,
+    then the rules of Params' docstring."""
+    return settings.build(params_class, overrides, method_name, f"parameter of {method_name}",
+                          params_class.may_be_zero, text_allowed=True)

@@ -1,43 +1,25 @@
 """The Metric declaration every metric module makes (docs/design.md, "Metric").
 
 A metric module defines its settings as a frozen dataclass (one typed field per setting, defaults =
-disentanglement_lib's sample sizes), `check(dataset, settings)` and `score(codes, dataset, rng,
-settings)`, and ends in one declaration that metrics/__init__.py lists in METRICS:
+disentanglement_lib's sample sizes), `score(codes, dataset, rng, settings)` and, where its settings
+have rules beyond their types and ranges, `check(dataset, settings)`, and ends in one declaration
+that metrics/__init__.py lists in METRICS:
 
-    METRIC = Metric("mig", Settings, score, check, headline="score", quick={"num_train": 1_000})
+    METRIC = Metric("mig", Settings, score, headline="score", quick={"num_train": 1_000})
 """
 from __future__ import annotations
 
 import dataclasses
-import numbers
 import sys
 import typing
 from dataclasses import dataclass, field
 from typing import Callable
 
-from bench.errors import UserError, unknown
-
-KIND_WORDS = {bool: "a boolean", int: "an integer", float: "a number", str: "a string"}
+from bench import settings
 
 
-def kind_words(kind) -> str:
-    """A declared setting type in words: "an integer"; a Literal of strings is "a string"."""
-    return KIND_WORDS[str if typing.get_origin(kind) is typing.Literal else kind]
-
-
-def fits(value, kind) -> bool:
-    """Whether `value` is of the declared type `kind` (bool, int, float, str or a Literal of
-    strings): an integer fits a float, a boolean fits only bool; a Literal's choices are checked
-    by Metric.settings_of."""
-    if typing.get_origin(kind) is typing.Literal:
-        kind = str
-    if kind is bool or isinstance(value, bool):
-        return kind is bool and isinstance(value, bool)
-    if kind is int:
-        return isinstance(value, numbers.Integral)
-    if kind is float:
-        return isinstance(value, numbers.Real)
-    return isinstance(value, kind)
+def no_further_checks(dataset, settings) -> None:
+    """The `check` of a metric whose settings need nothing beyond the declared types and ranges."""
 
 
 @dataclass(frozen=True)
@@ -48,8 +30,9 @@ class Metric:
     `score(codes, dataset, rng, settings) -> {key: value}` (keys without the metric's name; all
     randomness from `rng`); a metric of a set of models (`several_models`, UDR) has
     `score(models, dataset, rng, settings) -> [{key: value} per model]`.
-    `check(dataset, settings)` raises a UserError for settings that cannot work (dataset None: the
-    checks that need no data); each setting's declared type and choices are checked before it.
+    Each setting's declared type, choices and range (sizes at least 1, but those in `may_be_zero` at
+    least 0; numbers finite) are checked by bench/settings.py; `check(dataset, settings)` raises a
+    UserError for what is specific to the metric (dataset None: the checks that need no data).
     `headline`: the key (without the metric's name) that the metric's paper reports, the one a
     headline table (table.md, `bench run`'s table) and metrics.png show; the metric's other keys
     are in table.csv. A metric that declares none shows every key there.
@@ -57,7 +40,8 @@ class Metric:
     name: str
     Settings: type
     score: Callable
-    check: Callable
+    check: Callable = no_further_checks                  # rules beyond the declared types and ranges
+    may_be_zero: tuple[str, ...] = ()                    # integer settings for which 0 means something
     headline: str | None = None                          # the key its paper reports (None: every key)
     quick: dict = field(default_factory=dict)            # smaller sizes for --quick (previews, tests)
     needs_factors: bool = True                           # False: draws images only (image folders too)
@@ -93,17 +77,7 @@ class Metric:
         return typing.get_type_hints(self.Settings)
 
     def settings_of(self, values: dict):
-        """The Settings of `values` (setting -> value, the others at their defaults); a UserError
-        names an unknown setting, a value of another type or a choice not offered."""
-        types, defaults = self.types(), self.defaults()
-        for key in values:
-            if key not in types:
-                raise unknown(f"parameter of metric {self.name}", key, types)
-        for key, value in values.items():
-            kind = types[key]
-            if not fits(value, kind):
-                raise UserError(f"{self.name}.{key} takes {kind_words(kind)} like its default "
-                                f"{defaults[key]!r}, not {value!r}")
-            if typing.get_origin(kind) is typing.Literal and value not in typing.get_args(kind):
-                raise unknown(f"{self.name} {key}", value, typing.get_args(kind))
-        return self.Settings(**values)
+        """The Settings of `values` (setting -> value, the others at their defaults), typed and
+        checked by the one validator (bench/settings.py): an unknown setting, a value of another
+        type, a choice not offered or a size below 1 is a UserError."""
+        return settings.build(self.Settings, values, self.name, f"parameter of metric {self.name}", self.may_be_zero)

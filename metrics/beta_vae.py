@@ -39,7 +39,7 @@ from sklearn.preprocessing import StandardScaler
 
 from bench.errors import unknown
 from metrics.base import Metric
-from metrics.samples import check_positive, votes_per_lookup
+from metrics.samples import votes_per_lookup
 
 HIGGINS_BATCH = 64
 HIGGINS_LEARNING_RATE = 1e-2
@@ -137,9 +137,6 @@ def logistic_regression(classifier: str, random_state: int):
 def check(dataset, settings: Settings) -> None:
     """One clear error for settings that cannot work (metrics.check: before any training); the
     factor names are checked when the dataset is given."""
-    check_positive("beta_vae", batch_size=settings.batch_size, num_train=settings.num_train,
-                   num_eval=settings.num_eval, classifier_seeds=settings.classifier_seeds,
-                   classifier_steps=settings.classifier_steps)
     if dataset is not None:
         factor_subset(dataset, protocol_factors(settings.protocol, settings.factors))
 

@@ -57,7 +57,7 @@ from sklearn.ensemble import GradientBoostingClassifier, HistGradientBoostingCla
 from threadpoolctl import threadpool_limits
 
 from metrics.base import Metric
-from metrics.samples import check_positive, factor_code_samples
+from metrics.samples import factor_code_samples
 from metrics.workers import map_fits
 
 Booster = Literal["exact", "hist"]
@@ -138,12 +138,6 @@ def weighted_specificity(importance: np.ndarray) -> float:
     return float(np.sum(per_row * weights))
 
 
-def check(dataset, settings: Settings) -> None:
-    """One clear error for settings that cannot work (metrics.check: before any training)."""
-    check_positive("dci", num_train=settings.num_train, num_test=settings.num_test,
-                   n_estimators=settings.n_estimators)
-
-
 def score(codes, dataset, rng, settings: Settings) -> dict[str, float]:
     """Disentanglement, completeness and mean train/test accuracy of the per-factor classifiers."""
     (train_codes, train_factors), (test_codes, test_factors) = factor_code_samples(
@@ -156,7 +150,7 @@ def score(codes, dataset, rng, settings: Settings) -> dict[str, float]:
             "informativeness_test": float(np.mean(test_accuracy))}
 
 
-METRIC = Metric("dci", Settings, score, check, expensive=True, headline="disentanglement",
+METRIC = Metric("dci", Settings, score, expensive=True, headline="disentanglement",
                 # --quick keeps the exact booster: at these sizes hist is only 1.5x faster than 25 exact
                 # stages and ranks models less like the default does (docs/metrics.md, "DCI's boosters")
                 quick={"num_train": 1_000, "num_test": 500, "n_estimators": 25},

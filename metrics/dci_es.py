@@ -43,7 +43,7 @@ from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 from bench.errors import UserError
 from metrics.base import Metric
 from metrics.dci import weighted_specificity
-from metrics.samples import check_positive, factor_code_samples
+from metrics.samples import factor_code_samples
 from metrics.workers import map_fits
 
 LowestLoss = Literal["zero", "curve"]
@@ -73,8 +73,6 @@ def parse_capacities(text: str) -> list[int]:
 
 def check(dataset, settings: Settings) -> None:
     """One clear error for settings that cannot work (metrics.check: before any training)."""
-    check_positive("dci_es", num_train=settings.num_train, num_test=settings.num_test,
-                   num_trees=settings.num_trees)
     parse_capacities(settings.capacities)
 
 

@@ -29,7 +29,7 @@ import numpy as np
 
 from bench.errors import UserError
 from metrics.base import Metric
-from metrics.samples import check_positive, votes_per_lookup
+from metrics.samples import votes_per_lookup
 
 
 @dataclass(frozen=True)
@@ -78,10 +78,8 @@ def majority_vote_accuracies(winners: np.ndarray, labels: np.ndarray, num_train:
 
 
 def check_votes(metric: str, settings) -> None:
-    """The checks of a metric of variance votes (factor_vae, z_min_var, z_max_var): positive sample
-    sizes, and at least two images per vote (a variance)."""
-    check_positive(metric, num_train=settings.num_train, num_eval=settings.num_eval,
-                   num_variance_estimate=settings.num_variance_estimate)
+    """The check of a metric of variance votes (factor_vae, z_min_var, z_max_var): at least two
+    images per vote (a variance)."""
     if settings.batch_size < 2:
         raise UserError(f"{metric} batch_size must be at least 2 (a variance), not {settings.batch_size}")
 

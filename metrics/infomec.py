@@ -48,7 +48,7 @@ from sklearn.metrics import log_loss
 
 from metrics.base import Metric
 from metrics.information import entropy, histogram_discretize, mutual_information
-from metrics.samples import check_positive, factor_code_samples, standardize_columns
+from metrics.samples import factor_code_samples, standardize_columns
 
 ACTIVE_RANGE_FRACTION = 1 / 20          # a latent is active above this share of the largest range
 
@@ -111,12 +111,6 @@ def explicitness(codes: np.ndarray, factors: np.ndarray) -> float:
     return float(np.mean(shares))
 
 
-def check(dataset, settings: Settings) -> None:
-    """One clear error for settings that cannot work (metrics.check: before any training)."""
-    check_positive("infomec", num_train=settings.num_train, n_neighbors=settings.n_neighbors,
-                   num_bins=settings.num_bins)
-
-
 def score(codes, dataset, rng, settings: Settings) -> dict[str, float]:
     """InfoM, InfoC and InfoE of the sample, and the number of active latents."""
     [(train_codes, train_factors)] = factor_code_samples(codes, dataset, rng, settings.num_train)
@@ -127,5 +121,5 @@ def score(codes, dataset, rng, settings: Settings) -> dict[str, float]:
             "infoe": explicitness(train_codes, train_factors), "num_active_dims": float(active.sum())}
 
 
-METRIC = Metric("infomec", Settings, score, check, expensive=True, headline="infom", quick={"num_train": 1_000},
+METRIC = Metric("infomec", Settings, score, expensive=True, headline="infom", quick={"num_train": 1_000},
                 perfect={"infom": 1.0, "infoc": 1.0, "infoe": 1.0})

@@ -43,7 +43,7 @@ import numpy as np
 from bench.errors import UserError
 from metrics.base import Metric
 from metrics.information import histogram_discretize
-from metrics.samples import check_positive, factor_code_samples
+from metrics.samples import factor_code_samples
 
 
 @dataclass(frozen=True)
@@ -79,12 +79,8 @@ def irs_score(codes: np.ndarray, factors: np.ndarray, diff_quantile: float) -> t
 
 def check(dataset, settings: Settings) -> None:
     """One clear error for settings that cannot work (metrics.check: before any training)."""
-    check_positive("irs", num_train=settings.num_train)
     if not 0 < settings.diff_quantile <= 1:
         raise UserError(f"irs diff_quantile must be in (0, 1], not {settings.diff_quantile}")
-    if settings.num_bins < 0:
-        raise UserError(f"irs num_bins must be 0 (the factors' own classes) or a positive integer, "
-                        f"not {settings.num_bins!r}")
 
 
 def score(codes, dataset, rng, settings: Settings) -> dict[str, float]:
@@ -96,5 +92,5 @@ def score(codes, dataset, rng, settings: Settings) -> dict[str, float]:
     return {"score": value, "num_active_dims": float(active)}
 
 
-METRIC = Metric("irs", Settings, score, check, headline="score",
+METRIC = Metric("irs", Settings, score, check, may_be_zero=("num_bins",), headline="score",
                 quick={"num_train": 1_000}, perfect={"score": 1.0})

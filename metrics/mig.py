@@ -28,7 +28,7 @@ import numpy as np
 
 from metrics.base import Metric
 from metrics.information import entropy, histogram_discretize, mutual_information
-from metrics.samples import check_positive, factor_code_samples
+from metrics.samples import factor_code_samples
 
 
 @dataclass(frozen=True)
@@ -47,11 +47,6 @@ def gap_scores(info: np.ndarray, factor_entropy: np.ndarray) -> np.ndarray:
     return np.where(factor_entropy > 0, gaps, 0.0)
 
 
-def check(dataset, settings: Settings) -> None:
-    """One clear error for settings that cannot work (metrics.check: before any training)."""
-    check_positive("mig", num_train=settings.num_train, num_bins=settings.num_bins)
-
-
 def score(codes, dataset, rng, settings: Settings) -> dict[str, float]:
     """The mean normalised mutual information gap over factors."""
     [(train_codes, train_factors)] = factor_code_samples(codes, dataset, rng, settings.num_train)
@@ -59,5 +54,5 @@ def score(codes, dataset, rng, settings: Settings) -> dict[str, float]:
     return {"score": float(np.mean(gap_scores(info, entropy(train_factors))))}
 
 
-METRIC = Metric("mig", Settings, score, check, headline="score",
+METRIC = Metric("mig", Settings, score, headline="score",
                 quick={"num_train": 1_000}, perfect={"score": 1.0})

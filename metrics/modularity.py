@@ -47,7 +47,7 @@ from sklearn.metrics import roc_auc_score
 
 from metrics.base import Metric
 from metrics.information import histogram_discretize, mutual_information
-from metrics.samples import check_positive, factor_code_samples, standardize_columns
+from metrics.samples import factor_code_samples, standardize_columns
 from metrics.workers import map_fits
 
 
@@ -86,12 +86,6 @@ def explicitness(train_x, train_y, eval_sets) -> list[float]:
     return result
 
 
-def check(dataset, settings: Settings) -> None:
-    """One clear error for settings that cannot work (metrics.check: before any training)."""
-    check_positive("modularity", num_train=settings.num_train, num_test=settings.num_test,
-                   num_bins=settings.num_bins)
-
-
 def score(codes, dataset, rng, settings: Settings) -> dict[str, float]:
     """Modularity of the MI matrix, and explicitness (test and train ROC AUC)."""
     (train_codes, train_factors), (test_codes, test_factors) = factor_code_samples(
@@ -110,6 +104,6 @@ def score(codes, dataset, rng, settings: Settings) -> dict[str, float]:
             "explicitness_train": float(per_factor[:, 1].mean())}
 
 
-METRIC = Metric("modularity", Settings, score, check, headline="modularity",
+METRIC = Metric("modularity", Settings, score, headline="modularity",
                 quick={"num_train": 1_000, "num_test": 500},
                 perfect={"modularity": 1.0, "explicitness": 1.0})

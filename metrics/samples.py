@@ -9,18 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bench.errors import UserError
-
 LOOKUP_BYTES = 1 << 28          # codes fetched per look-up when a metric needs many images per vote
-
-
-def check_positive(metric: str, **sizes) -> None:
-    """One clear message for a sample size below 1 (settings whose declared type is int: they are
-    integers by the time a metric's check runs, metrics/base.py)."""
-    bad = {name: value for name, value in sizes.items() if value <= 0}
-    if bad:
-        shown = ", ".join(f"{name}={value!r}" for name, value in bad.items())
-        raise UserError(f"{metric} sample sizes must be positive integers, not {shown}")
 
 
 def factor_code_samples(codes, dataset, rng: np.random.Generator, *sizes: int):

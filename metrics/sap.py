@@ -38,7 +38,7 @@ from sklearn.svm import LinearSVC
 
 from bench.errors import UserError
 from metrics.base import Metric
-from metrics.samples import check_positive, factor_code_samples, standardize_columns
+from metrics.samples import factor_code_samples, standardize_columns
 from metrics.workers import map_fits
 
 
@@ -78,7 +78,6 @@ def factor_column(train_codes, train_classes, test_codes, test_classes, C: float
 
 def check(dataset, settings: Settings) -> None:
     """One clear error for settings that cannot work (metrics.check: before any training)."""
-    check_positive("sap", num_train=settings.num_train, num_test=settings.num_test)
     if not settings.C > 0:
         raise UserError(f"sap C (the classifiers' inverse regularisation) must be above 0, not {settings.C}")
 

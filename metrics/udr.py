@@ -44,7 +44,6 @@ from sklearn.linear_model import Lasso
 
 from bench.errors import UserError
 from metrics.base import Metric
-from metrics.samples import check_positive
 
 MIN_MODELS = 2
 
@@ -124,7 +123,6 @@ def pairwise_scores(codes: list[np.ndarray], informative: list[np.ndarray], corr
 
 def check(dataset, settings: Settings) -> None:
     """One clear error for settings that cannot work (metrics.check: before any training)."""
-    check_positive("udr", num_data_points=settings.num_data_points)
     if not settings.alpha > 0:
         raise UserError(f"udr alpha (the Lasso's L1 weight) must be above 0, not {settings.alpha}")
     if not settings.kl_threshold >= 0:

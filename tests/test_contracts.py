@@ -25,7 +25,7 @@ import metrics
 from bench.running.restore import fitting_rng
 from bench.running.runner import read_checkpoint, train
 from bench.running.sampler import BatchSampler
-from metrics.base import fits
+from bench.settings import fits
 from metrics.codes import Representation
 
 ROOT = Path(__file__).resolve().parent.parent

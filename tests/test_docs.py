@@ -56,3 +56,13 @@ def test_every_relative_link_points_at_a_file(page):
 
 def test_the_readme_is_short():
     assert len((ROOT / "README.md").read_text().splitlines()) <= README_LINES
+
+
+def test_the_flag_table_is_the_run_settings_declaration():
+    """docs/usage.md's table of `bench run` flags: --config and --set, then each run setting's row as
+    bench/run_settings.py makes it from its one declaration (and no other flag)."""
+    from bench import run_settings
+    section = (ROOT / "docs" / "usage.md").read_text().split("## `bench run` flags")[1].split("\n## ")[0]
+    rows = [line for line in section.splitlines() if line.startswith("| `--")]
+    assert [row.split("`")[1].split()[0] for row in rows[:2]] == ["--config", "--set"]
+    assert rows[2:] == run_settings.flag_table().splitlines()

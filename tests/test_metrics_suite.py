@@ -96,7 +96,7 @@ def test_protocols_choose_their_factors(small_dsprites):
     assert subset("higgins2017") == [1, 2, 3, 4]
     assert subset("higgins2017", "all") == [0, 1, 2, 3, 4]
     assert subset("disentanglement_lib", "posY,scale") == [4, 1]
-    with pytest.raises(UserError, match="unknown beta_vae protocol 'paper'"):
+    with pytest.raises(UserError, match="unknown value for beta_vae.protocol 'paper'"):
         metrics.score("beta_vae", truth(small_dsprites), small_dsprites, 0, protocol="paper")
 
 

@@ -128,7 +128,7 @@ def test_udr_is_refused_for_one_representation(small_dsprites):
         metrics.score_models("udr", [codes], small_dsprites, [0], **SIZE)
     with pytest.raises(UserError, match="one model at a time"):
         metrics.score_models("mig", [codes, codes], small_dsprites, [0, 1])
-    with pytest.raises(UserError, match="unknown udr correlation 'pearson'"):
+    with pytest.raises(UserError, match="unknown value for udr.correlation 'pearson'"):
         metrics.check("udr", small_dsprites, correlation="pearson")
     assert "udr" in metrics.parse_metric_names("all")
     assert "udr" not in metrics.single_model_names(metrics.parse_metric_names("all"))

@@ -25,6 +25,8 @@ presets (bench/presets/*.toml) are written the same way:
     [metric_params.beta_vae]           # a metric's settings (`bench list`), one value each
     protocol = "higgins2017"
 
+Each key (and each flag of `bench run` but --config and --set) is a run setting declared once in
+bench/run_settings.py; its value is read here by its kind, plain types through bench/settings.py.
 Flags given on the command line override the file: a flag replaces the file's value of that key;
 `--set METHOD.PARAM=...` replaces that one parameter's values and keeps the file's others;
 `--methods` picks the methods, and the file's tables for other methods are then left out.
@@ -32,10 +34,12 @@ Flags given on the command line override the file: a flag replaces the file's va
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import sys
-from dataclasses import dataclass, field
+from dataclasses import field, make_dataclass
 from pathlib import Path
+from typing import Literal
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -44,37 +48,17 @@ else:                                                   # pragma: no cover
 
 import metrics
 import methods
-from bench.defaults import BACKENDS, CHECKPOINT_EVERY, DEFAULT_STEPS, DEVICES, LOG_EVERY, PRECISIONS
+from bench.defaults import LOG_EVERY
 from bench.errors import UserError, unknown
+from bench.run_settings import (FILE_KEYS, FLAG_KEYS, LOG_INTERVAL, NAMES, RUN_SETTINGS, SCHEDULE, SEEDS, SETTINGS,
+                                TABLES, RunSetting)
 from bench.running.score_schedule import LOG, default_curve_metrics
 from bench.running.spec import RunSpec, expand, parse_seeds, parse_set_flags, typed_values
-from metrics.base import fits, kind_words
+from bench.settings import check_range, is_int, type_error, typed
 
 
-@dataclass(frozen=True)
-class SweepConfig:
-    """Everything `bench run` needs to know about a sweep (apart from how it shows progress)."""
-    methods: tuple[str, ...] = ()
-    dataset: str = "dsprites"
-    seeds: tuple[int, ...] = (0,)
-    steps: int = DEFAULT_STEPS
-    method_steps: dict = field(default_factory=dict)    # method -> steps, over `steps`
-    metrics: tuple[str, ...] = ("beta_vae",)
-    metric_params: dict = field(default_factory=dict)   # metric -> param -> value (file only)
-    quick: bool = False
-    out: str | None = None                              # None: results/DATASET
-    params: dict = field(default_factory=dict)          # method -> param -> values (typed): the grid
-    jobs: int | None = None                             # runs at once locally (None: 1); not on a cluster
-    backend: str = "local"
-    scheduler: str | None = None
-    device: str = "auto"
-    precision: str = "auto"
-    data_path: str | None = None
-    checkpoint_every: int = CHECKPOINT_EVERY            # how, not what: neither is in the run's id
-    threads: int | None = None                          # torch threads per run; None: cores / jobs
-    warm_start: str | None = None                       # another results folder to extend runs from
-    score_at: tuple | str = ()                          # steps to score below a run's last, or "log": not
-    score_at_metrics: tuple[str, ...] | None = None     # in the id; None: the metrics but the expensive ones
+class Sweep:
+    """What a SweepConfig knows beyond its settings."""
 
     @property
     def curve_metrics(self) -> tuple[str, ...]:
@@ -116,20 +100,20 @@ class SweepConfig:
                       data.source(self.dataset, self.data_path))
 
 
-# What each setting accepts, in words (for messages) -------------------------------------------
-
-def is_int(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def kind_of(value) -> str:
-    return {bool: "a boolean", int: "an integer", float: "a number", str: "a string", list: "a list",
-            dict: "a table"}.get(type(value), type(value).__name__)
+def setting_field(setting: RunSetting):
+    """SweepConfig's field of `setting`: its name, and its default (a fresh table for a table)."""
+    default = field(default_factory=dict) if setting.kind is TABLES else field(default=setting.default)
+    return setting.key, object, default
 
 
-def type_error(where: str, wanted: str, value) -> UserError:
-    return UserError(f"{where} takes {wanted}, not {kind_of(value)} ({value!r})")
+# Everything `bench run` needs to know about a sweep (apart from how it shows progress): one field per
+# run setting (bench/run_settings.py), typed and checked by `combine`.
+SweepConfig = make_dataclass("SweepConfig", [setting_field(setting) for setting in RUN_SETTINGS], bases=(Sweep,),
+                             frozen=True)
+SweepConfig.__module__ = __name__
 
+
+# Reading each kind of value (checked by bench/settings.py where the kind is a plain type) ------------
 
 def as_names(value, where: str) -> tuple[str, ...]:
     if isinstance(value, str):
@@ -153,23 +137,9 @@ def as_seeds(value, where: str) -> tuple[int, ...]:
     raise type_error(where, 'integers like [0, 1, 2] or "0-4"', value)
 
 
-def positive_int(description: str):
-    """A checker for a whole number above 0, described in messages as `description`."""
-    def check(value, where: str) -> int:
-        if not is_int(value):
-            raise type_error(where, description, value)
-        if value <= 0:
-            raise UserError(f"{where} must be {description}, not {value}")
-        return value
-    return check
-
-
-as_positive_int = positive_int("a positive integer")
-as_steps = positive_int("a positive number of training steps")
-
-
-def as_checkpoint_every(value, where: str) -> int:
-    value = as_positive_int(value, where)
+def as_log_interval(value, where: str) -> int:
+    """A checkpoint interval: a positive integer that divides the log interval or is a multiple of it."""
+    value = as_declared(SETTINGS["checkpoint_every"], value, where, kind=int)
     if LOG_EVERY % value and value % LOG_EVERY:
         raise UserError(f"{where} must divide {LOG_EVERY} or be a multiple of it, not {value}")
     return value
@@ -228,30 +198,21 @@ def as_curve_metrics(names: tuple[str, ...], where: str) -> tuple[str, ...]:
     return names
 
 
-def as_bool(value, where: str) -> bool:
-    if not isinstance(value, bool):
-        raise type_error(where, "true or false", value)
-    return value
-
-
-def as_text(value, where: str) -> str:
-    if not isinstance(value, str) or not value:
+def as_declared(setting: RunSetting, value, where: str, kind=None):
+    """A value of a setting of a plain type (bool, int, str, with its choices; or `kind`), typed and
+    checked by the one validator (bench/settings.py); text is never empty."""
+    kind = kind or (Literal[setting.choices] if setting.choices else setting.kind)
+    value = typed(value, kind, where, wanted=setting.wanted)
+    if value == "":
         raise type_error(where, "a non-empty string", value)
+    check_range(setting.key, value, kind, where, wanted=setting.wanted)
     return value
-
-
-def choice(choices):
-    def as_choice(value, where: str) -> str:
-        if as_text(value, where) not in choices:
-            raise unknown(f"value for {where}", value, choices)
-        return value
-    return as_choice
 
 
 def as_method_steps(value, where: str) -> dict[str, int]:
     if not isinstance(value, dict):
         raise type_error(where, "a table of method = steps", value)
-    return {name: as_steps(steps, f"{where}.{name}") for name, steps in value.items()}
+    return {name: as_declared(SETTINGS["steps"], steps, f"{where}.{name}") for name, steps in value.items()}
 
 
 def as_scalar(value, where: str):
@@ -268,13 +229,10 @@ def as_metric_params(value, where: str) -> dict[str, dict[str, object]]:
     for metric, table in value.items():
         if metric not in metrics.METRICS:
             raise UserError(f"{where}: {unknown('metric', metric, metrics.METRICS)}")
-        valid, types = metrics.metric_params(metric), metrics.setting_types(metric)
-        for param, given in table.items():
+        valid = metrics.metric_params(metric)     # types and ranges: metrics.check, in combine
+        for param in table:
             if param not in valid:
                 raise UserError(f"{where}: {unknown(f'parameter of metric {metric}', param, valid)}")
-            if not fits(given, types[param]):
-                raise type_error(f"{where}.{metric}.{param}", f"{kind_words(types[param])} like its default "
-                                 f"{valid[param]!r}", given)
     return value
 
 
@@ -292,21 +250,24 @@ def as_params(value, where: str) -> dict[str, dict[str, list]]:
     return grid
 
 
-FILE_KEYS = {
-    "methods": as_names, "dataset": as_text, "seeds": as_seeds, "steps": as_steps,
-    "method_steps": as_method_steps, "metrics": as_names, "quick": as_bool, "out": as_text,
-    "params": as_params, "metric_params": as_metric_params, "jobs": as_positive_int,
-    "backend": choice(BACKENDS), "scheduler": as_text,
-    "device": choice(DEVICES), "precision": choice(PRECISIONS), "data_path": as_text,
-    "warm_start": as_text, "score_at": as_score_at, "score_at_metrics": as_names,
-}
-FILE_ONLY = ("method_steps", "params", "metric_params")     # --set covers params
-FLAG_KEYS = {**{key: FILE_KEYS[key] for key in FILE_KEYS if key not in FILE_ONLY},
-             "checkpoint_every": as_checkpoint_every, "threads": as_positive_int}
+TABLE_READERS = {"params": as_params, "method_steps": as_method_steps, "metric_params": as_metric_params}
+KIND_READERS = {NAMES: as_names, SEEDS: as_seeds, SCHEDULE: as_score_at, LOG_INTERVAL: as_log_interval}
+
+
+def read_value(setting: RunSetting, value, where: str):
+    """A sweep file's or a flag's value of `setting`, checked and converted for SweepConfig."""
+    if setting.kind is TABLES:
+        return TABLE_READERS[setting.key](value, where)
+    return KIND_READERS.get(setting.kind, functools.partial(as_declared, setting))(value, where)
+
+
+def read_flag(key: str, value):
+    """The value of flag `key` (a run setting's key), checked and converted, named by its flag."""
+    return read_value(SETTINGS[key], value, SETTINGS[key].flag_name)
 
 
 def flag_name(key: str) -> str:
-    return "--" + key.replace("_", "-")
+    return SETTINGS[key].flag_name
 
 
 # Reading --------------------------------------------------------------------------------------
@@ -331,14 +292,13 @@ def read_file(path, reserved=()) -> dict:
         if key not in FILE_KEYS:
             hint = f" (a method's parameters go in [params.{key}])" if key in methods.METHODS else ""
             raise UserError(f"{path}: {unknown('key', key, FILE_KEYS)}{hint}")
-        values[key] = FILE_KEYS[key](value, f"{path}: {key}")
+        values[key] = read_value(SETTINGS[key], value, f"{path}: {key}")
     return values
 
 
 def read_flags(flags: dict) -> dict:
     """The run flags that were given (not None), checked and converted like the file's values."""
-    return {key: FLAG_KEYS[key](value, flag_name(key)) for key, value in flags.items()
-            if key in FLAG_KEYS and value is not None}
+    return {key: read_flag(key, value) for key, value in flags.items() if key in FLAG_KEYS and value is not None}
 
 
 def combine(file_values: dict, flag_values: dict, set_flags=(), source: str = "the sweep file") -> SweepConfig:

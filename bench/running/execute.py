@@ -4,48 +4,32 @@ from __future__ import annotations
 
 import functools
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, make_dataclass
 
 import metrics
 import methods
 from bench import data
 from bench.device import choose_policy
+from bench.run_settings import RUN_SETTINGS, TABLES
 from bench.running.plan import RESCORE, SKIP, TRAIN, Plan, Wanted, plan
 from bench.running.restore import fitting_rng
 from bench.running.run_folder import DONE, FAILED, RunFolder
-from bench.running.runner import CHECKPOINT_EVERY, LOG_EVERY, TrainingDiverged, train
+from bench.running.runner import LOG_EVERY, TrainingDiverged, train
 from bench.running.score_schedule import score_snapshots, steps_to_score
 from bench.running.store import RunStore
 from metrics import workers
 from metrics.codes import Representation
 
 
-@dataclass(frozen=True)
-class ExecutionOptions:
-    """How runs are executed; none of this changes what a run computes: the precision and the data
-    source that do are resolved into each RunSpec, and a run computes in its spec's."""
-    metrics: tuple[str, ...] = ("beta_vae",)
-    quick: bool = False
-    device: str = "auto"
-    precision: str = "auto"
-    data_path: str | None = None
-    progress: bool = True
-    threads: int = 0                 # 0: leave torch's default (all cores)
-    checkpoint_every: int = CHECKPOINT_EVERY
-    log_every: int = LOG_EVERY
-    metric_params: dict = field(default_factory=dict)     # metric -> {param: value} over its defaults
-    warm_start: str | None = None    # a results folder whose shorter runs a run may start from
-    score_at: tuple | str = ()       # steps to keep and score below a run's last, or "log" (score_schedule.py)
-    curve_metrics: tuple[str, ...] = ()   # what those steps are scored with
+class Execution:
+    """What ExecutionOptions know beyond their fields."""
 
     @classmethod
     def from_config(cls, config, progress: bool = True) -> ExecutionOptions:
         """How the runs of a sweep (a SweepConfig, bench/running/config.py) are executed;
         `progress`: progress bars."""
-        return cls(config.metrics, config.quick, config.device, config.precision, config.data_path, progress,
-                   threads=config.threads or 0, checkpoint_every=config.checkpoint_every,
-                   log_every=config.log_every, metric_params=config.metric_params,
-                   warm_start=config.warm_start, score_at=config.score_at, curve_metrics=config.curve_metrics)
+        return cls(**{setting.key: getattr(config, setting.key) for setting in EXECUTED}, progress=progress,
+                   log_every=config.log_every, curve_metrics=config.curve_metrics)
 
     def wanted(self, spec) -> Wanted:
         """What these options ask of `spec`'s run (bench/running/plan.py)."""
@@ -55,6 +39,22 @@ class ExecutionOptions:
                       curve={name: metrics.settings(name, self.quick, self.metric_params.get(name))
                              for name in self.curve_metrics},
                       warm_start=self.warm_start)
+
+
+# How runs are executed: the run settings each run reads as it executes (bench/run_settings.py,
+# `executes`: metrics, quick, device, precision, data_path, threads (None: torch's default),
+# checkpoint_every, metric_params, warm_start, score_at), and what the sweep derives from them. None of
+# this changes what a run computes: the precision and the data source that do are resolved into each
+# RunSpec, and a run computes in its spec's.
+EXECUTED = tuple(setting for setting in RUN_SETTINGS if setting.executes)
+ExecutionOptions = make_dataclass("ExecutionOptions", [
+    *((setting.key, object, field(default_factory=dict) if setting.kind is TABLES else field(default=setting.default))
+      for setting in EXECUTED),
+    ("progress", bool, field(default=True)),
+    ("log_every", int, field(default=LOG_EVERY)),
+    ("curve_metrics", tuple, field(default=())),      # what the steps of score_at are scored with
+], bases=(Execution,), frozen=True)
+ExecutionOptions.__module__ = __name__
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,8 @@ from bench.data.base import PROCEDURAL, DataSource
 from bench.errors import UserError
 from bench.running import legacy
 from bench.running.legacy import DEFAULT_PRECISION
-from methods.base import build_params, param_text
+from bench.settings import param_text
+from methods.base import build_params
 
 RESOLVED_PRECISIONS = ("fp32", "bf16")
 
