@@ -30,9 +30,10 @@ def add_run_parser(commands) -> None:
     run.add_argument("--config", metavar="FILE.toml",
                      help="a sweep file with these settings (see bench/running/config.py); flags given here "
                           "override it")
-    run.add_argument("--methods", help="comma list, e.g. beta_vae,vae (see `bench list`)")
-    run.add_argument("--dataset", help="dataset name (default dsprites; see `bench list`), or folder:PATH "
-                                       "for a folder of images")
+    run.add_argument("--methods", help="comma list, e.g. beta_vae,vae (see `bench list`), or a plug-in's "
+                                       "PKG.MODULE:CLASS")
+    run.add_argument("--dataset", help="dataset name (default dsprites; see `bench list`), folder:PATH "
+                                       "for a folder of images, or a plug-in's PKG.MODULE:FUNCTION")
     run.add_argument("--seeds", help="e.g. 0,1,2 or 0-4 (default 0)")
     run.add_argument("--steps", type=int, help=f"training steps per run (default {DEFAULT_STEPS})")
     run.add_argument("--metrics", help="comma list or all (default beta_vae)")
@@ -220,25 +221,38 @@ def command_list(args) -> int:
     from methods.base import describe_params
     from methods.batch_kinds import IID
     print("methods (set with --set METHOD.PARAM=VALUE):")
-    for name, cls in methods.METHODS.items():
-        print(f"  {name}: {cls.__doc__.strip().splitlines()[0]}")
+    for name, cls in listed(methods.METHODS):
+        print(f"  {name}: {(cls.__doc__ or '(no docstring)').strip().splitlines()[0]}")
         batches = cls.batch_kind_of(cls.Params())
         if batches != IID:
             print(f"      batches: {batches.describe()}")
         for param, kind, default in describe_params(cls.Params):
             print(f"      {param} ({kind}) = {default}")
     print("datasets (--dataset NAME; factors and their sizes, the last varying fastest):")
-    for name in data.DATASETS:
+    for name, _ in listed(data.DATASETS):
         print(f"  {name}: {data.describe(name)}")
     print(f"  {data.FOLDER_DESCRIPTION}")
     print("metrics (set in a sweep file's [metric_params.METRIC]; --quick uses the sizes in brackets):")
-    for name, metric in metrics.METRICS.items():
+    for name, metric in listed(metrics.METRICS):
         print(f"  {name}: {metric.summary}")
         print(f"      needs: {needs(metric)}")
         for param, kind, default in describe_params(metric.Settings):
             quick = f" [{metric.quick[param]}]" if param in metric.quick else ""
             print(f"      {param} ({kind}) = {default}{quick}")
+    print("plug-ins: any of these kinds as PKG.MODULE:NAME (importable: installed or on PYTHONPATH), "
+          "or an installed package's entry points (bench/plugins.py)")
     return 0
+
+
+def listed(registry):
+    """(name, object) of a registry's built-ins, then of its installed plug-ins (entry points); a
+    plug-in that does not load is named with why, on stderr, and left out."""
+    yield from registry.items()
+    for name, loaded in registry.plugins().items():
+        if isinstance(loaded, UserError):
+            print(f"bench: {loaded} (left out)", file=sys.stderr)
+        else:
+            yield name, loaded
 
 
 def needs(metric) -> str:

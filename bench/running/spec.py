@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import methods
 from bench.data.base import PROCEDURAL, DataSource
 from bench.errors import UserError
+from bench.plugins import file_safe
 from bench.running import legacy
 from bench.running.legacy import DEFAULT_PRECISION
 from methods.base import build_params, param_text
@@ -64,7 +65,7 @@ class RunSpec:
     @functools.cached_property
     def run_id(self) -> str:
         digest = hashlib.sha256(json.dumps(self.identity(), sort_keys=True).encode()).hexdigest()
-        return f"{self.method}-seed{self.seed}-{digest[:10]}"
+        return f"{file_safe(self.method)}-seed{self.seed}-{digest[:10]}"
 
     def to_json(self) -> dict:
         """spec.json: the identity with the precision and the data source always written."""
@@ -142,13 +143,24 @@ def typed_values(method: str, param: str, values: list) -> list:
     return [getattr(build_params(method, cls.Params, {param: value}), param) for value in values]
 
 
+def method_and_param(target: str) -> tuple[str, str, str]:
+    """--set's "METHOD.PARAM" split into (method, ".", param): at the first '.' of a short name, at the
+    last '.' of a plug-in's "PKG.MODULE:NAME.PARAM" (a '.' after its ':'); ("", "", "") where there is none."""
+    head, colon, tail = target.rpartition(":")
+    if not colon:
+        return target.partition(".")
+    name, dot, param = tail.rpartition(".")
+    return (f"{head}:{name}", dot, param) if dot else ("", "", "")
+
+
 def parse_set_flags(flags: list[str], method_names: list[str]) -> dict[str, dict[str, list]]:
-    """["beta_vae.beta=1,4", ...] -> {"beta_vae": {"beta": [1.0, 4.0]}}, typed and checked."""
+    """["beta_vae.beta=1,4", ...] -> {"beta_vae": {"beta": [1.0, 4.0]}}, typed and checked; a
+    plug-in's parameter is set as "PKG.MODULE:NAME.PARAM=..." (method_and_param)."""
     grid: dict[str, dict[str, list]] = {}
     given: dict[tuple[str, str], str] = {}
     for flag in flags:
         target, sep, values = flag.partition("=")
-        method, dot, param = target.partition(".")
+        method, dot, param = method_and_param(target)
         if not sep or not dot or not param or not values:
             raise UserError(f"--set takes METHOD.PARAM=VALUE[,VALUE...], not {flag!r}")
         if method not in method_names:
