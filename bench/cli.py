@@ -19,7 +19,7 @@ from bench.errors import UserError, one_line_warnings
 # The run settings a flag of `bench run` gives (bench/running/config.py reads them like a sweep file's).
 RUN_FLAG_KEYS = ("methods", "dataset", "seeds", "steps", "metrics", "quick", "out", "jobs", "backend",
                  "scheduler", "device", "precision", "data_path", "warm_start", "checkpoint_every", "threads",
-                 "score_at", "score_at_metrics")
+                 "score_at", "score_at_metrics", "accept_changed_plugins")
 
 
 def add_run_parser(commands) -> None:
@@ -72,6 +72,9 @@ def add_run_parser(commands) -> None:
     run.add_argument("--threads", type=int, metavar="N",
                      help="advanced: torch threads per run, and the fits a metric runs at once "
                           "(default: the cores free at the start, divided among --jobs)")
+    run.add_argument("--accept-changed-plugins", action="store_true", default=None,
+                     help="go on with runs in the results folder whose plug-in method or dataset has a "
+                          "different source since they were recorded (refused otherwise)")
     run.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 

@@ -70,6 +70,11 @@ def check_name(name: str) -> None:
         DATASETS.lookup(name)
 
 
+def is_plugin(name: str) -> bool:
+    """Whether dataset `name` is a plug-in (neither built in nor an image folder)."""
+    return not is_folder(name) and DATASETS.is_plugin(name)
+
+
 def results_name(name: str) -> str:
     """The default results folder's name for a dataset: its name ("pkg.mod.NAME" for a plug-in's
     "pkg.mod:NAME"), "folder-NAME" for folder:PATH."""

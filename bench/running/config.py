@@ -75,6 +75,7 @@ class SweepConfig:
     warm_start: str | None = None                       # another results folder to extend runs from
     score_at: tuple | str = ()                          # steps to score below a run's last, or "log": not
     score_at_metrics: tuple[str, ...] | None = None     # in the id; None: the metrics but the expensive ones
+    accept_changed_plugins: bool = False                # go on with runs whose plug-in's source changed
 
     @property
     def curve_metrics(self) -> tuple[str, ...]:
@@ -302,7 +303,8 @@ FILE_KEYS = {
 }
 FILE_ONLY = ("method_steps", "params", "metric_params")     # --set covers params
 FLAG_KEYS = {**{key: FILE_KEYS[key] for key in FILE_KEYS if key not in FILE_ONLY},
-             "checkpoint_every": as_checkpoint_every, "threads": as_positive_int}
+             "checkpoint_every": as_checkpoint_every, "threads": as_positive_int,
+             "accept_changed_plugins": as_bool}
 
 
 def flag_name(key: str) -> str:

@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass, field
 
 import methods
+from bench import data
 from bench.data.base import PROCEDURAL, DataSource
 from bench.errors import UserError
 from bench.plugins import file_safe
@@ -68,9 +69,22 @@ class RunSpec:
         return f"{file_safe(self.method)}-seed{self.seed}-{digest[:10]}"
 
     def to_json(self) -> dict:
-        """spec.json: the identity with the precision and the data source always written."""
+        """spec.json: the identity with the precision and the data source always written, and where
+        the run's plug-ins come from (`plugins`) if it names any."""
+        plugins = self.plugins()
         return {**self.identity(), "precision": self.precision, "data": self.data.to_json(),
-                "overrides": {name: param_text(value) for name, value in self.params}, "run_id": self.run_id}
+                "overrides": {name: param_text(value) for name, value in self.params}, "run_id": self.run_id,
+                **({"plugin": plugins} if plugins else {})}
+
+    def plugins(self) -> dict:
+        """"method" and "dataset" -> the provenance of each that is a plug-in (bench/plugins.py:
+        module, distribution and version, sha256 of its source); empty for built-ins."""
+        found = {}
+        if methods.METHODS.is_plugin(self.method):
+            found["method"] = methods.METHODS.provenance(self.method)
+        if data.is_plugin(self.dataset):
+            found["dataset"] = data.DATASETS.provenance(self.dataset)
+        return found
 
     def stored(self) -> StoredSpec:
         """The run as its spec.json will say it (StoredSpec)."""
@@ -96,6 +110,7 @@ class StoredSpec:
     overrides: dict          # the parameters set, as --set spells them
     precision: str           # fp32 or bf16
     data: DataSource
+    plugin: dict = field(default_factory=dict)    # "method"/"dataset" -> provenance of a plug-in (RunSpec.plugins)
 
     @classmethod
     def from_json(cls, value) -> StoredSpec | None:
@@ -107,7 +122,9 @@ class StoredSpec:
         fields = {**legacy.OLD_SPEC_FIELDS, **value}
         if not all(type(fields.get(name)) is kind for name, kind in STORED_FIELDS.items()):
             return None
-        return cls(**{name: fields[name] for name in STORED_FIELDS}, data=DataSource.from_json(fields["data"]))
+        plugin = fields.get("plugin", {})
+        return cls(**{name: fields[name] for name in STORED_FIELDS}, data=DataSource.from_json(fields["data"]),
+                   plugin=plugin if isinstance(plugin, dict) else {})
 
 
 MAX_SEEDS = 10_000
