@@ -18,7 +18,7 @@ import zlib
 
 import numpy as np
 
-from bench.errors import BenchWarning, UserError, unknown
+from bench.errors import BenchWarning, UserError
 from bench.plugins import Registry
 from metrics.base import Metric
 from metrics.codes import Representation

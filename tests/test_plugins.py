@@ -17,6 +17,7 @@ import metrics
 from bench import data, plugins
 from bench.cli import main
 from bench.errors import UserError
+from bench.running.restore import rebuild_method
 from bench.running.spec import RunSpec, method_and_param
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -297,7 +298,12 @@ def test_a_changed_plugin_source_is_refused_unless_accepted(plugin, tmp_path, ca
         f"(sha256 {json.loads(before['spec.json'])['plugin']['method']['source_sha256'][:12]}... then, ")
     assert f"so run {folder.name} in {out}/ would mix two versions of its code; pass --accept-changed-plugins" in error
     assert {path.name: path.read_bytes() for path in folder.iterdir() if path.is_file()} == before
+    with pytest.raises(UserError, match=rf"^method plug_tiny:TinyPCA: the source of plug_tiny has changed .*, so "
+                                        rf"rescoring run {folder.name} would score another version's model; "
+                                        rf"`bench run` its sweep again with --accept-changed-plugins"):
+        rebuild_method(folder)                               # what bench report --protocols and UDR rescore with
     assert main([*flags, "--accept-changed-plugins"]) == 0
     recorded = json.loads((folder / "spec.json").read_text())["plugin"]["method"]["source_sha256"]
     assert recorded == plugins.hashlib.sha256((plugin / "plug_tiny.py").read_bytes()).hexdigest()
     assert main(flags) == 0                                  # the new source is the recorded one now
+    assert rebuild_method(folder)[0].__class__.__name__ == "TinyPCA"

@@ -13,7 +13,7 @@ import methods
 from bench import data
 from bench.data.base import PROCEDURAL, DataSource
 from bench.errors import UserError
-from bench.plugins import file_safe
+from bench.plugins import changed_source, file_safe
 from bench.running import legacy
 from bench.running.legacy import DEFAULT_PRECISION
 from methods.base import build_params, param_text
@@ -77,14 +77,8 @@ class RunSpec:
                 **({"plugin": plugins} if plugins else {})}
 
     def plugins(self) -> dict:
-        """"method" and "dataset" -> the provenance of each that is a plug-in (bench/plugins.py:
-        module, distribution and version, sha256 of its source); empty for built-ins."""
-        found = {}
-        if methods.METHODS.is_plugin(self.method):
-            found["method"] = methods.METHODS.provenance(self.method)
-        if data.is_plugin(self.dataset):
-            found["dataset"] = data.DATASETS.provenance(self.dataset)
-        return found
+        """Where the run's plug-in method or dataset comes from (plugin_provenance)."""
+        return plugin_provenance(self.method, self.dataset)
 
     def stored(self) -> StoredSpec:
         """The run as its spec.json will say it (StoredSpec)."""
@@ -125,6 +119,31 @@ class StoredSpec:
         plugin = fields.get("plugin", {})
         return cls(**{name: fields[name] for name in STORED_FIELDS}, data=DataSource.from_json(fields["data"]),
                    plugin=plugin if isinstance(plugin, dict) else {})
+
+
+def plugin_provenance(method: str, dataset: str) -> dict:
+    """"method" and "dataset" -> the provenance of each that is a plug-in (bench/plugins.py: module,
+    distribution and version, sha256 of its source); empty for built-ins."""
+    found = {}
+    if methods.METHODS.is_plugin(method):
+        found["method"] = methods.METHODS.provenance(method)
+    if data.is_plugin(dataset):
+        found["dataset"] = data.DATASETS.provenance(dataset)
+    return found
+
+
+def changed_plugin(stored: StoredSpec) -> str | None:
+    """What changed, in words, where a plug-in the run recorded in spec.json (`plugin`) has another
+    source now; None where none has (or the run names no plug-in)."""
+    if not stored.plugin:
+        return None
+    current = plugin_provenance(stored.method, stored.dataset)
+    for role, name in (("method", stored.method), ("dataset", stored.dataset)):
+        if role in stored.plugin:
+            change = changed_source(role, name, stored.plugin[role], current.get(role, {}))
+            if change:
+                return change
+    return None
 
 
 MAX_SEEDS = 10_000

@@ -25,8 +25,8 @@ from bench.running import model_sets
 from bench.running.config import SweepConfig
 from bench.running.execute import ExecutionOptions, RunOutcome
 from bench.running.plan import ALREADY_DONE
-from bench.plugins import changed_source
 from bench.running.run_folder import FAILED, RUNS, RunFolder
+from bench.running.spec import changed_plugin
 from bench.running.store import RunStore, final_scores
 from bench.running.sweep import connect, run_sweep
 
@@ -98,14 +98,10 @@ def refuse_changed_plugins(specs, out_dir: Path) -> None:
     for spec in specs:
         folder = RunFolder(Path(out_dir) / RUNS / spec.run_id)
         recorded = folder.spec() if folder.spec_file.exists() else None
-        if recorded is None or not recorded.plugin:
-            continue
-        current = spec.plugins()
-        for role, name in (("method", spec.method), ("dataset", spec.dataset)):
-            change = changed_source(role, name, recorded.plugin.get(role, {}), current.get(role, {}))
-            if role in recorded.plugin and change:
-                raise UserError(f"{change}, so run {spec.run_id} in {out_dir}/ would mix two versions of its "
-                                f"code; pass --accept-changed-plugins to go on with it, or --out a new folder")
+        change = changed_plugin(recorded) if recorded is not None else None
+        if change:
+            raise UserError(f"{change}, so run {spec.run_id} in {out_dir}/ would mix two versions of its "
+                            f"code; pass --accept-changed-plugins to go on with it, or --out a new folder")
 
 
 def check_compute(device: str, precision: str) -> None:
