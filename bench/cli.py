@@ -36,10 +36,11 @@ def add_run_parser(commands) -> None:
                                        "for a folder of images, or a plug-in's PKG.MODULE:FUNCTION")
     run.add_argument("--seeds", help="e.g. 0,1,2 or 0-4 (default 0)")
     run.add_argument("--steps", type=int, help=f"training steps per run (default {DEFAULT_STEPS})")
-    run.add_argument("--metrics", help="comma list or all (default beta_vae)")
+    run.add_argument("--metrics", help="comma list or all (default beta_vae), a plug-in as PKG.MODULE:NAME")
     run.add_argument("--out", help="results folder (default results/DATASET)")
     run.add_argument("--set", action="append", default=[], metavar="METHOD.PARAM=VALUE[,VALUE...]",
-                     help="override a hyperparameter; several values make a grid (repeatable)")
+                     help="override a hyperparameter; several values make a grid (repeatable); a plug-in's: "
+                          "'PKG.MODULE:CLASS.PARAM=VALUE'")
     run.add_argument("--device", choices=DEVICES, help="default auto")
     run.add_argument("--precision", choices=PRECISIONS,
                      help="auto (default): bf16 autocast where it trains faster than fp32 (a CUDA GPU with "

@@ -177,7 +177,9 @@ class Registry(MutableMapping):
 
     def check_kind(self, obj, name: str) -> None:
         if not self.accepts(obj):
-            what = f"the class {obj.__name__}" if isinstance(obj, type) else f"a {type(obj).__name__}"
+            kind = type(obj).__name__
+            what = (f"the class {obj.__name__}" if isinstance(obj, type) else
+                    f"{'an' if kind[0] in 'aeiou' else 'a'} {kind} ({repr(obj)[:40]})")
             raise UserError(f"{self.kind} {name!r} is {what}, not {self.expected}")
 
     def is_plugin(self, name: str) -> bool:

@@ -243,7 +243,7 @@ BAD = [
      "bench: error: method 'plug_tiny:NoSuch': module plug_tiny has no 'NoSuch'; its methods: PCAProjection, "
      "TinyPCA"),
     (["--methods", "plug_tiny:NOT_A_METHOD"],
-     "bench: error: method 'plug_tiny:NOT_A_METHOD' is a int, not a subclass of methods.base.Method"),
+     "bench: error: method 'plug_tiny:NOT_A_METHOD' is an int (3), not a subclass of methods.base.Method"),
     (["--methods", "plug_tiny:Metric"],
      "bench: error: method 'plug_tiny:Metric' is the class Metric, not a subclass of methods.base.Method"),
     (["--methods", "pca", "--metrics", "plug_tiny:TinyPCA"],
@@ -251,7 +251,7 @@ BAD = [
     (["--methods", "pca", "--metrics", "plug_tiny:spread"],
      "bench: error: metric 'plug_tiny:spread': module plug_tiny has no 'spread'; its metrics: SPREAD"),
     (["--methods", "pca", "--dataset", "plug_tiny:NOT_A_METHOD"],
-     "bench: error: dataset 'plug_tiny:NOT_A_METHOD' is a int, not a function returning a GroundTruthData "
+     "bench: error: dataset 'plug_tiny:NOT_A_METHOD' is an int (3), not a function returning a GroundTruthData "
      "(bench/data/base.py)"),
     (["--methods", "pca", "--dataset", "plug_tiny:Settings"],
      "bench: error: dataset 'plug_tiny:Settings' returned a Settings, not a GroundTruthData (bench/data/base.py)"),
