@@ -25,7 +25,8 @@ def add_run_parser(commands) -> argparse.ArgumentParser:
                      help="a sweep file with these settings (see bench/running/config.py); flags given here "
                           "override it")
     run.add_argument("--set", action="append", default=[], metavar="METHOD.PARAM=VALUE[,VALUE...]",
-                     help="override a hyperparameter; several values make a grid (repeatable)")
+                     help="override a hyperparameter; several values make a grid (repeatable); a plug-in's: "
+                          "'PKG.MODULE:CLASS.PARAM=VALUE'")
     for setting in run_settings.FLAGS:                       # bench/run_settings.py: one declaration each
         run.add_argument(setting.flag_name, **run_settings.argparse_options(setting))
     run.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -185,25 +186,38 @@ def command_list(args) -> int:
     from bench.settings import describe
     from methods.batch_kinds import IID
     print("methods (set with --set METHOD.PARAM=VALUE):")
-    for name, cls in methods.METHODS.items():
-        print(f"  {name}: {cls.__doc__.strip().splitlines()[0]}")
+    for name, cls in listed(methods.METHODS):
+        print(f"  {name}: {(cls.__doc__ or '(no docstring)').strip().splitlines()[0]}")
         batches = cls.batch_kind_of(cls.Params())
         if batches != IID:
             print(f"      batches: {batches.describe()}")
         for param, kind, default in describe(cls.Params):
             print(f"      {param} ({kind}) = {default}")
     print("datasets (--dataset NAME; factors and their sizes, the last varying fastest):")
-    for name in data.DATASETS:
+    for name, _ in listed(data.DATASETS):
         print(f"  {name}: {data.describe(name)}")
     print(f"  {data.FOLDER_DESCRIPTION}")
     print("metrics (set in a sweep file's [metric_params.METRIC]; --quick uses the sizes in brackets):")
-    for name, metric in metrics.METRICS.items():
+    for name, metric in listed(metrics.METRICS):
         print(f"  {name}: {metric.summary}")
         print(f"      needs: {needs(metric)}")
         for param, kind, default in describe(metric.Settings):
             quick = f" [{metric.quick[param]}]" if param in metric.quick else ""
             print(f"      {param} ({kind}) = {default}{quick}")
+    print("plug-ins: any of these kinds as PKG.MODULE:NAME (importable: installed or on PYTHONPATH), "
+          "or an installed package's entry points (bench/plugins.py)")
     return 0
+
+
+def listed(registry):
+    """(name, object) of a registry's built-ins, then of its installed plug-ins (entry points); a
+    plug-in that does not load is named with why, on stderr, and left out."""
+    yield from registry.items()
+    for name, loaded in registry.plugins().items():
+        if isinstance(loaded, UserError):
+            print(f"bench: {loaded} (left out)", file=sys.stderr)
+        else:
+            yield name, loaded
 
 
 def needs(metric) -> str:

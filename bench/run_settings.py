@@ -48,10 +48,11 @@ class RunSetting:
 
 
 RUN_SETTINGS = (
-    RunSetting("methods", NAMES, (), "comma list, e.g. beta_vae,vae (see `bench list`)", identity=True,
+    RunSetting("methods", NAMES, (), "comma list, e.g. beta_vae,vae (see `bench list`), or a plug-in's "
+               "PKG.MODULE:CLASS", identity=True,
                example="beta_vae,vae"),
-    RunSetting("dataset", str, "dsprites", "dataset name (default dsprites; see `bench list`), or folder:PATH for "
-               "a folder of images", identity=True, example="dsprites",
+    RunSetting("dataset", str, "dsprites", "dataset name (default dsprites; see `bench list`), folder:PATH for "
+               "a folder of images, or a plug-in's PKG.MODULE:FUNCTION", identity=True, example="dsprites",
                more="; `dsprites` (737,280 images), `dsprites_small` (1,536 images, for tests and previews), "
                     "`color_dsprites`, `noisy_dsprites`, `shapes3d`, `mpi3d`, `smallnorb`, `cars3d`, `scream_dsprites` "
                     "(these four from their files only) ([datasets.md](datasets.md))"),
@@ -59,7 +60,8 @@ RUN_SETTINGS = (
                more="; one integer per run derives weights, batches and metric samples"),
     RunSetting("steps", int, DEFAULT_STEPS, f"training steps per run (default {DEFAULT_STEPS:,})", identity=True,
                wanted="a positive number of training steps", example="N"),
-    RunSetting("metrics", NAMES, ("beta_vae",), "comma list or all (default beta_vae)", identity=False,
+    RunSetting("metrics", NAMES, ("beta_vae",), "comma list or all (default beta_vae), a plug-in as PKG.MODULE:NAME",
+               identity=False,
                executes=True, example="beta_vae"),
     RunSetting("out", str, None, "results folder (default results/DATASET)", identity=False, example="DIR",
                more="; `DIR/scores.csv` and `DIR/runs/`"),
@@ -101,6 +103,9 @@ RUN_SETTINGS = (
     RunSetting("threads", int, None, "advanced: torch threads per run, and the fits a metric runs at once "
                "(default: the cores free at the start, divided among --jobs)", identity=False, in_file=False,
                metavar="N", executes=True),
+    RunSetting("accept_changed_plugins", bool, False, "go on with runs in the results folder whose plug-in method "
+               "or dataset has a different source since they were recorded (refused otherwise)", identity=False,
+               in_file=False),
     RunSetting("params", TABLES, {}, "[params.METHOD] tables: each parameter's values, a list making a grid "
                "(--set METHOD.PARAM=VALUE,... on the command line)", identity=True, flag=False),
     RunSetting("method_steps", TABLES, {}, "[method_steps] table: METHOD = steps, over steps", identity=True,

@@ -1,43 +1,38 @@
-"""Representation learners. Adding one is one new file and one line in METHODS."""
-from bench.errors import unknown
+"""Representation learners. Adding one is one new file and one line in METHODS; a researcher's own
+plugs in by name without editing the package (bench/plugins.py)."""
+from bench.plugins import Registry
 from methods.base import Batch, Method, build_params
-from methods.ada_vae import AdaGVAE, AdaMLVAE
-from methods.annealed_vae import AnnealedVAE
-from methods.beta_tcvae import BetaTCVAE
-from methods.dcign import DCIGN
-from methods.dip_vae import DIPVAEI, DIPVAEII
-from methods.factor_vae import FactorVAE
-from methods.ground_truth import GroundTruth
-from methods.infogan import InfoGAN
-from methods.projection import ICAProjection, PCAProjection
-from methods.raw_pixels import RawPixels
-from methods.untrained import Untrained
-from methods.vae import VAE, BetaVAE
 
-METHODS: dict[str, type[Method]] = {
-    "vae": VAE,
-    "beta_vae": BetaVAE,
-    "annealed_vae": AnnealedVAE,
-    "factor_vae": FactorVAE,
-    "beta_tcvae": BetaTCVAE,
-    "dip_vae_i": DIPVAEI,
-    "dip_vae_ii": DIPVAEII,
-    "infogan": InfoGAN,
-    "dcign": DCIGN,
-    "ada_gvae": AdaGVAE,
-    "ada_ml_vae": AdaMLVAE,
-    "ground_truth": GroundTruth,
-    "raw_pixels": RawPixels,
-    "pca": PCAProjection,
-    "ica": ICAProjection,
-    "untrained": Untrained,
-}
+
+def is_method_class(obj) -> bool:
+    return isinstance(obj, type) and issubclass(obj, Method)
+
+
+# Short name -> "module:CLASS", imported on first use (bench/plugins.py); a plug-in is named
+# "PKG.MODULE:CLASS" or by its entry point (group disentanglement_bench.methods).
+METHODS = Registry("method", {
+    "vae": "methods.vae:VAE",
+    "beta_vae": "methods.vae:BetaVAE",
+    "annealed_vae": "methods.annealed_vae:AnnealedVAE",
+    "factor_vae": "methods.factor_vae:FactorVAE",
+    "beta_tcvae": "methods.beta_tcvae:BetaTCVAE",
+    "dip_vae_i": "methods.dip_vae:DIPVAEI",
+    "dip_vae_ii": "methods.dip_vae:DIPVAEII",
+    "infogan": "methods.infogan:InfoGAN",
+    "dcign": "methods.dcign:DCIGN",
+    "ada_gvae": "methods.ada_vae:AdaGVAE",
+    "ada_ml_vae": "methods.ada_vae:AdaMLVAE",
+    "ground_truth": "methods.ground_truth:GroundTruth",
+    "raw_pixels": "methods.raw_pixels:RawPixels",
+    "pca": "methods.projection:PCAProjection",
+    "ica": "methods.projection:ICAProjection",
+    "untrained": "methods.untrained:Untrained",
+}, accepts=is_method_class, expected="a subclass of methods.base.Method")
 
 
 def method_class(name: str) -> type[Method]:
-    if name not in METHODS:
-        raise unknown("method", name, METHODS)
-    return METHODS[name]
+    """The Method subclass called `name`: built-in, "PKG.MODULE:CLASS" or an entry point's name."""
+    return METHODS.lookup(name)
 
 
 # What parameters left at "auto" become where no dataset says (binary images such as dSprites).

@@ -18,37 +18,24 @@ import zlib
 
 import numpy as np
 
-from bench.errors import BenchWarning, UserError, unknown
-from metrics import (beta_vae, dci, dci_es, dcimig, factor_vae, infomec, irs, jemmig, mig, mig_sup, modularity, sap,
-                     udr, z_diff, z_max_var, z_min_var)
+from bench.errors import BenchWarning, UserError
+from bench.plugins import Registry
 from metrics.base import Metric
 from metrics.codes import Representation
 
-METRICS: dict[str, Metric] = {declared.name: declared for declared in (
-    beta_vae.METRIC,
-    factor_vae.METRIC,
-    mig.METRIC,
-    dci.METRIC,
-    sap.METRIC,
-    modularity.METRIC,
-    irs.METRIC,
-    mig_sup.METRIC,
-    dcimig.METRIC,
-    jemmig.METRIC,
-    infomec.METRIC,
-    z_diff.METRIC,
-    z_min_var.METRIC,
-    z_max_var.METRIC,
-    dci_es.METRIC,
-    udr.METRIC,
-)}
+# Name -> "module:METRIC" (its declaration), imported on first use (bench/plugins.py); the order is
+# the tables' order. A plug-in is named "PKG.MODULE:NAME" or by its entry point (group
+# disentanglement_bench.metrics); its scores are keyed "NAME.key" under the name it was given.
+METRICS = Registry("metric", {name: f"metrics.{name}:METRIC" for name in (
+    "beta_vae", "factor_vae", "mig", "dci", "sap", "modularity", "irs", "mig_sup", "dcimig", "jemmig",
+    "infomec", "z_diff", "z_min_var", "z_max_var", "dci_es", "udr")},
+    accepts=lambda obj: isinstance(obj, Metric), expected="a metrics.base.Metric declaration")
 
 
 def metric(name: str) -> Metric:
-    """The declaration of metric `name` (metrics/base.py)."""
-    if name not in METRICS:
-        raise unknown("metric", name, METRICS)
-    return METRICS[name]
+    """The declaration of metric `name` (metrics/base.py): built-in, "PKG.MODULE:NAME" or an entry
+    point's name."""
+    return METRICS.lookup(name)
 
 
 def headline_keys(keys) -> list[str]:

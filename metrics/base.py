@@ -66,7 +66,7 @@ class Metric:
     @property
     def summary(self) -> str:
         """The first line of its module's docstring: what it measures and where it comes from."""
-        return sys.modules[self.score.__module__].__doc__.strip().splitlines()[0]
+        return (sys.modules[self.score.__module__].__doc__ or "(no docstring)").strip().splitlines()[0]
 
     def defaults(self) -> dict[str, object]:
         """Setting -> default, in the declared order."""

@@ -115,7 +115,9 @@ def test_run_flags_are_the_declared_run_settings():
     run = cli.add_run_parser(argparse.ArgumentParser().add_subparsers())
     flags = {option for action in run._actions for option in action.option_strings if option.startswith("--")}
     declared = {setting.flag_name for setting in run_settings.RUN_SETTINGS if setting.flag}
-    assert flags - declared == {"--help", "--config", "--set", "--no-progress", "--no-quick"}
+    negations = {"--no-" + setting.flag_name[2:] for setting in run_settings.RUN_SETTINGS
+                 if setting.flag and setting.kind is bool}
+    assert flags - declared == {"--help", "--config", "--set", "--no-progress"} | negations
     assert declared <= flags and "--metric-params" not in flags and "--seeds" in flags
     assert [f.name for f in dataclasses.fields(sweep_config.SweepConfig)] == [s.key for s in run_settings.RUN_SETTINGS]
     assert sweep_config.SweepConfig().steps == 10_000 and sweep_config.SweepConfig().params == {}

@@ -201,7 +201,7 @@ OUTSIDE_THE_ID = {
     "backend": dict(backend="dask"), "scheduler": dict(backend="ray", scheduler="127.0.0.1:6379"),
     "warm_start": dict(warm_start="elsewhere"), "score_at": dict(score_at="100"),
     "score_at_metrics": dict(score_at="log", score_at_metrics="mig"), "checkpoint_every": dict(checkpoint_every=10),
-    "threads": dict(threads=2),
+    "threads": dict(threads=2), "accept_changed_plugins": dict(accept_changed_plugins=True),
 }
 
 

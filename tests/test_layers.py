@@ -12,7 +12,8 @@ ORDER = ["bottom", "running", "reporting", "commands"]                     # low
 # metrics/ and the few modules directly in bench/ that every layer shares.
 FOLDERS = {"running": "running", "reporting": "reporting", "data": "bottom"}   # bench/FOLDER/ -> layer
 COMMANDS = {"cli.py", "reproduce.py"}
-BOTTOM_FILES = {"__init__.py", "errors.py", "defaults.py", "device.py", "settings.py", "run_settings.py"}
+BOTTOM_FILES = {"__init__.py", "errors.py", "defaults.py", "device.py", "settings.py", "run_settings.py",
+                "plugins.py"}
 
 
 def module_name(path: Path) -> str:

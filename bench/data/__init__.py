@@ -1,6 +1,7 @@
 """Datasets with known generative factors. `load(name)` returns a GroundTruthData. Adding one is
 one new file and one line in DATASETS (docs/datasets.md); `folder:PATH` names a folder of images
-without factors (bench/data/folder.py).
+without factors (bench/data/folder.py); "PKG.MODULE:FUNCTION" or an entry point's name, a
+researcher's own (bench/plugins.py).
 
 Where a dataset's images come from is a DataSource: procedural, or a file (or a folder of files:
 SmallNORB, Cars3D, an image folder) named by its path and the sha256 of its bytes.
@@ -12,13 +13,15 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import inspect
 import os
 from pathlib import Path
 from typing import Callable, NamedTuple
 
-from bench.data import cars3d, dsprites, dsprites_variants, folder, mpi3d, scream_dsprites, shapes3d, smallnorb
+from bench.data import cars3d, dsprites, folder, mpi3d, scream_dsprites, shapes3d, smallnorb
 from bench.data.base import PROCEDURAL, DataSource, GroundTruthData
-from bench.errors import UserError, unknown
+from bench.errors import UserError
+from bench.plugins import Registry, file_safe
 
 
 def dsprites_small(data_path=None):
@@ -26,17 +29,22 @@ def dsprites_small(data_path=None):
     return dsprites.DSprites.small()
 
 
-DATASETS = {
+# Name -> its loader, a function of `data_path` (None: procedural) returning a GroundTruthData: the
+# loader itself or "module:FUNCTION", imported on first use (bench/plugins.py). A plug-in is named
+# "PKG.MODULE:FUNCTION" or by its entry point (group disentanglement_bench.datasets): a callable of
+# no argument or of `data_path`, which reads no --data-path (it finds its own data).
+DATASETS = Registry("dataset", {
     "dsprites": dsprites.load,
     "dsprites_small": dsprites_small,
-    "color_dsprites": dsprites_variants.color_dsprites,
-    "noisy_dsprites": dsprites_variants.noisy_dsprites,
+    "color_dsprites": "bench.data.dsprites_variants:color_dsprites",
+    "noisy_dsprites": "bench.data.dsprites_variants:noisy_dsprites",
     "shapes3d": shapes3d.load,
     "mpi3d": mpi3d.load,
     "smallnorb": smallnorb.load,
     "cars3d": cars3d.load,
     "scream_dsprites": scream_dsprites.load,
-}
+}, accepts=callable, expected="a function returning a GroundTruthData (bench/data/base.py)",
+    also=(f"{folder.PREFIX}PATH",))
 
 
 class FileFormat(NamedTuple):
@@ -67,13 +75,32 @@ def is_folder(name: str) -> bool:
 
 
 def check_name(name: str) -> None:
-    if name not in DATASETS and not is_folder(name):
-        raise unknown("dataset", name, [*DATASETS, f"{folder.PREFIX}PATH"])
+    """A UserError unless `name` is a dataset: built-in, folder:PATH, or a plug-in that loads."""
+    if not is_folder(name):
+        DATASETS.lookup(name)
+
+
+def is_plugin(name: str) -> bool:
+    """Whether dataset `name` is a plug-in (neither built in nor an image folder)."""
+    return not is_folder(name) and DATASETS.is_plugin(name)
 
 
 def results_name(name: str) -> str:
-    """The default results folder's name for a dataset: its name, "folder-NAME" for folder:PATH."""
-    return f"folder-{folder.folder_path(name).resolve().name}" if is_folder(name) else name
+    """The default results folder's name for a dataset: its name ("pkg.mod.NAME" for a plug-in's
+    "pkg.mod:NAME"), "folder-NAME" for folder:PATH."""
+    return f"folder-{folder.folder_path(name).resolve().name}" if is_folder(name) else file_safe(name)
+
+
+def built(name: str, data_path=None) -> GroundTruthData:
+    """Dataset `name` from its loader (DATASETS); a plug-in's loader may take no argument, and what it
+    returns must be a GroundTruthData."""
+    loader = DATASETS.lookup(name)
+    takes_path = "data_path" in inspect.signature(loader).parameters
+    dataset = loader(data_path=data_path) if takes_path else loader()
+    if not isinstance(dataset, GroundTruthData):
+        raise UserError(f"dataset {name!r} returned a {type(dataset).__name__}, not a GroundTruthData "
+                        f"(bench/data/base.py)")
+    return dataset
 
 
 def source(name: str, data_path=None) -> DataSource:
@@ -129,7 +156,7 @@ def load_source(name: str, data_source: DataSource = PROCEDURAL) -> GroundTruthD
     file that is gone or whose bytes changed since the source was recorded is an error."""
     check_name(name)
     if data_source.procedural:
-        dataset = DATASETS[name](data_path=None)
+        dataset = built(name)
     else:
         current = source(name) if is_folder(name) else source(name, data_source.path)
         if current.sha256 != data_source.sha256:
@@ -137,7 +164,7 @@ def load_source(name: str, data_source: DataSource = PROCEDURAL) -> GroundTruthD
                             f"{current.sha256[:12]}..., recorded {str(data_source.sha256)[:12]}...); "
                             f"give the {'folder' if is_folder(name) or FILE_DATASETS[name].members else 'file'} "
                             f"the runs were made with")
-        dataset = folder.load(name) if is_folder(name) else DATASETS[name](data_path=data_source.path)
+        dataset = folder.load(name) if is_folder(name) else built(name, data_source.path)
     dataset.source = data_source
     return dataset
 
@@ -149,7 +176,7 @@ def load(name: str, data_path=None) -> GroundTruthData:
 
 def describe(name: str) -> str:
     """What `bench list` says of a dataset: its loader's docstring (factors and sizes) in one line."""
-    return " ".join(DATASETS[name].__doc__.split())
+    return " ".join((DATASETS.lookup(name).__doc__ or "(no docstring)").split())
 
 
 FOLDER_DESCRIPTION = (f"{folder.PREFIX}PATH: the PNG and JPEG images of a folder, centre-cropped and resized "

@@ -227,8 +227,8 @@ def as_metric_params(value, where: str) -> dict[str, dict[str, object]]:
     if not isinstance(value, dict) or not all(isinstance(table, dict) for table in value.values()):
         raise type_error(where, 'tables like [metric_params.beta_vae] with protocol = "higgins2017"', value)
     for metric, table in value.items():
-        if metric not in metrics.METRICS:
-            raise UserError(f"{where}: {unknown('metric', metric, metrics.METRICS)}")
+        with blamed_on(where):
+            metrics.metric(metric)                # a built-in, PKG.MODULE:NAME or an entry point's name
         valid = metrics.metric_params(metric)     # types and ranges: metrics.check, in combine
         for param in table:
             if param not in valid:

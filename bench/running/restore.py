@@ -19,7 +19,7 @@ from bench.errors import UserError
 from bench.running.legacy import current_params
 from bench.running.run_folder import RunFolder
 from bench.running.runner import read_checkpoint
-from bench.running.spec import StoredSpec
+from bench.running.spec import StoredSpec, changed_plugin
 
 
 def fitting_rng(seed: int) -> np.random.Generator:
@@ -81,7 +81,13 @@ def restore_method(run_folder: Path, dataset=None):
 
 def rebuild_method(run_folder: Path, dataset=None):
     """(method, dataset) of any finished run: trained weights from the checkpoint, fitted
-    baselines fit again with the run's seed (they keep no checkpoint)."""
+    baselines fit again with the run's seed (they keep no checkpoint). A run whose plug-in source
+    changed since it was recorded is refused: rescoring it would score another version's model."""
+    spec = RunFolder(run_folder).spec()
+    change = changed_plugin(spec) if spec is not None else None
+    if change:
+        raise UserError(f"{change}, so rescoring run {Path(run_folder).name} would score another version's "
+                        f"model; `bench run` its sweep again with --accept-changed-plugins to accept the new source")
     restored = restore_method(run_folder, dataset)
     if restored is not None:
         return restored

@@ -10,8 +10,10 @@ import json
 from dataclasses import dataclass, field
 
 import methods
+from bench import data
 from bench.data.base import PROCEDURAL, DataSource
 from bench.errors import UserError
+from bench.plugins import changed_source, file_safe
 from bench.running import legacy
 from bench.running.legacy import DEFAULT_PRECISION
 from bench.settings import param_text
@@ -65,12 +67,19 @@ class RunSpec:
     @functools.cached_property
     def run_id(self) -> str:
         digest = hashlib.sha256(json.dumps(self.identity(), sort_keys=True).encode()).hexdigest()
-        return f"{self.method}-seed{self.seed}-{digest[:10]}"
+        return f"{file_safe(self.method)}-seed{self.seed}-{digest[:10]}"
 
     def to_json(self) -> dict:
-        """spec.json: the identity with the precision and the data source always written."""
+        """spec.json: the identity with the precision and the data source always written, and where
+        the run's plug-ins come from (`plugins`) if it names any."""
+        plugins = self.plugins()
         return {**self.identity(), "precision": self.precision, "data": self.data.to_json(),
-                "overrides": {name: param_text(value) for name, value in self.params}, "run_id": self.run_id}
+                "overrides": {name: param_text(value) for name, value in self.params}, "run_id": self.run_id,
+                **({"plugin": plugins} if plugins else {})}
+
+    def plugins(self) -> dict:
+        """Where the run's plug-in method or dataset comes from (plugin_provenance)."""
+        return plugin_provenance(self.method, self.dataset)
 
     def stored(self) -> StoredSpec:
         """The run as its spec.json will say it (StoredSpec)."""
@@ -96,6 +105,7 @@ class StoredSpec:
     overrides: dict          # the parameters set, as --set spells them
     precision: str           # fp32 or bf16
     data: DataSource
+    plugin: dict = field(default_factory=dict)    # "method"/"dataset" -> provenance of a plug-in (RunSpec.plugins)
 
     @classmethod
     def from_json(cls, value) -> StoredSpec | None:
@@ -107,7 +117,34 @@ class StoredSpec:
         fields = {**legacy.OLD_SPEC_FIELDS, **value}
         if not all(type(fields.get(name)) is kind for name, kind in STORED_FIELDS.items()):
             return None
-        return cls(**{name: fields[name] for name in STORED_FIELDS}, data=DataSource.from_json(fields["data"]))
+        plugin = fields.get("plugin", {})
+        return cls(**{name: fields[name] for name in STORED_FIELDS}, data=DataSource.from_json(fields["data"]),
+                   plugin=plugin if isinstance(plugin, dict) else {})
+
+
+def plugin_provenance(method: str, dataset: str) -> dict:
+    """"method" and "dataset" -> the provenance of each that is a plug-in (bench/plugins.py: module,
+    distribution and version, sha256 of its source); empty for built-ins."""
+    found = {}
+    if methods.METHODS.is_plugin(method):
+        found["method"] = methods.METHODS.provenance(method)
+    if data.is_plugin(dataset):
+        found["dataset"] = data.DATASETS.provenance(dataset)
+    return found
+
+
+def changed_plugin(stored: StoredSpec) -> str | None:
+    """What changed, in words, where a plug-in the run recorded in spec.json (`plugin`) has another
+    source now; None where none has (or the run names no plug-in)."""
+    if not stored.plugin:
+        return None
+    current = plugin_provenance(stored.method, stored.dataset)
+    for role, name in (("method", stored.method), ("dataset", stored.dataset)):
+        if role in stored.plugin:
+            change = changed_source(role, name, stored.plugin[role], current.get(role, {}))
+            if change:
+                return change
+    return None
 
 
 MAX_SEEDS = 10_000
@@ -143,13 +180,24 @@ def typed_values(method: str, param: str, values: list) -> list:
     return [getattr(build_params(method, cls.Params, {param: value}), param) for value in values]
 
 
+def method_and_param(target: str) -> tuple[str, str, str]:
+    """--set's "METHOD.PARAM" split into (method, ".", param): at the first '.' of a short name, at the
+    last '.' of a plug-in's "PKG.MODULE:NAME.PARAM" (a '.' after its ':'); ("", "", "") where there is none."""
+    head, colon, tail = target.rpartition(":")
+    if not colon:
+        return target.partition(".")
+    name, dot, param = tail.rpartition(".")
+    return (f"{head}:{name}", dot, param) if dot else ("", "", "")
+
+
 def parse_set_flags(flags: list[str], method_names: list[str]) -> dict[str, dict[str, list]]:
-    """["beta_vae.beta=1,4", ...] -> {"beta_vae": {"beta": [1.0, 4.0]}}, typed and checked."""
+    """["beta_vae.beta=1,4", ...] -> {"beta_vae": {"beta": [1.0, 4.0]}}, typed and checked; a
+    plug-in's parameter is set as "PKG.MODULE:NAME.PARAM=..." (method_and_param)."""
     grid: dict[str, dict[str, list]] = {}
     given: dict[tuple[str, str], str] = {}
     for flag in flags:
         target, sep, values = flag.partition("=")
-        method, dot, param = target.partition(".")
+        method, dot, param = method_and_param(target)
         if not sep or not dot or not param or not values:
             raise UserError(f"--set takes METHOD.PARAM=VALUE[,VALUE...], not {flag!r}")
         if method not in method_names:

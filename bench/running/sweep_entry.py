@@ -25,7 +25,8 @@ from bench.running import model_sets
 from bench.running.config import SweepConfig
 from bench.running.execute import ExecutionOptions, RunOutcome
 from bench.running.plan import ALREADY_DONE
-from bench.running.run_folder import FAILED, RUNS
+from bench.running.run_folder import FAILED, RUNS, RunFolder
+from bench.running.spec import changed_plugin
 from bench.running.store import RunStore, final_scores
 from bench.running.sweep import connect, run_sweep
 
@@ -61,6 +62,8 @@ def run(config: SweepConfig, progress: bool = True) -> SweepResult:
     """Check the sweep, run it, score its model-set metrics and read its scores back."""
     check_compute(config.device, config.precision)           # a missing GPU fails here, before any run
     specs = config.specs()                                  # the data file is checked and fingerprinted
+    if not config.accept_changed_plugins:
+        refuse_changed_plugins(specs, config.out_dir)
     if config.warm_start and not (Path(config.warm_start) / RUNS).is_dir():
         raise UserError(f"--warm-start {config.warm_start}: not a results folder (it has no runs/ folder)")
     dataset = data.load(config.dataset, config.data_path)   # reads the file, builds the cache
@@ -86,6 +89,19 @@ def run(config: SweepConfig, progress: bool = True) -> SweepResult:
         store.assemble_scores_csv()
     scores = final_scores(store.scores_csv)                 # the runs' last step, as before score schedules
     return SweepResult(outcomes, scores[scores["run_id"].isin({spec.run_id for spec in specs})], store, lines)
+
+
+def refuse_changed_plugins(specs, out_dir: Path) -> None:
+    """A UserError where a run of `specs` is already in `out_dir` and was recorded with a plug-in
+    whose source has changed since (its sha256 in spec.json, bench/plugins.py): resuming it, or
+    keeping or rescoring what it computed, would mix two versions of the plug-in's code."""
+    for spec in specs:
+        folder = RunFolder(Path(out_dir) / RUNS / spec.run_id)
+        recorded = folder.spec() if folder.spec_file.exists() else None
+        change = changed_plugin(recorded) if recorded is not None else None
+        if change:
+            raise UserError(f"{change}, so run {spec.run_id} in {out_dir}/ would mix two versions of its "
+                            f"code; pass --accept-changed-plugins to go on with it, or --out a new folder")
 
 
 def check_compute(device: str, precision: str) -> None:
