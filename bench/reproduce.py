@@ -145,7 +145,8 @@ def write_claims(results_dir: Path, scores: pd.DataFrame, listed: list, metric: 
     by_budget.to_csv(budget_csv, index=False)
     holding = "\n".join(f"- {line}" for line in claims.holding_from(by_budget, listed, metric))
     budget_md.write_text(f"Each claim at every training budget that both its rows were scored at (images: steps x "
-                         f"batch size); healthy runs only. {TESTS}\n\n{report.markdown(readable_claims(by_budget, listed))}\n"
+                         f"batch size); healthy runs only. {TESTS}\n\n"
+                         f"{report.markdown(readable_claims(by_budget, listed))}\n"
                          f"From which budget on each claim holds at every later one:\n\n{holding}\n")
     return [csv_path, md_path, budget_csv, budget_md]
 
@@ -160,7 +161,8 @@ TESTS = (f"greater: one-sided Mann-Whitney U at alpha {claims.ALPHA} (effect siz
 
 def added_after_data_note(listed: list) -> str:
     """A sentence naming the claims written after their numbers were seen, or ""."""
-    late = [f"{entry['claim']} ({claims.added_after_data(entry)})" for entry in listed if claims.added_after_data(entry)]
+    late = [f"{entry['claim']} ({claims.added_after_data(entry)})"
+            for entry in listed if claims.added_after_data(entry)]
     return (f" Claims marked [added after data] were written after their numbers were seen, so their tests are "
             f"exploratory: {'; '.join(late)}." if late else "")
 

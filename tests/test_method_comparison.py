@@ -95,7 +95,8 @@ def test_a_preset_folder_names_the_methods_that_have_not_landed(tmp_path):
     text = (tmp_path / "method_comparison.md").read_text()
     assert text.startswith("2 of 6 methods") and "missing: factor_vae, beta_tcvae, dip_vae_i, annealed_vae" in text
     # 5 vs 5: the smallest pair p is 1/252, and Holm over the 2 ordered pairs lets it pass
-    assert "smallest one-sided Mann-Whitney p of a pair is 0.004; Holm multiplies the smallest of a metric's 2" in text
+    assert ("smallest one-sided Mann-Whitney p of a pair is 0.004 (exact, without ties); Holm multiplies the "
+            "smallest of a metric's 2") in text
     assert not (tmp_path / "method_seeds.png").exists()
 
 

@@ -128,7 +128,8 @@ def claim_row(values: pd.DataFrame, entry: dict, confidence: float = CONFIDENCE)
     pooled = [f"{entry[side]} has {count} configurations" for side, count in configurations.items() if count > 1]
     first, second = (runs[side]["value"].to_numpy(dtype=float) for side in ("first", "second"))
     row = {"claim": entry["claim"], "rows": f"{entry['first']} vs {entry['second']}",
-           "n": f"{len(first)} vs {len(second)}", "rule": ONE_TEST if entry["kind"] == "greater" else interval(confidence)}
+           "n": f"{len(first)} vs {len(second)}",
+           "rule": ONE_TEST if entry["kind"] == "greater" else interval(confidence)}
     if pooled:
         row.update(statistic="", p_value=math.nan, effect_size=math.nan,
                    verdict=f"{INCONCLUSIVE} ({'; '.join(pooled)}: one each, or one results folder per configuration)")

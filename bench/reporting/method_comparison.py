@@ -83,7 +83,8 @@ def kruskal_row(key: str, groups: dict[str, np.ndarray]) -> dict:
            "eta2": eta_squared(present) if present else math.nan,
            "eta2_no_effect": (len(present) - 1) / (total - 1) if total > 1 else math.nan}
     if len(present) < 2 or len(np.unique(np.concatenate(present))) < 2:
-        return {**row, "statistic": "", "p_value": math.nan, "verdict": "not tested (fewer than 2 methods or one value)"}
+        return {**row, "statistic": "", "p_value": math.nan,
+                "verdict": "not tested (fewer than 2 methods or one value)"}
     statistic, p_value = kruskal(*present)
     return {**row, "statistic": f"H = {statistic:.2f}", "p_value": float(p_value)}
 
@@ -160,8 +161,8 @@ def summary_lines(wide: pd.DataFrame, order: dict, expected: list[str]) -> list[
     floor = smallest_pair_p(counts)
     if not math.isnan(floor):
         pairs = len(order) * (len(order) - 1)
-        lines.append(f"With these seeds the smallest one-sided Mann-Whitney p of a pair is {floor:.3f}; Holm "
-                     f"multiplies the smallest of a metric's {pairs} ordered pairs by {pairs}"
+        lines.append(f"With these seeds the smallest one-sided Mann-Whitney p of a pair is {floor:.3f} (exact, without "
+                     f"ties); Holm multiplies the smallest of a metric's {pairs} ordered pairs by {pairs}"
                      + (", so no pair can pass." if floor * pairs >= ALPHA else "."))
     return lines
 
@@ -181,7 +182,8 @@ def markdown_text(tests: pd.DataFrame, ranks: pd.DataFrame, correlation: pd.Data
     shown_correlation = correlation.map(lambda value: number(value, 2)).reset_index(names="metric")
     return ("\n\n".join(lines) + "\n\n"
             "Across the methods, per headline key (healthy runs; higher read as better). Kruskal-Wallis: do any "
-            f"differ, at alpha {ALPHA}, decided by Holm over the headline keys (Holm p). eta^2: the share of the runs' variance the method explains (one-way ANOVA, "
+            f"differ, at alpha {ALPHA}, decided by Holm over the headline keys (Holm p). eta^2: the share of the "
+            "runs' variance the method explains (one-way ANOVA, "
             "SS_between / SS_total); the rest lies between the seeds of one method; `if methods alike` is its "
             "mean when they do not differ, (k - 1) / (N - 1).\n\n" + markdown(across) +
             "\nPairs where one method scores above another (one-sided Mann-Whitney U, Holm over each metric's "
