@@ -127,3 +127,20 @@ def test_a_pair_is_a_finding_only_where_the_metric_s_kruskal_wallis_passes():
     assert pair["p_holm"] < 0.05 and pair["verdict"] == method_comparison.EXPLORATORY
     key = tests[(tests["metric"] == KEY) & (tests["test"] == "mann_whitney_greater")]
     assert (key["verdict"] == method_comparison.PASSES).sum() == 3
+
+
+def test_bench_report_writes_the_comparison_into_report_html(tmp_path):
+    from bench.cli import main
+    from bench.running.store import SCORE_COLUMNS
+    frame = scores({"vae": LOW, "beta_vae": MID, "factor_vae": HIGH}, (KEY, MIG)).assign(
+        dataset="dsprites", steps=100, step=100, precision="fp32", metric_settings="{}", torch="", numpy="",
+        sklearn="")
+    frame[SCORE_COLUMNS].to_csv(tmp_path / "scores.csv", index=False)
+    assert main(["report", str(tmp_path), "--no-plots"]) == 0
+    page = (tmp_path / "report.html").read_text()
+    assert "The methods compared at the last budget" in page and "Kruskal-Wallis" in page
+    assert (tmp_path / "method_comparison.csv").exists() and not (tmp_path / "method_seeds.png").exists()
+    assert main(["report", str(tmp_path)]) == 0
+    page = (tmp_path / "report.html").read_text()
+    assert '<figure id="method_seeds">' in page and '<figure id="metric_correlation">' in page
+    assert page.index('<figure id="metrics">') < page.index('<figure id="method_seeds">')
