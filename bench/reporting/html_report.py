@@ -1,6 +1,6 @@
 """report.html: one self-contained page per results folder with its tables (table.md, and
-claims.md, claims_by_budget.md, protocols.md and method_comparison.md where they were written) and every figure of the report,
-embedded as base64 PNG, each with a sentence saying what it shows. No file beside it is needed to
+claims.md, claims_by_budget.md, protocols.md and method_comparison.md where they were written) and
+every figure of the report, embedded as base64 PNG, each with a sentence saying what it shows. No file beside it is needed to
 read it, so it can be mailed or attached as it is."""
 from __future__ import annotations
 
@@ -117,7 +117,8 @@ def caption(path: Path, results_dir: Path) -> str:
                                    "discriminator's outputs and the health signals against the training step.",
         "method_seeds.png": "Every seed of every method (dots) per headline metric, the median of its seeds "
                             "(line) and the mean rank of its runs among all runs (1 = highest, under its name); "
-                            "the title gives the Kruskal-Wallis p across the methods (method_comparison.md).",
+                            "the title gives the Kruskal-Wallis p across the methods, raw and Holm's over the metrics "
+                            "(method_comparison.md).",
         "metric_correlation.png": "Spearman's rank correlation of every pair of headline metrics over the runs: "
                                   "red where two metrics order the runs alike, blue where they order them oppositely.",
         "kl_per_latent.png": "The KL divergence of each latent at the end of training, largest first, per "

@@ -54,14 +54,14 @@ def values_by_run(scores: pd.DataFrame, specs: dict | None = None) -> tuple[pd.D
     """The healthy runs' headline values, one row per run (columns: the headline keys) with its
     configuration's label in `configuration`, and the labels in reading order: label -> (method, params)."""
     healthy = healthy_scores(scores)
-    healthy = healthy[~healthy["metric"].str.startswith("health.")]
+    healthy = healthy[~healthy["metric"].str.startswith("health.")].assign(params=lambda f: f["params"].fillna(""))
     keys = headline_keys(healthy["metric"])
-    pairs = labels.configuration_order(zip(healthy["method"], healthy["params"].fillna("")))
+    pairs = labels.configuration_order(zip(healthy["method"], healthy["params"]))
     names = labels.configuration_names(pairs, specs or {})
     wide = (healthy[healthy["metric"].isin(keys)]
             .pivot_table(index=["run_id", "method", "params"], columns="metric", values="value", aggfunc="first")
             .reindex(columns=keys).reset_index())
-    wide.insert(0, "configuration", [names[(m, p)] for m, p in zip(wide["method"], wide["params"].fillna(""))])
+    wide.insert(0, "configuration", [names[pair] for pair in zip(wide["method"], wide["params"])])
     order = {names[pair]: pair for pair in pairs}
     wide["configuration"] = pd.Categorical(wide["configuration"], categories=list(order), ordered=True)
     return wide.sort_values(["configuration", "run_id"]).reset_index(drop=True), order

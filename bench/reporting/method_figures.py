@@ -4,6 +4,7 @@ metric_correlation.png, the Spearman rank-correlation matrix of the headline key
 from __future__ import annotations
 
 import math
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -16,18 +17,20 @@ import pandas as pd  # noqa: E402
 SEEDS_FILE, CORRELATION_FILE = "method_seeds.png", "metric_correlation.png"
 DPI = 100
 PANEL_COLUMNS = 4
+LABEL_WIDTH = 16
 
 
 def seeds_and_ranks_figure(wide: pd.DataFrame, ranks: pd.DataFrame, tests: pd.DataFrame):
     """A panel per headline key: a dot per run (its seed) over each configuration's median line,
     the configuration's mean rank among all runs (1 = highest) under its name, and the
-    Kruskal-Wallis p in the title."""
+    Kruskal-Wallis p in the title, raw and Holm's over the keys."""
     keys = list(ranks.columns)
     names = list(ranks.index)
     rows = math.ceil(len(keys) / PANEL_COLUMNS)
     figure, axes = plt.subplots(rows, PANEL_COLUMNS, figsize=(4.2 * PANEL_COLUMNS, 3.4 * rows), squeeze=False)
-    kruskal = tests[tests["test"] == "kruskal_wallis"].set_index("metric")["p_value"]
+    kruskal = tests[tests["test"] == "kruskal_wallis"].set_index("metric")
     jitter = np.random.default_rng(0)
+    ticks = tick_names(names)
     for axis, key in zip(axes.flat, keys):
         for position, name in enumerate(names):
             values = wide.loc[wide["configuration"] == name, key].dropna().to_numpy(dtype=float)
@@ -37,10 +40,11 @@ def seeds_and_ranks_figure(wide: pd.DataFrame, ranks: pd.DataFrame, tests: pd.Da
                          zorder=3, gid="seed")
             axis.hlines(np.median(values), position - 0.3, position + 0.3, color="black", linewidth=1.2, gid="median")
         axis.set_xticks(range(len(names)))
-        axis.set_xticklabels([f"{short(name)}\nrank {ranks.loc[name, key]:.1f}" if pd.notna(ranks.loc[name, key])
-                              else short(name) for name in names], fontsize=7, rotation=30, ha="right")
-        p_value = kruskal.get(key, math.nan)
-        axis.set_title(f"{key}\nKruskal-Wallis p = {p_value:.3g}" if pd.notna(p_value) else key, fontsize=9)
+        axis.set_xticklabels([f"{ticks[name]}\nrank {ranks.loc[name, key]:.1f}" if pd.notna(ranks.loc[name, key])
+                              else ticks[name] for name in names], fontsize=7, rotation=30, ha="right")
+        p_value, p_holm = (kruskal[column].get(key, math.nan) for column in ("p_value", "p_holm"))
+        axis.set_title(f"{key}\nKruskal-Wallis raw p = {p_value:.3g}, Holm {p_holm:.3g}" if pd.notna(p_value) else key,
+                       fontsize=9)
         axis.grid(axis="y", alpha=0.3)
     for axis in list(axes.flat)[len(keys):]:
         axis.set_visible(False)
@@ -50,9 +54,13 @@ def seeds_and_ranks_figure(wide: pd.DataFrame, ranks: pd.DataFrame, tests: pd.Da
     return figure
 
 
-def short(name: str) -> str:
-    """A configuration's label without its parameters: "beta-VAE (beta=4)" -> "beta-VAE"."""
-    return str(name).partition(" (")[0]
+def tick_names(names: list) -> dict:
+    """Each configuration's name on the axis: the method's alone ("beta-VAE (beta=4)" -> "beta-VAE")
+    where that names one configuration, else the whole label on lines of LABEL_WIDTH characters."""
+    methods = [str(name).partition(" (")[0] for name in names]
+    if len(set(methods)) == len(methods):
+        return dict(zip(names, methods))
+    return {name: "\n".join(textwrap.wrap(str(name), LABEL_WIDTH)) for name in names}
 
 
 def correlation_figure(correlation: pd.DataFrame):
