@@ -123,3 +123,9 @@ def test_no_preset_claim_names_an_unknown_key():
     for name in presets():
         claims.check(preset_table(name, "claims"), preset_table(name, "paper").get("metric"))
     assert np.all([not entry.get("primary_steps") for entry in preset_table("vae_family_budget", "claims")])
+
+
+def test_a_claim_scored_at_one_budget_is_one_test():
+    table = claims.claims_by_budget(along({300: (HIGH, LOW)}), [CLAIM])
+    assert list(table["rule"]) == ["one test"] and table["p_holm"].iloc[0] == table["p_value"].iloc[0]
+    assert list(table["verdict"]) == ["supported"]

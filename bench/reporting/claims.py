@@ -195,7 +195,7 @@ def decided(family: list[dict], entry: dict) -> list[dict]:
                 row["verdict"] = f"exploratory (step {primary} decides)"
         elif entry["kind"] == "near":
             row["rule"] += f", Bonferroni over {len(family)} budgets" if len(family) > 1 else ""
-        else:
+        elif len(family) > 1:
             row["rule"] = f"Holm over {len(family)} budgets"
             if not math.isnan(p_holm):
                 row["verdict"] = greater_verdict(p_holm, p_reverse)
