@@ -127,12 +127,14 @@ def add_reproduce_parser(commands) -> None:
 
 def command_reproduce(args) -> int:
     from bench import reproduce
+    from bench.reporting import method_comparison
     flags = {key: getattr(args, key) for key in REPRODUCE_FLAGS}
     config, paper = reproduce.load(args.name, flags, args.quick, args.budget)
     reproduce.check_rows(config, paper)
     result = run_and_print(config, not args.no_progress)
     out_dir = result.store.out_dir
     paths, table, rho = reproduce.write(out_dir, result.scores, paper, args.name)
+    paths += method_comparison.write(out_dir, result.scores, plots=not args.no_plots)
     if paper.get("rows"):
         print(table.to_string(index=False))
         print(f"rank agreement with the paper (Spearman's rho): {rho:.2f}")
@@ -308,7 +310,7 @@ def command_compare(args) -> int:
 
 def command_report(args) -> int:
     from bench import reproduce
-    from bench.reporting import report
+    from bench.reporting import method_comparison, report
     from bench.reporting.preset import preset_of
     from bench.running import config as sweep_config
     results_dir = Path(args.results_dir)
@@ -322,6 +324,7 @@ def command_report(args) -> int:
             paths += reproduction_plots(results_dir, scores, paper)
     else:
         paths = report.write_report(results_dir, plots=not args.no_plots)
+    paths += method_comparison.write(results_dir, report.load_scores(results_dir), plots=not args.no_plots)
     if args.protocols:
         config, paper = reproduce.load(args.protocols, {}, quick=False)
         paths += rescore_protocols(args.protocols, config, paper, results_dir,

@@ -125,35 +125,55 @@ def training_steps(scores: pd.DataFrame) -> str:
 def write_claims(results_dir: Path, scores: pd.DataFrame, listed: list, metric: str | None) -> list[Path]:
     """claims.csv and claims.md: the preset's [[claims]] tested on the healthy runs (bench/reporting/claims.py),
     each on its own metric or `metric`; claims_by_budget.csv and .md where the runs were scored
-    along training."""
+    along training, and then each claim tested at several budgets is decided by its family's rule
+    in claims.csv too (claims.family_decisions)."""
     if not listed:
         return []
     table = claims.test_claims(healthy_scores(scores), listed, metric)
     csv_path, md_path = Path(results_dir) / "claims.csv", Path(results_dir) / "claims.md"
-    table.to_csv(csv_path, index=False)
     used = ", ".join(dict.fromkeys(claims.claim_metric(entry, metric) for entry in listed))
-    md_path.write_text(report.markdown(readable_claims(table)) + f"\nMetric: {used}; healthy runs only. {TESTS}\n")
     curves = along_training(results_dir)
-    if curves.empty:
+    by_budget = claims.claims_by_budget(curves, listed, metric) if not curves.empty else None
+    if by_budget is not None:
+        table = claims.family_decisions(table, by_budget)
+    table.to_csv(csv_path, index=False)
+    md_path.write_text(report.markdown(readable_claims(table, listed)) + f"\nMetric: {used}; healthy runs only. "
+                       f"{TESTS}{added_after_data_note(listed)}\n")
+    if by_budget is None:
         return [csv_path, md_path]
-    by_budget = claims.claims_by_budget(curves, listed, metric)
     budget_csv, budget_md = Path(results_dir) / "claims_by_budget.csv", Path(results_dir) / "claims_by_budget.md"
     by_budget.to_csv(budget_csv, index=False)
     holding = "\n".join(f"- {line}" for line in claims.holding_from(by_budget, listed, metric))
     budget_md.write_text(f"Each claim at every training budget that both its rows were scored at (images: steps x "
-                         f"batch size); healthy runs only. {TESTS}\n\n{report.markdown(readable_claims(by_budget))}\n"
+                         f"batch size); healthy runs only. {TESTS}\n\n"
+                         f"{report.markdown(readable_claims(by_budget, listed))}\n"
                          f"From which budget on each claim holds at every later one:\n\n{holding}\n")
     return [csv_path, md_path, budget_csv, budget_md]
 
 
 TESTS = (f"greater: one-sided Mann-Whitney U at alpha {claims.ALPHA} (effect size: the probability that a replica "
          f"of the first row beats one of the second); near: 95% bootstrap interval of the difference of means "
-         f"against the margin.")
+         f"against the margin. Which rule decides each verdict (`rule`): one test, its raw p; a claim tested at "
+         f"several budgets is one family, decided by Holm's adjustment over its budgets (p_holm; a near claim's "
+         f"interval widened to 1 - 0.05 / budgets, Bonferroni), unless the preset names its primary budget "
+         f"(primary_steps), whose raw p alone decides it (docs/reproduction.md, \"Many looks\").")
 
 
-def readable_claims(table: pd.DataFrame) -> pd.DataFrame:
-    """A claims table with p-values to 4 decimals and effect sizes to 3 (blank where there is none)."""
-    return table.assign(p_value=table["p_value"].map(lambda p: "" if pd.isna(p) else f"{p:.4f}"),
+def added_after_data_note(listed: list) -> str:
+    """A sentence naming the claims written after their numbers were seen, or ""."""
+    late = [f"{entry['claim']} ({claims.added_after_data(entry)})"
+            for entry in listed if claims.added_after_data(entry)]
+    return (f" Claims marked [added after data] were written after their numbers were seen, so their tests are "
+            f"exploratory: {'; '.join(late)}." if late else "")
+
+
+def readable_claims(table: pd.DataFrame, listed: list) -> pd.DataFrame:
+    """A claims table with p-values to 4 decimals and effect sizes to 3 (blank where there is none),
+    and each claim written after its numbers were seen marked [added after data]."""
+    late = {entry["claim"] for entry in listed if claims.added_after_data(entry)}
+    four = {column: table[column].map(lambda p: "" if pd.isna(p) else f"{p:.4f}")
+            for column in ("p_value", "p_adjusted", "p_holm") if column in table}
+    return table.assign(**four, claim=table["claim"].map(lambda c: f"{c} [added after data]" if c in late else c),
                         effect_size=table["effect_size"].map(lambda e: "" if pd.isna(e) else f"{e:.3f}"))
 
 

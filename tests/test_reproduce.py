@@ -25,7 +25,9 @@ def test_quick_reproduction_on_the_small_dataset(tmp_path, capsys):
     markdown = (out / "table.md").read_text()
     assert header in markdown and "Spearman" in markdown and "Unhealthy runs" in markdown
     claims = pd.read_csv(out / "claims.csv")
-    assert list(claims.columns) == ["claim", "rows", "n", "statistic", "p_value", "effect_size", "verdict"]
+    assert list(claims.columns) == ["claim", "rows", "n", "statistic", "p_value", "p_adjusted", "rule", "effect_size",
+                                    "verdict"]
+    assert set(claims["rule"]) == {"one test", "95% interval"}          # one budget: each claim is one test
     assert claims.loc[0, "claim"] == "beta-VAE scores above the VAE" and claims.loc[0, "n"] == "2 vs 2"
     assert claims.loc[1, "verdict"] == "inconclusive (no runs)"          # every InfoGAN run is unhealthy
     assert str(out / "comparison.csv") in capsys.readouterr().out

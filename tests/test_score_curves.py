@@ -54,11 +54,11 @@ def test_a_claim_is_tested_at_every_budget_and_says_from_which_one_it_holds():
     assert list(mig["verdict"]) == ["supported", "inconclusive", "supported"]
     assert claims.holding_from(table, CLAIMS, ACCURACY) == [
         "beta-VAE above the VAE (beta_vae.eval_accuracy): supported from 12,800 images (step 200) on, at every "
-        "later budget (3 budgets scored, 6,400 to 19,200 images)",
+        "later budget (3 budgets scored, 6,400 to 19,200 images; Holm over 3 budgets)",
         "the VAE above beta-VAE (beta_vae.eval_accuracy): never within the steps scored (3 budgets scored, "
-        "6,400 to 19,200 images)",
+        "6,400 to 19,200 images; Holm over 3 budgets)",
         "beta-VAE above the VAE on MIG (mig.score): supported from 19,200 images (step 300) on, at every later "
-        "budget (3 budgets scored, 6,400 to 19,200 images)"]
+        "budget (3 budgets scored, 6,400 to 19,200 images; Holm over 3 budgets)"]
 
 
 def test_a_claim_is_tested_only_where_both_rows_were_scored():
@@ -130,7 +130,11 @@ def test_a_preset_writes_its_claims_by_budget(sweep):
     assert by_budget[by_budget["metric"] == MIG].empty             # MIG was not scored in this sweep
     text = (sweep / "claims_by_budget.md").read_text()
     assert ("beta-VAE scores above the VAE on the beta_vae metric (beta_vae.eval_accuracy): never within the steps "
-            "scored (2 budgets scored, 160 to 320 images)") in text
+            "scored (2 budgets scored, 160 to 320 images; Holm over 2 budgets)") in text
+    assert set(accuracy["rule"]) == {"Holm over 2 budgets"} and "p_holm" in by_budget
+    decided = pd.read_csv(sweep / "claims.csv")                     # the last step decided by the family's rule
+    assert decided.loc[0, "rule"] == "Holm over 2 budgets"
+    assert decided.loc[0, "p_adjusted"] == pytest.approx(accuracy["p_holm"].iloc[-1])
     assert "on MIG (mig.score): never within the steps scored (no step has runs of both rows)" in text
 
 

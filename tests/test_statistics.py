@@ -74,7 +74,10 @@ def test_claims_have_the_columns_and_the_verdicts_that_the_numbers_give():
     scores = synthetic_scores({"a": [0.90, 0.91, 0.92, 0.93, 0.94], "b": [0.50, 0.52, 0.54, 0.56, 0.58],
                                "c": [0.80, 0.95, 0.85, 0.99, 0.88], "d": [0.91, 0.92, 0.90, 0.93, 0.92]})
     table = claims_table(scores, CLAIMS, "m.acc")
-    assert list(table.columns) == ["claim", "rows", "n", "statistic", "p_value", "effect_size", "verdict"]
+    assert list(table.columns) == ["claim", "rows", "n", "statistic", "p_value", "p_adjusted", "rule", "effect_size",
+                                   "verdict"]
+    assert list(table["rule"]) == ["one test"] * 3 + ["95% interval"] * 3       # one look each: its own p decides
+    assert table["p_adjusted"].iloc[0] == table["p_value"].iloc[0]
     verdicts = dict(zip(table["claim"], table["verdict"]))
     assert verdicts == {"a above b": "supported", "b above a": "contradicted", "a above c": "inconclusive",
                         "a near d": "supported", "a near b": "contradicted", "a near c": "inconclusive"}

@@ -1,6 +1,6 @@
 """report.html: one self-contained page per results folder with its tables (table.md, and
-claims.md, claims_by_budget.md and protocols.md where a reproduction wrote them) and every figure of the report,
-embedded as base64 PNG, each with a sentence saying what it shows. No file beside it is needed to
+claims.md, claims_by_budget.md, protocols.md and method_comparison.md where they were written) and
+every figure of the report, embedded as base64 PNG, each with a sentence saying what it shows. No file beside it is needed to
 read it, so it can be mailed or attached as it is."""
 from __future__ import annotations
 
@@ -17,11 +17,13 @@ REPORT_FILE = "report.html"
 # The tables a results folder can hold, in the order the page shows them.
 TABLES = {"table.md": "Scores", "claims.md": "The paper's claims, tested on the replicas",
           "claims_by_budget.md": "The claims, tested at every training budget scored",
-          "protocols.md": "Scores under other protocols of the metric (no retraining)"}
+          "protocols.md": "Scores under other protocols of the metric (no retraining)",
+          "method_comparison.md": "The methods compared at the last budget"}
 # Figures over the whole folder come first, in this order; per-run figures follow as the report
 # wrote them (configuration by configuration).
 FOLDER_FIGURES = ["metrics.png", "curves.png", "replicas.png", "metric_vs_normalised_beta.png", "protocols.png",
-                  "training_curves.png", "training_curves_gan.png", "kl_per_latent.png"]
+                  "method_seeds.png", "metric_correlation.png", "training_curves.png", "training_curves_gan.png",
+                  "kl_per_latent.png"]
 FIGURE_SUFFIXES = (".png", ".gif")                  # a GIF: an animated traversal (bench/reporting/animation.py)
 STYLE = """
 body { font-family: sans-serif; max-width: 1200px; margin: 2em auto; padding: 0 1em; color: #222; }
@@ -113,6 +115,12 @@ def caption(path: Path, results_dir: Path) -> str:
                                "range on a log axis.",
         "training_curves_gan.png": "Training curves of the GANs (lowest seed of each configuration): losses, the "
                                    "discriminator's outputs and the health signals against the training step.",
+        "method_seeds.png": "Every seed of every method (dots) per headline metric, the median of its seeds "
+                            "(line) and the mean rank of its runs among all runs (1 = highest, under its name); "
+                            "the title gives the Kruskal-Wallis p across the methods, raw and Holm's over the metrics "
+                            "(method_comparison.md).",
+        "metric_correlation.png": "Spearman's rank correlation of every pair of headline metrics over the runs: "
+                                  "red where two metrics order the runs alike, blue where they order them oppositely.",
         "kl_per_latent.png": "The KL divergence of each latent at the end of training, largest first, per "
                              "configuration: a latent near 0 nats carries no information about the image.",
     }

@@ -1,5 +1,5 @@
 """The presets of `bench reproduce` (bench/presets/NAME.toml): their own tables ([paper],
-[protocols], [claims], [budgets]) and which preset wrote a results folder."""
+[protocols], [claims], [budgets]), the methods they run and which preset wrote a results folder."""
 from __future__ import annotations
 
 import sys
@@ -27,6 +27,14 @@ def preset_table(name: str, table: str) -> dict:
     """One of a preset's own tables ([paper], [protocols]); {} when it has none."""
     with open(preset_path(name), "rb") as handle:
         return tomllib.load(handle).get(table, {})
+
+
+def preset_methods(name: str) -> list[str]:
+    """The methods a preset runs (its top-level `methods`); [] for a preset no longer known."""
+    if name not in available():
+        return []
+    with open(preset_path(name), "rb") as handle:
+        return list(tomllib.load(handle).get("methods", []))
 
 
 def preset_of(results_dir: Path) -> str | None:

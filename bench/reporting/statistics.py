@@ -1,5 +1,6 @@
 """Summaries of replicated scores: the spread, a bootstrap interval, the paper's top-half
-selection, and the one-sided rank test that the claims table uses (docs/reproduction.md)."""
+selection, the one-sided rank test that the claims table uses and Holm's adjustment of a family
+of p-values (docs/reproduction.md)."""
 from __future__ import annotations
 
 import math
@@ -64,3 +65,18 @@ def greater_test(first, second) -> tuple[float, float, float]:
         return math.nan, math.nan, math.nan
     result = mannwhitneyu(first, second, alternative="greater")
     return float(result.statistic), float(result.pvalue), float(result.statistic / (len(first) * len(second)))
+
+
+def holm(p_values) -> np.ndarray:
+    """Holm's (1979) step-down adjustment of one family of m p-values: sorted ascending, the
+    adjusted p_(i) = max_{j <= i} min(1, (m - j + 1) p_(j)), returned in the given order. A
+    hypothesis is rejected at level alpha where its adjusted p < alpha, which bounds the chance of
+    any false rejection in the family by alpha. NaN entries (no test) are not in the family and
+    stay NaN."""
+    p_values = np.asarray(p_values, dtype=float)
+    adjusted = np.full(p_values.shape, math.nan)
+    tested = np.flatnonzero(~np.isnan(p_values))
+    order = tested[np.argsort(p_values[tested], kind="stable")]
+    m = len(order)
+    adjusted[order] = np.maximum.accumulate(np.minimum(1.0, (m - np.arange(m)) * p_values[order]))
+    return adjusted
