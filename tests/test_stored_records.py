@@ -9,7 +9,7 @@ import pytest
 from bench.data.base import DataSource
 from bench.running import legacy, model_sets
 from bench.running.replicas import RUN_SETTINGS
-from bench.running.spec import CONFIGURATION, RunSpec, StoredSpec
+from bench.running.spec import CONFIGURATION, RunSpec
 from bench.running.stored_score import StoredScore, scores_json, stored_scores
 
 RESULTS = Path(__file__).resolve().parent.parent / "results"

@@ -103,5 +103,5 @@ def write(results_dir: Path, scores: pd.DataFrame, paper: dict, variants: dict[s
                        f"(metric parameters):\n\n{legend}\n")
     if not plots:
         return [csv_path, md_path]
-    from bench.reporting.plots import protocol_heatmap
+    from bench.reporting.figures.paper import protocol_heatmap
     return [csv_path, md_path, protocol_heatmap(table, results_dir)]
