@@ -15,8 +15,8 @@ rescored or trained again (bench/running/plan.py) is decided by these rules and 
 - Scores: a score stored before a metric setting existed counts as made with the value it was
   made with (each metric's LEGACY_SETTINGS, applied by metrics.stored_settings): scored_with.
 - Steps: two runs that agree on everything but their steps are one run trained for longer
-  (same_run_but_steps): a warm start takes the shorter one's checkpoint, and a UDR group is
-  the seeds of one such run.
+  (same_run_but_steps, their StoredSpec.configuration_key without the steps): a warm start
+  takes the shorter one's checkpoint.
 """
 from __future__ import annotations
 
