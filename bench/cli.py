@@ -156,7 +156,8 @@ def reproduction_plots(results_dir: Path, scores, paper: dict) -> list[Path]:
     """Every figure of a results folder (its notes added to table.md), and the replicas of each paper row
     beside the paper's value."""
     from bench.reporting.health import unhealthy_run_ids
-    from bench.reporting.plots import all_plots, replicas
+    from bench.reporting.figures.paper import replicas
+    from bench.reporting.plots import all_plots
     from bench.reporting.report import add_notes
     figures = all_plots(results_dir, scores)
     add_notes(results_dir, figures.notes)

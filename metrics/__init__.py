@@ -88,7 +88,8 @@ def setting_types(name: str) -> dict[str, object]:
 
 def settings(name: str, quick: bool = False, params: dict | None = None) -> dict[str, object]:
     """Every setting metric `name` is scored with: its defaults, its quick sizes under `quick`, then
-    `params`. Runs store them with their scores, and a change rescores a run (bench/running/execute.py)."""
+    `params`. Runs store them with their scores, and a change rescores a run (the rule:
+    bench/running/legacy.py, scored_with)."""
     declared = metric(name)
     return {**declared.defaults(), **(declared.quick if quick else {}), **(params or {})}
 

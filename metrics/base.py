@@ -57,6 +57,10 @@ class Metric:
     # definition, for the keys it puts there (an estimate may fall a little short: 20 bins over a
     # factor of 40 classes); tests/test_contracts.py checks the ground truth on dsprites_small.
     perfect: dict = field(default_factory=dict)
+    # What a code that says nothing scores, where the metric's definition fixes it:
+    # chance(dataset, settings) -> {key: value} for those keys, `settings` as stored with a score
+    # (a dict, older ones lacking newer settings); the figures draw it dashed. None: not known.
+    chance: Callable | None = None
 
     @property
     def headline_key(self) -> str | None:

@@ -169,8 +169,17 @@ def score(codes, dataset, rng, settings: Settings) -> dict[str, float]:
             "eval_accuracy": float(model.score(eval_x, eval_y))}
 
 
+def chance(dataset, settings: dict) -> dict[str, float]:
+    """A code that says nothing: the classifier guesses one of the target factors, 1 / their number
+    (settings as stored with a score; one stored before `protocol` or `factors` existed was made
+    at their defaults)."""
+    factors = protocol_factors(settings.get("protocol", Settings.protocol), settings.get("factors", Settings.factors))
+    level = 1 / len(factor_subset(dataset, factors))
+    return {"train_accuracy": level, "eval_accuracy": level}
+
+
 METRIC = Metric("beta_vae", Settings, score, check, headline="eval_accuracy",
                 quick={"num_train": 400, "num_eval": 200, "classifier_steps": 1000},
                 # scores stored before `classifier` existed were fitted with today's LogisticRegression()
                 legacy_settings={"classifier": "lbfgs"},
-                perfect={"eval_accuracy": 1.0})
+                perfect={"eval_accuracy": 1.0}, chance=chance)

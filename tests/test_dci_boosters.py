@@ -8,6 +8,7 @@ import pytest
 import metrics
 from bench.errors import UserError
 from bench.running import legacy
+from bench.running.stored_score import StoredScore
 from metrics import dci
 from metrics.codes import Representation
 
@@ -73,6 +74,7 @@ def test_an_unknown_booster_is_named_with_the_valid_ones():
 def test_scores_record_the_booster_and_older_scores_count_as_exact():
     wanted = metrics.settings("dci")
     assert wanted["booster"] == "exact"
-    older = {"settings": {key: value for key, value in wanted.items() if key != "booster"}, "values": {}}
+    older = StoredScore.from_json({"settings": {key: value for key, value in wanted.items() if key != "booster"},
+                                   "values": {}})
     assert legacy.scored_with("dci", older, wanted)                         # made with exact: not rescored
     assert not legacy.scored_with("dci", older, {**wanted, "booster": "hist"})

@@ -9,6 +9,7 @@ import metrics
 from bench.data.base import PROCEDURAL, DataSource
 from bench.running import legacy
 from bench.running.spec import RunSpec, StoredSpec
+from bench.running.stored_score import StoredScore
 from methods.vae import VAEParams
 
 REPO = Path(__file__).resolve().parent.parent
@@ -63,13 +64,14 @@ def test_a_parameter_a_method_has_lost_is_dropped_with_one_line(capsys):
 def test_a_score_stored_before_a_setting_existed_counts_as_made_with_the_value_it_had():
     wanted = metrics.settings("beta_vae", quick=True)
     assert wanted["classifier"] != "lbfgs"                         # today's default is not the one of then
-    older = {"settings": {key: value for key, value in wanted.items() if key != "classifier"}, "values": {}}
+    older = StoredScore({key: value for key, value in wanted.items() if key != "classifier"}, {})
     assert not legacy.scored_with("beta_vae", older, wanted)        # it was fitted with lbfgs: rescored
     assert legacy.scored_with("beta_vae", older, {**wanted, "classifier": "lbfgs"})
-    assert legacy.scored_with("beta_vae", {"settings": wanted}, wanted)
-    assert not legacy.scored_with("beta_vae", {}, wanted)                     # never scored
+    assert legacy.scored_with("beta_vae", StoredScore(wanted, {}), wanted)
+    assert not legacy.scored_with("beta_vae", None, wanted)                   # never scored
+    assert not legacy.scored_with("beta_vae", StoredScore(None, {}), wanted)  # stored before settings were
     mig = metrics.settings("mig", quick=True)
-    assert legacy.unscored({"beta_vae": wanted, "mig": mig}, {"beta_vae": {"settings": wanted}}) == ["mig"]
+    assert legacy.unscored({"beta_vae": wanted, "mig": mig}, {"beta_vae": StoredScore(wanted, {})}) == ["mig"]
 
 
 def test_runs_that_differ_only_in_their_steps_are_one_run_trained_longer():

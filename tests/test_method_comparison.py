@@ -6,7 +6,8 @@ import math
 import pandas as pd
 import pytest
 
-from bench.reporting import method_comparison, method_figures
+from bench.reporting import method_comparison
+from bench.reporting.figures import methods_compared as method_figures
 
 LOW, MID, HIGH = [1, 2, 3, 4, 5], [11, 12, 13, 14, 15], [21, 22, 23, 24, 25]
 KEY, MIRROR, MIG = "beta_vae.eval_accuracy", "factor_vae.eval_accuracy", "mig.score"

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from bench.cli import main
-from bench.reporting import plots
+from bench.reporting.figures import metric_bars, training
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +70,7 @@ def test_a_traversal_gif_has_one_frame_per_step_and_a_row_per_latent_by_kl(resul
     from bench.running.restore import restore_method
     folder = sorted((results / "runs").iterdir())[0]
     method, dataset = restore_method(folder, None)
-    kl = plots.kl_per_latent(folder)
+    kl = training.kl_per_latent(folder)
     path = animation.traversal_gif(method, dataset, kl, tmp_path / "traversal.gif")
     with Image.open(path) as gif:
         frames = [np.asarray(frame.convert("L"), dtype=float) for frame in ImageSequence.Iterator(gif)]
@@ -83,6 +83,21 @@ def test_a_traversal_gif_has_one_frame_per_step_and_a_row_per_latent_by_kl(resul
     assert values[0] == -3.0 and values[len(values) // 2] == 3.0 and len(set(values.round(6))) == len(values) // 2 + 1
     order = animation.latent_order(kl, rows)
     assert kl[order[0]] == kl.max() and list(kl[order]) == sorted(kl, reverse=True)
+
+
+def test_a_traversal_is_computed_before_it_is_drawn_a_row_per_latent_by_kl(results):
+    from bench.reporting.figures import generated
+    from bench.running.restore import restore_method
+    folder = sorted((results / "runs").iterdir())[0]
+    method, dataset = restore_method(folder, None)
+    kl = training.kl_per_latent(folder)
+    traversal = generated.traversal_of(method, dataset, kl)
+    rows = method.params.latent_dim
+    assert traversal.pictures.shape == (rows, generated.TRAVERSAL_STEPS, *dataset.image_shape)
+    assert traversal.values[0] == -method.traversal_range and traversal.values[-1] == method.traversal_range
+    assert len(traversal.row_labels) == rows and 0 <= traversal.pictures.min() <= traversal.pictures.max() <= 1
+    reconstructions = generated.reconstructions_of(method, dataset)
+    assert reconstructions.shape == (2, generated.RECONSTRUCTIONS, *dataset.image_shape)
 
 
 def table_run_ids(results, beta: float) -> list[str]:
@@ -209,7 +224,7 @@ def test_the_headline_table_shows_one_key_per_metric_in_the_fixed_order_with_med
 
 def test_metrics_png_has_a_panel_per_headline_key_and_none_for_counts():
     scores = every_key_scores()
-    figure = plots.metric_bars_figure(scores[scores["method"] == "beta_vae"])
+    figure = metric_bars.draw(metric_bars.gather(scores[scores["method"] == "beta_vae"]))
     titles = [axis.get_title() for axis in figure.axes if axis.get_visible()]
     assert titles == HEADLINE_COLUMNS[1:]
 

@@ -11,6 +11,8 @@ import pytest
 
 from bench.cli import main
 from bench.reporting import html_report, labels, plots
+from bench.reporting.figures import metric_bars, normalised_beta, training
+from bench.reporting.figures.chance import chance_levels
 from bench.reporting.preset import paper_of
 from bench.running.run_folder import readable_specs
 
@@ -81,10 +83,10 @@ def reproduction(tmp_path):
 def test_metric_bars_in_the_papers_order_with_its_values_and_chance(reproduction):
     scores = pd.read_csv(reproduction / "scores.csv", keep_default_na=False, na_values=[""])
     paper = paper_of(reproduction)
-    chance = plots.chance_levels(scores, {}, paper)
+    chance = chance_levels(scores, {}, paper)
     assert chance["beta_vae.eval_accuracy"] == pytest.approx(0.2)                  # the preset's 20%
     assert chance["beta_vae.train_accuracy"] == pytest.approx(0.2)                 # 1 of 5 factors
-    figure = plots.metric_bars_figure(scores, readable_specs(reproduction), paper, chance)
+    figure = metric_bars.draw(metric_bars.gather(scores, readable_specs(reproduction), paper, chance))
     axes = [axis for axis in figure.axes if axis.get_visible()]
     assert [axis.get_title() for axis in axes] == ["beta_vae.eval_accuracy"]    # the headline: no train_accuracy, health.*
     rows = [label.get_text() for label in axes[0].get_yticklabels()]
@@ -113,7 +115,7 @@ def test_training_curves_label_their_axes_and_keep_gans_apart(reproduction):
     note = "no latent traversal or reconstruction for InfoGAN (2 runs), VAE (beta = 1) (1 run), beta-VAE (beta = 4) (2 runs)"
     assert len(figures.notes) == 1 and note in figures.notes[0]                   # for the report writer
     logs = {"VAE, seed 0": pd.read_csv(next((reproduction / "runs").glob("vae-*")) / "log.csv")}
-    figure = plots.training_curves_figure(logs)
+    figure = training.training_curves_figure(logs)
     axes = [axis for axis in figure.axes if axis.get_visible()]
     assert [axis.get_ylabel() for axis in axes] == ["loss (nats per image)", "reconstruction loss (nats per image)",
                                                     "KL (nats per image)"]                # one panel per quantity
@@ -127,15 +129,15 @@ def test_normalised_beta_axes_do_not_exaggerate(tmp_path):
              accuracy(0.6 + 0.01 * beta + 0.01 * seed), VAE_LOG) for beta in (1, 2, 4, 8) for seed in (0, 1)]
     out = write_folder(tmp_path / "sweep", runs)
     scores = pd.read_csv(out / "scores.csv", keep_default_na=False, na_values=[""])
-    figure = plots.normalised_beta_figure(scores, readable_specs(out), out / "runs",
-                                          plots.chance_levels(scores, {}, {}))
+    figure = normalised_beta.draw(normalised_beta.gather(scores, readable_specs(out), out / "runs"),
+                                  chance_levels(scores, {}, {}))
     axes = {axis.get_title(): axis for axis in figure.axes}
     assert axes["beta_vae.eval_accuracy"].get_ylim() == (0, 1.02)              # the whole 0-1 range
-    assert axes[plots.RECONSTRUCTION].get_ylim()[0] == 0
+    assert axes[normalised_beta.RECONSTRUCTION].get_ylim()[0] == 0
     ticks = [label.get_text() for label in axes["beta_vae.eval_accuracy"].get_xticklabels()]
     assert ticks == ["0.0024", "0.0049", "0.0098", "0.02"]                       # the sweep's values, plain
     matplotlib.pyplot.close(figure)
-    assert plots.normalised_beta_figure(scores[scores["params"] != '{"beta": "8"}'].pipe(
+    assert normalised_beta.gather(scores[scores["params"] != '{"beta": "8"}'].pipe(
         lambda f: f[f["params"] != '{"beta": "4"}']), readable_specs(out), out / "runs") is None
 
 

@@ -9,7 +9,8 @@ import pytest
 from bench import reproduce
 from bench.cli import main
 from bench.errors import UserError
-from bench.reporting import claims, plots
+from bench.reporting import claims
+from bench.reporting.figures import score_curves
 from bench.reporting.curves import along_training
 from bench.running.run_folder import readable_specs
 from bench.running.store import final_scores
@@ -107,7 +108,7 @@ def test_the_figure_draws_the_median_of_the_seeds_at_each_budget_and_chance(swee
     curves = along_training(sweep)
     assert sorted(set(curves["images"])) == [160, 320] and sorted(set(curves["step"])) == [10, 20]
     specs = readable_specs(sweep)
-    figure = plots.score_curves_figure(curves, specs, {}, {ACCURACY: 0.2})
+    figure = score_curves.draw(score_curves.gather(curves, specs, {}, {ACCURACY: 0.2}))
     (axis,) = [axis for axis in figure.axes if axis.get_visible()]
     assert axis.get_title() == ACCURACY and axis.get_xscale() == "log"
     medians = [line for line in axis.lines if line.get_gid() == "median"]

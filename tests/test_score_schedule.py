@@ -56,14 +56,14 @@ def test_a_scheduled_run_keeps_and_scores_each_step_and_its_last_step_as_before(
     final = folder.scores()
     assert list(curve) == ["10", "20"] and {step: list(entry) for step, entry in curve.items()} == {
         "10": ["beta_vae"], "20": ["beta_vae"]}
-    assert curve["10"]["beta_vae"]["settings"] == final["beta_vae"]["settings"]
-    assert curve["10"]["beta_vae"]["values"] != curve["20"]["beta_vae"]["values"]      # other weights
+    assert curve["10"]["beta_vae"].settings == final["beta_vae"].settings
+    assert curve["10"]["beta_vae"].values != curve["20"]["beta_vae"].values      # other weights
 
     table = pd.read_csv(scheduled / "scores.csv")
     assert table.columns[-1] == "step" and sorted(set(table["step"])) == [10, 20, 30]
     assert set(table["steps"]) == {30}
-    for step, values in [(10, curve["10"]["beta_vae"]["values"]), (20, curve["20"]["beta_vae"]["values"]),
-                         (30, final["beta_vae"]["values"])]:
+    for step, values in [(10, curve["10"]["beta_vae"].values), (20, curve["20"]["beta_vae"].values),
+                         (30, final["beta_vae"].values)]:
         rows = table[table["step"] == step]
         assert dict(zip(rows["metric"], rows["value"])) == values
 
@@ -71,7 +71,7 @@ def test_a_scheduled_run_keeps_and_scores_each_step_and_its_last_step_as_before(
     plain = tmp_path / "plain"
     assert main([*TINY, "--out", str(plain)]) == 0
     assert only_run(plain).run_id == folder.run_id and not (plain / "runs" / folder.run_id / "snapshots").exists()
-    assert only_run(plain).scores()["beta_vae"]["values"] == final["beta_vae"]["values"]
+    assert only_run(plain).scores()["beta_vae"].values == final["beta_vae"].values
     assert not (plain / "runs" / folder.run_id / "curve.json").exists()
 
 
@@ -80,7 +80,7 @@ class Killed(Exception):
 
 
 def curve_values(folder: RunFolder) -> dict:
-    return {step: {metric: entry["values"] for metric, entry in scores.items()}
+    return {step: {metric: entry.values for metric, entry in scores.items()}
             for step, scores in folder.curve_scores().items()}
 
 
@@ -109,7 +109,7 @@ def test_a_run_killed_between_two_scheduled_steps_resumes_to_the_same_snapshots_
             for name, tensor in ours[network].items():
                 assert torch.equal(tensor, theirs[network][name]), (step, network, name)
     assert curve_values(killed) == curve_values(whole)
-    assert killed.scores()["beta_vae"]["values"] == whole.scores()["beta_vae"]["values"]
+    assert killed.scores()["beta_vae"].values == whole.scores()["beta_vae"].values
 
 
 def test_a_run_reads_done_only_once_its_last_step_and_its_snapshots_are_scored(tmp_path, monkeypatch):
@@ -130,7 +130,7 @@ def test_readers_of_scores_csv_see_the_last_step_only_and_old_files_still_read(s
     scores = final_scores(scheduled / "scores.csv")
     assert set(scores["step"]) == {30} and len(scores) == 2                # train and eval accuracy
     assert report.load_scores(scheduled).equals(scores)
-    final = only_run(scheduled).scores()["beta_vae"]["values"]
+    final = only_run(scheduled).scores()["beta_vae"].values
     summary = report.summary(scores)
     assert dict(zip(summary["metric"], summary["mean"])) == final and set(summary["count"]) == {1}
 

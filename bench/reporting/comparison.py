@@ -1,8 +1,9 @@
 """`bench compare A B`: the runs of two results folders set side by side, seed by seed.
 
 Two runs are paired when they train the same method with the same parameters on the same dataset
-with the same seed (so the same initial weights and batches); what may differ is what the folders
-were made to compare: the precision, the steps, the code version. Per configuration and measure:
+with the same seed (so the same initial weights and batches): their StoredSpec.configuration_key
+ignoring what the folders were made to compare (COMPARED: the steps, the precision, the data
+source), and the code version. Per configuration and measure:
 n pairs, the median in A and in B, the median of the per-seed differences B - A, a two-sided
 Mann-Whitney U test of the two samples and a two-sided Wilcoxon signed-rank test of the per-seed
 differences (scipy). Measures:
@@ -30,11 +31,13 @@ from scipy.stats import mannwhitneyu, wilcoxon
 
 from bench.errors import UserError
 from bench.running.run_folder import run_folders
+from bench.running.spec import StoredSpec
 
 PLATEAU_KL = 1.0                  # nats: summed KL below this is the collapsed posterior's plateau
 ESCAPE = "plateau_escape_step"
 CENSORED_MARGIN = 100             # steps: a run still on the plateau counts as escaping this much after its end
 SPEED = "images_per_s"
+COMPARED = ("steps", "precision", "data")     # what two paired runs may differ in (and the code version)
 
 
 def escape_step(log: pd.DataFrame, threshold: float = PLATEAU_KL) -> tuple[float, bool]:
@@ -53,15 +56,14 @@ def escape_step(log: pd.DataFrame, threshold: float = PLATEAU_KL) -> tuple[float
     return float(steps[below[0] + after[0]]), False
 
 
-def run_measures(folder) -> tuple[tuple, dict] | None:
-    """(pairing key, measure -> (value, censored)) of one run folder; None without a readable spec."""
+def run_measures(folder) -> tuple[StoredSpec, dict] | None:
+    """(spec, measure -> (value, censored)) of one run folder; None without a readable spec."""
     spec = folder.spec()
     if spec is None:
         return None
-    key = (spec.method, json.dumps(spec.overrides, sort_keys=True), spec.dataset, spec.seed)
     measures = {}
-    for metric in folder.scores().values():
-        for name, value in metric.get("values", {}).items():
+    for score in folder.scores().values():
+        for name, value in score.values.items():
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 measures[name] = (float(value), False)
     if folder.has_log():
@@ -71,16 +73,22 @@ def run_measures(folder) -> tuple[tuple, dict] | None:
         if "kl" in log and len(log):
             step, censored = escape_step(log)
             measures[ESCAPE] = (step + CENSORED_MARGIN if censored else step, censored)
-    return key, measures
+    return spec, measures
 
 
-def folder_measures(results_dir) -> dict[tuple, dict]:
+def folder_measures(results_dir) -> dict[str, tuple[StoredSpec, dict]]:
+    """pairing key (the run's configuration_key ignoring COMPARED) -> the run's spec and measures."""
     found = {}
     for folder in run_folders(results_dir):
         measured = run_measures(folder)
         if measured is not None:
-            found[measured[0]] = measured[1]
+            found[measured[0].configuration_key(ignore=COMPARED)] = measured
     return found
+
+
+def configuration(spec: StoredSpec) -> tuple[str, str, str]:
+    """A paired run's row label: its method, parameters as --set spells them, and dataset."""
+    return spec.method, json.dumps(spec.overrides, sort_keys=True), spec.dataset
 
 
 def shown(values: np.ndarray, censored: np.ndarray) -> str:
@@ -107,15 +115,20 @@ def two_sided_tests(first: np.ndarray, second: np.ndarray) -> tuple[float, float
 
 def compare(first_dir, second_dir, measures: list[str] | None = None) -> pd.DataFrame:
     """One row per (configuration, measure) over the runs paired between the two folders."""
-    first, second = folder_measures(first_dir), folder_measures(second_dir)
-    paired = sorted(set(first) & set(second), key=lambda key: (key[0], key[1], key[2], key[3]))
+    found_first, found_second = folder_measures(first_dir), folder_measures(second_dir)
+    paired = sorted(set(found_first) & set(found_second),
+                    key=lambda key: (*configuration(found_first[key][0]), found_first[key][0].seed))
     if not paired:
         raise UserError(f"no run in {first_dir} has a partner in {second_dir} (same method, parameters, "
                         f"dataset and seed)")
+    first = {key: found_first[key][1] for key in paired}
+    second = {key: found_second[key][1] for key in paired}
     rows = []
-    configurations = dict.fromkeys(key[:3] for key in paired)
-    for method, params, dataset in configurations:
-        keys = [key for key in paired if key[:3] == (method, params, dataset)]
+    groups: dict[str, list] = {}
+    for key in paired:
+        groups.setdefault(found_first[key][0].configuration_key(ignore=(*COMPARED, "seed")), []).append(key)
+    for keys in groups.values():
+        method, params, dataset = configuration(found_first[keys[0]][0])
         names = set.intersection(*(set(first[key]) & set(second[key]) for key in keys))
         for name in sorted(names, key=lambda n: (n not in (ESCAPE, SPEED), n)):
             if measures and name not in measures:
@@ -126,7 +139,7 @@ def compare(first_dir, second_dir, measures: list[str] | None = None) -> pd.Data
             b_censored = np.array([second[key][name][1] for key in keys])
             u, p_rank, p_paired = two_sided_tests(a, b)
             rows.append({"method": method, "params": params, "dataset": dataset, "measure": name,
-                         "n": len(keys), "seeds": ",".join(str(key[3]) for key in keys),
+                         "n": len(keys), "seeds": ",".join(str(found_first[key][0].seed) for key in keys),
                          "median_first": shown(a, a_censored), "median_second": shown(b, b_censored),
                          "median_difference": float(np.median(b - a)),
                          "censored_first": int(a_censored.sum()), "censored_second": int(b_censored.sum()),

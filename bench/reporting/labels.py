@@ -110,3 +110,14 @@ def run_description(run_folder: Path) -> str:
     if spec is None:
         return Path(run_folder).name
     return f"{readable_label(spec.method, spec.overrides, spec.params)}, seed {spec.seed}"
+
+
+def configurations_in_reading_order(frame, specs: dict, paper: dict) -> tuple[list, dict]:
+    """The (method, params JSON) pairs of `frame` (scores.csv's columns) in reading order, a
+    paper's rows first in its order and the other methods as the registry lists them
+    (configuration_order), and a readable label for each (configuration_names)."""
+    from methods import METHODS
+    paper_methods = list(dict.fromkeys(row["method"] for row in paper.get("rows", [])))
+    pairs = configuration_order(zip(frame["method"], frame["params"].fillna("")),
+                                [*paper_methods, *(method for method in METHODS if method not in paper_methods)])
+    return pairs, configuration_names(pairs, specs, paper)

@@ -1,5 +1,5 @@
 """The methods of a results folder compared at its last budget (issue 34): method_comparison.csv and
-.md, and two figures (bench/reporting/method_figures.py), for a folder with MIN_METHODS methods or
+.md, and two figures (bench/reporting/figures/methods_compared.py), for a folder with MIN_METHODS methods or
 more (counting those its preset runs that have not landed). Per headline key (metrics.headline_keys),
 over the healthy runs at each run's last step (store.final_scores), higher read as better:
 
@@ -213,6 +213,6 @@ def write(results_dir: Path, scores: pd.DataFrame, plots: bool = True) -> list[P
     md_path.write_text(markdown_text(tests, ranks, correlation, summary_lines(wide, order, expected)))
     if not plots:
         return [csv_path, md_path]
-    from bench.reporting import method_figures                 # matplotlib is loaded only when plotting
+    from bench.reporting.figures import methods_compared as method_figures  # matplotlib is loaded only when plotting
     return [csv_path, md_path, method_figures.seeds_and_ranks(wide, ranks, tests, results_dir),
             method_figures.correlation_heatmap(correlation, results_dir)]

@@ -25,6 +25,7 @@ from bench.running.files import read_json, write_atomically
 from bench.running.legacy import scored_with
 from bench.running.restore import rebuild_method
 from bench.running.run_folder import DONE, RunFolder, run_folders
+from bench.running.stored_score import StoredScore, scores_json, stored_scores
 from metrics import workers
 from metrics.codes import Representation
 
@@ -36,20 +37,20 @@ def study_run(run_folder: Path, metric: str, variants: dict[str, dict], quick: b
     torch.set_num_threads(threads)
     folder = RunFolder(run_folder)
     spec = folder.spec()
-    stored = read_json(folder.protocols, {})
+    stored = stored_scores(read_json(folder.protocols, {}))
     wanted = {label: metrics.settings(metric, quick, params) for label, params in variants.items()}
-    missing = [label for label, settings in wanted.items() if not scored_with(metric, stored.get(label, {}), settings)]
+    missing = [label for label, settings in wanted.items() if not scored_with(metric, stored.get(label), settings)]
     if missing:
         method, dataset = rebuild_method(folder.path)
         codes = Representation.from_method(method, dataset, progress)
         for label in missing:
             with workers.allow(threads):
                 values = metrics.score(metric, codes, dataset, spec.seed, quick, **variants[label])
-            stored[label] = {"settings": wanted[label], "values": values}
-            write_atomically(folder.protocols, json.dumps(stored, indent=1, sort_keys=True))
+            stored[label] = StoredScore(wanted[label], values)
+            write_atomically(folder.protocols, json.dumps(scores_json(stored), indent=1, sort_keys=True))
     return [{"run_id": folder.run_id, "method": spec.method, "seed": spec.seed, "protocol": label,
              "key": key, "value": value}
-            for label in variants for key, value in stored[label]["values"].items()]
+            for label in variants for key, value in stored[label].values.items()]
 
 
 def finished_runs(results_dir: Path) -> list[Path]:
@@ -102,5 +103,5 @@ def write(results_dir: Path, scores: pd.DataFrame, paper: dict, variants: dict[s
                        f"(metric parameters):\n\n{legend}\n")
     if not plots:
         return [csv_path, md_path]
-    from bench.reporting.plots import protocol_heatmap
+    from bench.reporting.figures.paper import protocol_heatmap
     return [csv_path, md_path, protocol_heatmap(table, results_dir)]

@@ -15,8 +15,8 @@ rescored or trained again (bench/running/plan.py) is decided by these rules and 
 - Scores: a score stored before a metric setting existed counts as made with the value it was
   made with (each metric's LEGACY_SETTINGS, applied by metrics.stored_settings): scored_with.
 - Steps: two runs that agree on everything but their steps are one run trained for longer
-  (same_run_but_steps): a warm start takes the shorter one's checkpoint, and a UDR group is
-  the seeds of one such run.
+  (same_run_but_steps, their StoredSpec.configuration_key without the steps): a warm start
+  takes the shorter one's checkpoint.
 """
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ import sys
 import metrics
 import methods
 from bench.data.base import PROCEDURAL, DataSource
+from bench.running.stored_score import StoredScore
 
 DEFAULT_PRECISION = "fp32"           # every run computed in fp32 before spec.json recorded a precision
 # What a spec.json that lacks a field means (older versions recorded no precision and no data source).
@@ -62,22 +63,21 @@ def current_params(method: str, params: dict, run_name: str) -> dict:
     return {name: value for name, value in params.items() if name in known}
 
 
-def scored_with(metric: str, entry: dict, settings: dict) -> bool:
-    """Whether a stored score of `metric` (its entry in scores.json, curve.json or protocols.json:
-    {"settings", "values", ...}; {} where there is none) was made with `settings`; one stored
-    before a setting existed counts as made with the value it was made with."""
-    return metrics.stored_settings(metric, entry.get("settings")) == settings
+def scored_with(metric: str, stored: StoredScore | None, settings: dict) -> bool:
+    """Whether a stored score of `metric` (in scores.json, curve.json or protocols.json; None where
+    there is none) was made with `settings`; one stored before a setting existed counts as made
+    with the value it was made with."""
+    return stored is not None and metrics.stored_settings(metric, stored.settings) == settings
 
 
-def unscored(wanted: dict[str, dict], stored: dict) -> list[str]:
+def unscored(wanted: dict[str, dict], stored: dict[str, StoredScore]) -> list[str]:
     """The metrics of `wanted` (name -> settings) that `stored` (scores.json, or one step of
     curve.json) does not hold scored with those settings (scored_with)."""
-    return [name for name, settings in wanted.items() if not scored_with(name, stored.get(name, {}), settings)]
+    return [name for name, settings in wanted.items() if not scored_with(name, stored.get(name), settings)]
 
 
-def same_run_but_steps(spec) -> dict:
-    """What a StoredSpec (bench/running/spec.py) says about its run apart from the steps: two runs
-    that agree on it differ only in how long they trained. Its older fields are already filled
-    in, so an older run and one of today compare alike."""
-    return {"method": spec.method, "params": spec.params, "dataset": spec.dataset, "seed": spec.seed,
-            "precision": spec.precision, "data": spec.data.identity()}
+def same_run_but_steps(spec) -> str:
+    """The key (StoredSpec.configuration_key) that two runs share when they differ only in how
+    long they trained: everything but the steps. Its older fields are already filled in, so an
+    older run and one of today compare alike."""
+    return spec.configuration_key(ignore=("steps",))

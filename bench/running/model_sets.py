@@ -14,7 +14,6 @@ a group with a single finished run is skipped with a line.
 """
 from __future__ import annotations
 
-import json
 import sys
 from collections import defaultdict
 
@@ -23,7 +22,7 @@ import numpy as np
 import metrics
 from bench.errors import UserError
 from bench.running.execute import cached_dataset
-from bench.running.legacy import same_run_but_steps, scored_with
+from bench.running.legacy import scored_with
 from bench.running.restore import rebuild_method
 from bench.running.run_folder import DONE, run_folders
 from bench.running.spec import StoredSpec
@@ -34,10 +33,7 @@ from metrics.udr import Model
 
 def group_key(spec: StoredSpec) -> str:
     """What the runs of one group share: everything in a run's identity but its seed."""
-    key = same_run_but_steps(spec)
-    del key["seed"]
-    key["steps"] = spec.steps
-    return json.dumps(key, sort_keys=True)
+    return spec.configuration_key(ignore=("seed",))
 
 
 def finished_groups(store: RunStore) -> dict[str, list[StoredSpec]]:
@@ -79,7 +75,7 @@ def score_group(name: str, specs: list[StoredSpec], store: RunStore, quick: bool
     every run already holds them for exactly these runs and settings."""
     run_ids = [spec.run_id for spec in specs]
     wanted = {**metrics.settings(name, quick, params), "models": run_ids}
-    if all(scored_with(name, store.folder(run_id).scores().get(name, {}), wanted) for run_id in run_ids):
+    if all(scored_with(name, store.folder(run_id).scores().get(name), wanted) for run_id in run_ids):
         return False
     dataset = cached_dataset(specs[0].dataset, specs[0].data)
     models = []

@@ -1,16 +1,22 @@
 """Which runs of a results folder are replicas of one configuration, as every table, claim and
-figure counts them: the same method and parameters (scores.csv's `params`) and the same dataset,
-training steps and precision. Runs of one method and parameters that differ in any of those three
-(`bench run --steps 4000`, then `--steps 8000`, into one folder) are kept apart by writing the
-setting that differs into their `params` ({"beta": "4", "steps": "8000"}), so that no summary
-pools two budgets, datasets or precisions as if they were seeds of one."""
+figure counts them: runs whose configuration (StoredSpec.configuration_key) differs only in the
+seed, read from scores.csv: the same method and parameters (its `params`) and the same
+RUN_SETTINGS, the other fields of the key that scores.csv has a column for (dataset, steps,
+precision; it has none for the data source). Runs of one method and parameters that differ in any
+of those (`bench run --steps 4000`, then `--steps 8000`, into one folder) are kept apart by
+writing the setting that differs into their `params` ({"beta": "4", "steps": "8000"}), so that no
+summary pools two budgets, datasets or precisions as if they were seeds of one."""
 from __future__ import annotations
 
 import json
 
 import pandas as pd
 
-RUN_SETTINGS = ("dataset", "steps", "precision")     # in a run's id beside its method parameters
+from bench.running.spec import CONFIGURATION
+
+# The fields of a run's configuration beside its method, parameters and seed (a column of
+# scores.csv where it has one).
+RUN_SETTINGS = tuple(name for name in CONFIGURATION if name not in ("method", "params", "seed"))
 
 
 def configurations_apart(frame: pd.DataFrame) -> pd.DataFrame:

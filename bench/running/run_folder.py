@@ -8,6 +8,7 @@ its files and reads and writes its spec.json, status and scores.json.
     snapshots/step-001000.pt  the weights alone at each step of the run's score schedule below its
                    last (bench/running/runner.py; bench/running/score_schedule.py)
     scores.json    metric name -> its settings, values and library versions, at the run's last step
+                   (bench/running/stored_score.py, StoredScore)
     curve.json     the same at the earlier steps of the schedule: {"1000": {metric name: ...}}
     protocols.json the run rescored under a preset's metric protocols (bench/reporting/protocol_study.py)
 """
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from bench.running.files import file_lock, read_json, write_atomically
 from bench.running.spec import StoredSpec
+from bench.running.stored_score import StoredScore, scores_json, stored_scores
 
 RUNS = "runs"                        # RESULTS/runs/ holds the run folders
 DONE, RUNNING, FAILED, NEW = "done", "running", "failed", "new"
@@ -95,27 +97,30 @@ class RunFolder:
     def set_status(self, state: str, detail: str = "") -> None:
         write_atomically(self.path / self.STATUS, f"{state}: {detail}" if detail else state)
 
-    def scores(self) -> dict:
-        """{metric name: {"settings": {...}, "values": {key: value}, "versions": {...}}}."""
-        return read_json(self.path / self.SCORES, {})
+    def scores(self) -> dict[str, StoredScore]:
+        """scores.json: metric name -> its StoredScore (none where the file is missing or not JSON;
+        a ValueError where it holds something else)."""
+        return stored_scores(read_json(self.path / self.SCORES, {}))
 
     def add_scores(self, metric: str, settings: dict, values: dict) -> None:
         """Store one metric's values with the settings and library versions they were computed with."""
         scores = self.scores()
-        scores[metric] = {"settings": settings, "values": values, "versions": library_versions()}
-        write_atomically(self.path / self.SCORES, json.dumps(scores, indent=2))
+        scores[metric] = StoredScore(settings, values, library_versions())
+        write_atomically(self.path / self.SCORES, json.dumps(scores_json(scores), indent=2))
 
-    def curve_scores(self) -> dict:
-        """{"STEP": {metric name: {"settings", "values", "versions"}}}: the scores at the steps of the
-        schedule below the run's last (scores.json holds the last step's)."""
-        return read_json(self.path / self.CURVE, {})
+    def curve_scores(self) -> dict[str, dict[str, StoredScore]]:
+        """curve.json: "STEP" -> metric name -> StoredScore, the scores at the steps of the schedule
+        below the run's last (scores.json holds the last step's)."""
+        curve = read_json(self.path / self.CURVE, {})
+        if not isinstance(curve, dict):
+            raise ValueError(f"{self.CURVE} holds {type(curve).__name__}, not steps")
+        return {step: stored_scores(scores) for step, scores in curve.items()}
 
     def add_curve_scores(self, step: int, metric: str, settings: dict, values: dict) -> None:
         """Store one metric's values at `step` like add_scores does at the last step."""
         curve = self.curve_scores()
-        curve.setdefault(str(step), {})[metric] = {"settings": settings, "values": values,
-                                                   "versions": library_versions()}
-        ordered = dict(sorted(curve.items(), key=lambda item: int(item[0])))
+        curve.setdefault(str(step), {})[metric] = StoredScore(settings, values, library_versions())
+        ordered = {step: scores_json(scores) for step, scores in sorted(curve.items(), key=lambda item: int(item[0]))}
         write_atomically(self.path / self.CURVE, json.dumps(ordered, indent=2))
 
     def lock(self, on_wait=None):

@@ -121,6 +121,19 @@ class StoredSpec:
         return cls(**{name: fields[name] for name in STORED_FIELDS}, data=DataSource.from_json(fields["data"]),
                    plugin=plugin if isinstance(plugin, dict) else {})
 
+    def configuration_key(self, ignore: tuple[str, ...] = ()) -> str:
+        """What the run is, less the CONFIGURATION fields in `ignore`, as one comparable text: two
+        runs are "the same configuration" for a caller when their keys with its `ignore` are
+        equal (a warm start ignores the steps, a UDR group the seed, `bench compare` the steps,
+        precision and data source). Older fields are already filled in, so an older run and one
+        of today compare alike; the data source counts by its identity (a file's content)."""
+        unknown = sorted(set(ignore) - set(CONFIGURATION))
+        if unknown:
+            raise ValueError(f"configuration_key cannot ignore {unknown}; its fields are {', '.join(CONFIGURATION)}")
+        fields = {"method": self.method, "params": self.params, "dataset": self.dataset,
+                  "data": self.data.identity(), "seed": self.seed, "steps": self.steps, "precision": self.precision}
+        return json.dumps({name: fields[name] for name in CONFIGURATION if name not in ignore}, sort_keys=True)
+
 
 def plugin_provenance(method: str, dataset: str) -> dict:
     """"method" and "dataset" -> the provenance of each that is a plug-in (bench/plugins.py: module,
@@ -145,6 +158,11 @@ def changed_plugin(stored: StoredSpec) -> str | None:
             if change:
                 return change
     return None
+
+
+# What a run's configuration is made of (StoredSpec.configuration_key): the fields of its identity
+# (RunSpec.identity), each of which a caller may ignore.
+CONFIGURATION = ("method", "params", "dataset", "data", "seed", "steps", "precision")
 
 
 MAX_SEEDS = 10_000

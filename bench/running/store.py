@@ -27,6 +27,7 @@ from bench.running.legacy import same_run_but_steps
 from bench.running.replicas import configurations_apart
 from bench.running.run_folder import DONE, RUNNING, RUNS, RunFolder, run_folders
 from bench.running.spec import StoredSpec
+from bench.running.stored_score import StoredScore
 
 SCORE_COLUMNS = ["run_id", "method", "dataset", "seed", "steps", "precision", "params", "metric", "value",
                  "metric_settings", "torch", "numpy", "sklearn", "step"]
@@ -108,18 +109,22 @@ class RunStore:
         return self.scores_csv
 
 
-def score_rows(spec: StoredSpec, scores: dict, curve: dict | None = None) -> list[dict]:
+def score_rows(spec: StoredSpec, scores: dict[str, StoredScore],
+               curve: dict[str, dict[str, StoredScore]] | None = None) -> list[dict]:
     """The scores.csv rows of one run folder: its last step's (spec.json and scores.json), then
-    those of the earlier steps of its schedule (curve.json), step by step."""
+    those of the earlier steps of its schedule (curve.json), step by step; a ValueError where a
+    score lacks its settings or library versions (the table's columns)."""
     rows = []
     for step, step_scores in [(spec.steps, scores), *sorted((int(s), c) for s, c in (curve or {}).items())]:
         for metric in step_scores.values():
-            for key, value in metric["values"].items():
+            if metric.settings is None or metric.versions is None:
+                raise ValueError("a score without its settings or library versions")
+            for key, value in metric.values.items():
                 rows.append({"run_id": spec.run_id, "method": spec.method, "dataset": spec.dataset,
                              "seed": spec.seed, "steps": spec.steps, "precision": spec.precision,
                              "params": json.dumps(spec.overrides, sort_keys=True), "metric": key,
-                             "value": number(value), "metric_settings": json.dumps(metric["settings"], sort_keys=True),
-                             **metric["versions"], "step": step})
+                             "value": number(value), "metric_settings": json.dumps(metric.settings, sort_keys=True),
+                             **metric.versions, "step": step})
     return rows
 
 
