@@ -1,4 +1,4 @@
-"""`bench`: the command line (run, list, speed, reproduce, report). User errors end in one line and
+"""`bench`: the command line (run, list, speed, reproduce, report, compare, check). User errors end in one line and
 exit code 2.
 
 Only the standard library and bench.defaults are imported to build the parser, so that
@@ -213,6 +213,23 @@ def rescore_protocols(preset: str, config, paper: dict, results_dir: Path, jobs:
     return paths
 
 
+def add_check_parser(commands) -> None:
+    parser = commands.add_parser("check", help="run the contract every built-in passes against a method, metric or dataset",
+                                 description="One line per clause of the contract (docs/plugins.md, \"Check it\"): "
+                                 "PASS, SKIP (the clause tests what it does not offer) or FAIL with what failed and "
+                                 "how to fix it. Exit 0 when none fails, 1 when one does. Methods train a few "
+                                 "steps on dsprites_small on the CPU (seconds).")
+    parser.add_argument("name", help="a method, metric or dataset (see `bench list`)")
+    parser.add_argument("--kind", choices=("method", "metric", "dataset"),
+                        help="which the name is, where it names two (beta_vae is a method and a metric)")
+
+
+def command_check(args) -> int:
+    from bench.running import contract
+    verdicts = contract.check(args.name, args.kind, lambda line: print(line, flush=True))
+    return 1 if any(verdict.outcome == "FAIL" for verdict in verdicts) else 0
+
+
 def command_list(args) -> int:
     import metrics
     import methods
@@ -267,6 +284,7 @@ def parser() -> argparse.ArgumentParser:
     add_speed_parser(commands)
     add_reproduce_parser(commands)
     add_compare_parser(commands)
+    add_check_parser(commands)
     report_parser = commands.add_parser("report", help="tables and plots of a results folder",
                                         description="Write table.csv, table.md, PNG plots and report.html "
                                                     "(all of them in one page) next to RESULTS_DIR/scores.csv; "
@@ -370,7 +388,7 @@ def check_results_folder(results_dir: Path) -> None:
 
 
 COMMANDS = {"run": command_run, "list": command_list, "report": command_report, "speed": command_speed,
-            "reproduce": command_reproduce, "compare": command_compare}
+            "reproduce": command_reproduce, "compare": command_compare, "check": command_check}
 
 
 def main(argv=None) -> int:
