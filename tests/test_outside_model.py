@@ -105,6 +105,7 @@ def bad_module(tmp_path, case: str) -> str:
     ("other dataset", "holds run beta_vae-seed0-"),
     ("other sizes", "scored beta_vae with num_train=400, this would score it with num_train=10000"),
     ("no module", "--function 'no_such_module:codes': module 'no_such_module' does not import"),
+    ("model set", "--metrics udr scores a set of models of one method; bench score places one model"),
 ])
 def test_a_bad_model_is_one_line_exit_2_and_nothing_written(case, message, results, encoder, tmp_path, monkeypatch,
                                                             capsys):
@@ -115,7 +116,7 @@ def test_a_bad_model_is_one_line_exit_2_and_nothing_written(case, message, resul
         source = {"not exported": ["--encoder", str(results / "scores.csv")],
                   "no module": ["--function", "no_such_module:codes"]}.get(case, ["--encoder", str(encoder)])
     flags = {"built-in name": ["--method", "beta_vae"], "other dataset": ["--dataset", "color_dsprites"],
-             "other sizes": ["--quick-off"]}.get(case, [])
+             "other sizes": ["--quick-off"], "model set": ["--metrics", "udr"]}.get(case, [])
     args = ["score", *source, "--method", "my_vae", "--seed", "0", "--dataset", "dsprites_small", "--out",
             str(results), "--quick", *[flag for flag in flags if flag != "--quick-off"]]
     if "--quick-off" in flags:

@@ -180,9 +180,23 @@ def declared_capabilities_work(subject: MethodUnderCheck) -> str:
     sample(n, generator) too; has_posterior: posterior(x) gives (means, log-variances), finite,
     means of the codes' width."""
     method, codes = subject.trained[0], subject.codes
-    n, shape, found = len(ENCODED), (len(ENCODED), *subject.dataset.image_shape), []
+    n, shape = len(ENCODED), (len(ENCODED), *subject.dataset.image_shape)
+    training = {name: module.training for name, module in method.modules().items()}
     for module in method.modules().values():
         module.eval()
+    try:
+        found = capabilities(method, codes, subject.dataset, n, shape)
+    finally:
+        for name, module in method.modules().items():
+            module.train(training[name])
+    if not found:
+        raise NotApplicable("declares no capability (can_decode, can_sample, has_posterior are False)")
+    return f"{', '.join(found)} as declared"
+
+
+def capabilities(method, codes: np.ndarray, dataset, n: int, shape: tuple) -> list[str]:
+    """declared_capabilities_work's checks, in eval mode: the capabilities found working."""
+    found = []
     with torch.no_grad():
         if method.can_decode:
             images = method.decode(torch.from_numpy(codes)).float()
@@ -197,16 +211,14 @@ def declared_capabilities_work(subject: MethodUnderCheck) -> str:
                     "sample gave values outside [0, 1]: return pixel means")
             found.append("sample")
         if method.has_posterior:
-            x = method.policy.prepare_images(torch.from_numpy(subject.dataset.images(ENCODED)))
+            x = method.policy.prepare_images(torch.from_numpy(dataset.images(ENCODED)))
             means, log_vars = method.posterior(x)
             require(tuple(means.shape) == tuple(log_vars.shape) == codes.shape,
                     f"posterior gave means {tuple(means.shape)} and log-variances {tuple(log_vars.shape)}, not "
                     f"both {codes.shape} (the codes' shape)")
             require(torch.isfinite(means).all() and torch.isfinite(log_vars).all(), "posterior gave NaN or inf")
             found.append("posterior")
-    if not found:
-        raise NotApplicable("declares no capability (can_decode, can_sample, has_posterior are False)")
-    return f"{', '.join(found)} as declared"
+    return found
 
 
 def bad_parameters_are_refused(subject: MethodUnderCheck) -> str:

@@ -103,10 +103,25 @@ def wanted_metrics(names: str | None, references: dict) -> list[str]:
     """--metrics, else the single-model metrics the folder's runs were scored with (beta_vae where
     it has none, as `bench run`)."""
     if names:
-        return metrics.single_model_names(metrics.parse_metric_names(names))
+        chosen = metrics.parse_metric_names(names)
+        sets = [name for name in chosen if metrics.scores_model_sets(name)]
+        if sets and names != "all":
+            raise UserError(f"--metrics {sets[0]} scores a set of models of one method; bench score places one "
+                            f"model: give metrics of one model (see `bench list`)")
+        return metrics.single_model_names(chosen)
+    order = metrics.parse_metric_names("all")
     stored = {name for spec_scores in references.values() for name in spec_scores if name not in NOT_SCORES}
-    found = [name for name in metrics.METRICS if name in stored and not metrics.scores_model_sets(name)]
+    found = sorted((name for name in stored if known_single_model_metric(name)),
+                   key=lambda name: (order.index(name) if name in order else len(order), name))
     return found or ["beta_vae"]
+
+
+def known_single_model_metric(name: str) -> bool:
+    """Whether `name` is a metric this harness knows (built-in or plug-in) that scores one model."""
+    try:
+        return not metrics.scores_model_sets(name)
+    except UserError:
+        return False
 
 
 def check_against_references(out: Path, dataset: str, source, settings: dict, references: dict) -> None:
