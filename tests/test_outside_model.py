@@ -3,8 +3,10 @@ elsewhere placed in a results folder as a run that reports and `bench compare` r
 encoder of a harness run scores exactly that run's scores; every bad input is one line, exit 2,
 with the results folder as it was."""
 import json
+import pickle
 import re
 import shutil
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -127,6 +129,49 @@ def test_a_bad_model_is_one_line_exit_2_and_nothing_written(case, message, resul
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and (message in error or re.search(message, error)), error
     assert stored(results) == before
+
+
+class Touch:
+    """Unpickling it creates a file: the code a crafted archive would run."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return Path.touch, (self.marker,)
+
+
+def crafted(encoder: Path, out: Path, part: str, marker: Path) -> Path:
+    """A copy of `encoder` whose example inputs are a pickle that runs code ("inputs"), or whose
+    first weight is marked pickled and is one ("weight")."""
+    with zipfile.ZipFile(encoder) as source, zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            content = source.read(info.filename)
+            if part == "inputs" and "/data/sample_inputs/" in info.filename:
+                content = pickle.dumps(Touch(marker))
+            if part == "weight" and info.filename.endswith("model_weights_config.json"):
+                config = json.loads(content)
+                first = next(iter(config["config"].values()))
+                first["use_pickle"] = True
+                content = json.dumps(config).encode()
+            if part == "weight" and info.filename.endswith("/data/weights/weight_0"):
+                content = pickle.dumps(Touch(marker))
+            target.writestr(info, content)
+    return out
+
+
+@pytest.mark.parametrize("part, message", [("inputs", "data/sample_inputs/model.pt (not loadable as weights only)"),
+                                           ("weight", "(weight_0, pickled)")])
+def test_an_archive_that_would_unpickle_is_refused_before_it_is_loaded(part, message, results, encoder, tmp_path,
+                                                                        capsys):
+    marker = tmp_path / "code_ran"
+    archive = crafted(encoder, tmp_path / "crafted.pt2", part, marker)
+    before = stored(results)
+    assert main(["score", "--encoder", str(archive), "--method", "my_vae", "--seed", "0", "--dataset",
+                 "dsprites_small", "--out", str(results), "--quick"]) == 2
+    error = capsys.readouterr().err
+    assert "holds pickled objects" in error and message in error and error.count("\n") == 1, error
+    assert not marker.exists() and stored(results) == before
 
 
 def test_a_new_folder_takes_any_settings_and_a_second_model_must_match_them(tmp_path, encoder):

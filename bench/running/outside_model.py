@@ -2,8 +2,8 @@
 plugins.md, "Score a model trained elsewhere"), so that `bench report`, claims and `bench compare`
 read it like any other.
 
-Its codes come from (a) an encoder exported with torch.export (.pt2, read by torch.export.load:
-a graph of tensor operations and its weights, no Python of the file's runs here), called on float
+Its codes come from (a) an encoder exported with torch.export (.pt2: a graph of PyTorch operators
+and raw tensors, read without running code from the file: bench/running/exported_file.py), called on float
 images in [0, 1], (n, C, H, W) on the CPU, as the harness's methods encode them; or (b) a Python
 function PKG.MODULE:FUNCTION of uint8 images (n, C, H, W) -> (n, D) codes (importing it runs its
 module's code). The run's spec.json records the method name, seed and dataset the user gives, steps
@@ -21,7 +21,6 @@ import hashlib
 import importlib
 import inspect
 import json
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +31,7 @@ import methods
 from bench import data
 from bench.device import choose_policy
 from bench.errors import UserError
+from bench.running.exported_file import load_exported
 from bench.running.legacy import DEFAULT_PRECISION, identity_extras
 from bench.running.run_folder import DONE, run_folders
 from bench.running.store import RunStore
@@ -48,22 +48,19 @@ def file_sha256(path: Path) -> str:
 def exported_encoder(path) -> tuple:
     """(function of uint8 images -> codes, provenance) of the torch.export program at `path`."""
     path = Path(path)
-    if not path.is_file():
-        raise UserError(f"--encoder {str(path)!r}: no such file")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")              # torch's notes on the archive's layout
-            module = torch.export.load(path).module()
-    except Exception as error:
-        raise UserError(f"--encoder {str(path)!r} is not an exported program (torch.export.save's .pt2; "
-                        f"{type(error).__name__}): export the encoder with torch.export, or `bench export`") from None
+    module = load_exported(path)
     policy = choose_policy("cpu", "fp32")
 
     @torch.no_grad()
     def encode(images: np.ndarray) -> np.ndarray:
         chunks = []
         for start in range(0, len(images), ENCODE_BATCH):
-            output = module(policy.prepare_images(torch.from_numpy(np.ascontiguousarray(images[start:start + ENCODE_BATCH]))))
+            batch = policy.prepare_images(torch.from_numpy(np.ascontiguousarray(images[start:start + ENCODE_BATCH])))
+            try:
+                output = module(batch)
+            except Exception as error:
+                raise UserError(f"--encoder {path.name} failed on float images of shape {tuple(batch.shape)} "
+                                f"({type(error).__name__}: {' '.join(str(error).split())[:160]})") from None
             if not isinstance(output, torch.Tensor):
                 raise UserError(f"--encoder {path.name} returned {type(output).__name__}, not one tensor: export a "
                                 f"module whose forward returns the (n, D) codes")
