@@ -232,8 +232,8 @@ def add_score_parsers(commands) -> None:
     score = commands.add_parser("score", help="place a model trained elsewhere into a results folder as a run",
                                 description="Score an exported encoder or a function of images and write it into "
                                 "RESULTS as a finished run of METHOD at SEED, which reports, claims and `bench "
-                                "compare` read like any other; the dataset and metric settings must be those of "
-                                "RESULTS' runs (docs/plugins.md).")
+                                "compare` read like any other, with the dataset and metric settings of RESULTS' runs "
+                                "(docs/plugins.md).")
     source = score.add_mutually_exclusive_group(required=True)
     source.add_argument("--encoder", metavar="FILE.pt2", help="an exported program (torch.export.save) of float images in [0, 1], (n, C, H, W)")
     source.add_argument("--function", metavar="PKG.MODULE:FUNCTION", help="a function of uint8 images (n, C, H, W) -> (n, D)")
@@ -242,7 +242,8 @@ def add_score_parsers(commands) -> None:
     score.add_argument("--dataset", required=True, help="the dataset to score it on (see `bench list`)")
     score.add_argument("--out", required=True, metavar="RESULTS", help="the results folder to place it in")
     score.add_argument("--metrics", help="comma list or all (default: those RESULTS' runs were scored with)")
-    score.add_argument("--quick", action="store_true", help="the metrics' quick sample sizes")
+    score.add_argument("--quick", action="store_true", help="the metrics' quick sample sizes (default: the sizes "
+                                                               "RESULTS' runs were scored with, else the defaults)")
     score.add_argument("--data-path", help="the original dataset file, as for `bench run`")
     export = commands.add_parser("export", help="a run's encoder as a torch.export .pt2 file (fp32, CPU), "
                                                 "which `bench score --encoder` reads")

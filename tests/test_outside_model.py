@@ -80,11 +80,14 @@ def test_a_function_of_images_scores_with_its_provenance(results, tmp_path, monk
         "    return np.stack([mass, (x * columns).sum(axis=(1, 2)) / mass, (x * rows).sum(axis=(1, 2)) / mass], 1)\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     assert main(["score", "--function", "outside_codes:centroid", "--method", "centroid", "--seed", "3",
-                 "--dataset", "dsprites_small", "--out", str(results), "--quick", "--metrics", "mig"]) == 0
+                 "--dataset", "dsprites_small", "--out", str(results), "--metrics", "mig"]) == 0
     run, = (results / "runs").glob("centroid-seed3-*")
     spec = json.loads((run / "spec.json").read_text())
     assert spec["scored_from"]["function"] == "outside_codes:centroid" and len(spec["scored_from"]["source_sha256"]) == 64
-    mig = json.loads((run / "scores.json").read_text())["mig"]["values"]["mig.score"]
+    mig = json.loads((run / "scores.json").read_text())["mig"]
+    reference, = (results / "runs").glob("beta_vae-*")
+    assert mig["settings"] == json.loads((reference / "scores.json").read_text())["mig"]["settings"]   # the folder's
+    mig = mig["values"]["mig.score"]
     assert 0.2 < mig <= 1                                # position is read off the centroid
 
 
@@ -105,7 +108,6 @@ def bad_module(tmp_path, case: str) -> str:
     ("rows", r"the representation returned shape \((\d+), 2\) for (\d+) images"),
     ("built-in name", "--method 'beta_vae' is a method the harness trains"),
     ("other dataset", "holds run beta_vae-seed0-"),
-    ("other sizes", "scored beta_vae with num_train=400, this would score it with num_train=10000"),
     ("no module", "--function 'no_such_module:codes': module 'no_such_module' does not import"),
     ("model set", "--metrics udr scores a set of models of one method; bench score places one model"),
 ])
@@ -118,11 +120,9 @@ def test_a_bad_model_is_one_line_exit_2_and_nothing_written(case, message, resul
         source = {"not exported": ["--encoder", str(results / "scores.csv")],
                   "no module": ["--function", "no_such_module:codes"]}.get(case, ["--encoder", str(encoder)])
     flags = {"built-in name": ["--method", "beta_vae"], "other dataset": ["--dataset", "color_dsprites"],
-             "other sizes": ["--quick-off"], "model set": ["--metrics", "udr"]}.get(case, [])
+             "model set": ["--metrics", "udr"]}.get(case, [])
     args = ["score", *source, "--method", "my_vae", "--seed", "0", "--dataset", "dsprites_small", "--out",
-            str(results), "--quick", *[flag for flag in flags if flag != "--quick-off"]]
-    if "--quick-off" in flags:
-        args.remove("--quick")
+            str(results), "--quick", *flags]
     before = stored(results)
     capsys.readouterr()
     assert main(args) == 2
@@ -174,11 +174,19 @@ def test_an_archive_that_would_unpickle_is_refused_before_it_is_loaded(part, mes
     assert not marker.exists() and stored(results) == before
 
 
-def test_a_new_folder_takes_any_settings_and_a_second_model_must_match_them(tmp_path, encoder):
+def test_the_folder_s_settings_are_taken_and_quick_sizes_against_them_refused(tmp_path, encoder, capsys):
+    """A new folder takes the defaults; a second model scored into it without --quick takes the
+    folder's settings; with --quick (other sample sizes) it is refused."""
     out = tmp_path / "outside"
     assert main(["score", "--encoder", str(encoder), "--method", "my_vae", "--seed", "1", "--dataset",
-                 "dsprites_small", "--out", str(out), "--quick", "--metrics", "mig"]) == 0
+                 "dsprites_small", "--out", str(out), "--metrics", "mig"]) == 0
     assert main(["score", "--encoder", str(encoder), "--method", "my_vae", "--seed", "2", "--dataset",
-                 "dsprites_small", "--out", str(out), "--metrics", "mig"]) == 2
-    assert sorted(pd.read_csv(out / "scores.csv")["seed"]) == [1]
-    assert np.isfinite(pd.read_csv(out / "scores.csv")["value"]).all()
+                 "dsprites_small", "--out", str(out)]) == 0
+    settings = {json.loads(row)["num_train"] for row in pd.read_csv(out / "scores.csv")["metric_settings"]}
+    assert settings == {10_000} and sorted(pd.read_csv(out / "scores.csv")["seed"]) == [1, 2]
+    capsys.readouterr()
+    assert main(["score", "--encoder", str(encoder), "--method", "my_vae", "--seed", "3", "--dataset",
+                 "dsprites_small", "--out", str(out), "--quick"]) == 2
+    assert "scored mig with num_train=10000, this would score it with num_train=1000: leave out --quick" in \
+        capsys.readouterr().err
+    assert sorted(pd.read_csv(out / "scores.csv")["seed"]) == [1, 2]

@@ -10,10 +10,12 @@ module's code). The run's spec.json records the method name, seed and dataset th
 0, and where the codes came from: the file's name and sha256, or the function's name, its
 distribution and version and the sha256 of its module's source; these name the run (its id).
 
-Nothing is written until every score is computed: a file that is not an exported program, codes
-of the wrong shape, NaN or another number of rows, a method name the harness trains, or metric
-settings, a dataset or its source that differ from the results folder's runs end in one line
-(UserError) with the folder as it was.
+Each metric is scored with the settings the folder's runs were scored with (their sample sizes
+included), else its defaults (quick sizes under --quick). Nothing is written until every score is
+computed: a file that is not an exported program, codes of the wrong shape, NaN or another number
+of rows, a method name the harness trains, or metric settings (--quick on a folder scored
+otherwise; runs that disagree), a dataset or its source that differ from the folder's runs end in
+one line (UserError) with the folder as it was.
 """
 from __future__ import annotations
 
@@ -135,8 +137,19 @@ def check_against_references(out: Path, dataset: str, source, settings: dict, re
                 if stored != wanted:
                     key = next(key for key in {**stored, **wanted} if stored.get(key) != wanted.get(key))
                     raise UserError(f"{out}'s run {run_id} scored {name} with {key}={stored.get(key)!r}, this "
-                                    f"would score it with {key}={wanted.get(key)!r}: give the same settings "
-                                    f"(--quick as they were made), or another --out")
+                                    f"would score it with {key}={wanted.get(key)!r}: leave out --quick to score "
+                                    f"with the settings of the folder's runs, or give another --out")
+
+
+def chosen_settings(names: list[str], quick: bool, references: dict) -> dict:
+    """Each metric's settings: those the folder's runs were scored with (the first run's; the
+    others are checked against them), else its defaults; under --quick, its quick sizes."""
+    chosen = {}
+    for name in names:
+        stored = [metrics.stored_settings(name, scores[name].get("settings"))
+                  for _, scores in references.values() if name in scores]
+        chosen[name] = stored[0] if stored and not quick else metrics.settings(name, quick)
+    return chosen
 
 
 def score_outside_model(out, method: str, seed: int, dataset_name: str, encoder=None, function=None,
@@ -161,14 +174,14 @@ def score_outside_model(out, method: str, seed: int, dataset_name: str, encoder=
     out = Path(out)
     references = {folder.run_id: (spec, folder.scores()) for folder in run_folders(out) if (spec := folder.spec())}
     names = wanted_metrics(metric_names, {run_id: scores for run_id, (_, scores) in references.items()})
-    settings = {name: metrics.settings(name, quick) for name in names}
+    settings = chosen_settings(names, quick, references)
     check_against_references(out, dataset_name, source, settings, references)
     dataset = data.load_source(dataset_name, source)
     for name in names:
-        metrics.check(name, dataset, quick)
+        metrics.check(name, dataset, **settings[name])
     encode, provenance = exported_encoder(encoder) if encoder is not None else outside_function(function)
     codes = Representation.from_image_fn(encode, dataset, progress)
-    scores = {name: metrics.score(name, codes, dataset, seed, quick) for name in names}
+    scores = {name: metrics.score(name, codes, dataset, seed, **settings[name]) for name in names}
     spec = outside_spec(method, seed, dataset_name, source, provenance)
     store = RunStore(out)
     folder = store.folder(spec["run_id"])
