@@ -1,5 +1,5 @@
-"""`bench`: the command line (run, list, speed, reproduce, report). User errors end in one line and
-exit code 2.
+"""`bench`: the command line (run, list, speed, reproduce, report, compare, check, score, export).
+User errors end in one line and exit code 2.
 
 Only the standard library and bench.defaults are imported to build the parser, so that
 `bench --help` and a mistyped flag answer at once; each command imports what it needs (torch,
@@ -182,6 +182,60 @@ def rescore_protocols(preset: str, config, paper: dict, results_dir: Path, jobs:
     return paths
 
 
+def add_check_parser(commands) -> None:
+    parser = commands.add_parser("check", help="run the contract every built-in passes against a method, metric or dataset",
+                                 description="One PASS, SKIP or FAIL line per clause of the contract (docs/plugins.md, "
+                                 "\"Check it\"); exit 1 when one fails. Methods train a few steps on dsprites_small.")
+    parser.add_argument("name", help="a method, metric or dataset (see `bench list`)")
+    parser.add_argument("--kind", choices=("method", "metric", "dataset"),
+                        help="which the name is, where it names two (beta_vae is a method and a metric)")
+
+
+def command_check(args) -> int:
+    from bench.running import contract
+    verdicts = contract.check(args.name, args.kind, lambda line: print(line, flush=True))
+    return 1 if any(verdict.outcome == "FAIL" for verdict in verdicts) else 0
+
+
+def add_score_parsers(commands) -> None:
+    score = commands.add_parser("score", help="place a model trained elsewhere into a results folder as a run",
+                                description="Score an exported encoder or a function of images and write it into "
+                                "RESULTS as a finished run of METHOD at SEED, which reports, claims and `bench "
+                                "compare` read like any other, with the dataset and metric settings of RESULTS' runs "
+                                "(docs/plugins.md).")
+    source = score.add_mutually_exclusive_group(required=True)
+    source.add_argument("--encoder", metavar="FILE.pt2", help="an exported program (torch.export.save) of float images in [0, 1], (n, C, H, W)")
+    source.add_argument("--function", metavar="PKG.MODULE:FUNCTION", help="a function of uint8 images (n, C, H, W) -> (n, D)")
+    score.add_argument("--method", required=True, help="the name its runs go under, e.g. my_vae (not a built-in's)")
+    score.add_argument("--seed", type=int, required=True, help="its training seed; seeds the metrics' samples too")
+    score.add_argument("--dataset", required=True, help="the dataset to score it on (see `bench list`)")
+    score.add_argument("--out", required=True, metavar="RESULTS", help="the results folder to place it in")
+    score.add_argument("--metrics", help="comma list or all (default: those RESULTS' runs were scored with)")
+    score.add_argument("--quick", action="store_true", help="the metrics' quick sample sizes (default: the sizes "
+                                                               "RESULTS' runs were scored with, else the defaults)")
+    score.add_argument("--data-path", help="the original dataset file, as for `bench run`")
+    export = commands.add_parser("export", help="a run's encoder as a torch.export .pt2 file (fp32, CPU), "
+                                                "which `bench score --encoder` reads")
+    export.add_argument("run_folder", help="RESULTS/runs/RUN_ID")
+    export.add_argument("file", metavar="OUT.pt2")
+
+
+def command_score(args) -> int:
+    from bench.running.outside_model import score_outside_model
+    run_id, scores = score_outside_model(args.out, args.method, args.seed, args.dataset, args.encoder, args.function,
+                                         args.metrics, args.quick, args.data_path, progress=True)
+    for key, value in scores.items():
+        print(f"{key} {value:.4f}")
+    print(f"run folder: {Path(args.out) / 'runs' / run_id}/\nscores: {Path(args.out) / 'scores.csv'}")
+    return 0
+
+
+def command_export(args) -> int:
+    from bench.running.export import export_encoder
+    print(export_encoder(args.run_folder, args.file))
+    return 0
+
+
 def command_list(args) -> int:
     import metrics
     import methods
@@ -249,6 +303,8 @@ def parser() -> argparse.ArgumentParser:
     add_speed_parser(commands)
     add_reproduce_parser(commands)
     add_compare_parser(commands)
+    add_check_parser(commands)
+    add_score_parsers(commands)
     report_parser = commands.add_parser("report", help="tables and plots of a results folder",
                                         description="Write table.csv, table.md, PNG plots and report.html "
                                                     "(all of them in one page) next to RESULTS_DIR/scores.csv; "
@@ -353,7 +409,8 @@ def check_results_folder(results_dir: Path) -> None:
 
 
 COMMANDS = {"run": command_run, "list": command_list, "report": command_report, "speed": command_speed,
-            "reproduce": command_reproduce, "compare": command_compare}
+            "reproduce": command_reproduce, "compare": command_compare, "check": command_check,
+            "score": command_score, "export": command_export}
 
 
 def main(argv=None) -> int:

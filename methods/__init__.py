@@ -45,7 +45,12 @@ def create(name: str, params: dict, image_shape, policy, seed: int, data_default
     Parameters left at "auto" take the dataset's value from `data_defaults`
     (GroundTruthData.method_defaults(): e.g. the VAE family's likelihood), else BINARY_DATA_DEFAULTS.
     """
-    cls = method_class(name)
+    return instantiate(method_class(name), name, params, image_shape, policy, seed, data_defaults)
+
+
+def instantiate(cls: type[Method], name: str, params: dict, image_shape, policy, seed: int,
+                data_defaults: dict | None = None) -> Method:
+    """`create` for the class itself (`bench check` of a class not yet registered: bench/running/method_contract.py)."""
     built = build_params(name, cls.Params, params)
     for key, value in (data_defaults or BINARY_DATA_DEFAULTS).items():
         if getattr(built, key, None) == "auto":
@@ -53,4 +58,4 @@ def create(name: str, params: dict, image_shape, policy, seed: int, data_default
     return cls(built, image_shape, policy, seed)
 
 
-__all__ = ["Batch", "METHODS", "Method", "create", "method_class"]
+__all__ = ["Batch", "METHODS", "Method", "create", "instantiate", "method_class"]

@@ -9,12 +9,14 @@ import methods
 from bench import data
 from bench.cli import main
 from bench.data import shapes3d
+from bench.data.base import GroundTruthData
 from bench.data.dsprites import DSprites
 from bench.data.dsprites_variants import ColorDSprites, NoisyDSprites
 from bench.data.folder import ImageFolder
 from bench.data.mpi3d import MPI3D
 from bench.data.shapes3d import Shapes3D
 from bench.errors import UserError
+from bench.running import clauses, dataset_contract
 from bench.running import config as sweep_config
 from bench.running.sampler import batch_images
 from methods.base import Batch
@@ -51,6 +53,41 @@ def assert_every_factor_changes_the_image(dataset, rng, n=40):
 def assert_distinct(images: np.ndarray):
     flat = images.reshape(len(images), -1)
     assert len(np.unique(flat, axis=0)) == len(flat)
+
+
+# The contract (bench check: bench/running/dataset_contract.py) -----------------------------------
+
+@pytest.mark.parametrize("clause", dataset_contract.CLAUSES, ids=lambda clause: clause.__name__)
+@pytest.mark.parametrize("which", ["dsprites_small", "color_dsprites", "noisy_dsprites", "shapes3d"])
+def test_a_dataset_passes_each_clause_of_the_contract(which, clause, small_sprites, rendered):
+    dataset = {"dsprites_small": small_sprites, "color_dsprites": ColorDSprites(small_sprites, "color"),
+               "noisy_dsprites": NoisyDSprites(small_sprites, "noisy"), "shapes3d": rendered}[which]
+    verdict = clauses.verdict(clause, dataset)
+    assert verdict.outcome == "PASS", verdict.line()
+
+
+def test_a_folder_passes_the_image_clause_and_skips_the_factor_clauses():
+    stored = np.arange(3 * 3 * 64 * 64, dtype=np.int64).reshape(3, 3, 64, 64).astype(np.uint8)
+    verdicts = [clauses.verdict(clause, ImageFolder("folder:x", stored)) for clause in dataset_contract.CLAUSES]
+    assert [verdict.outcome for verdict in verdicts] == ["SKIP", "SKIP", "PASS", "SKIP"]
+
+
+class Reversed(GroundTruthData):
+    """Twelve black 8x8 images whose flat index order is reversed: factors_of(index_of(f)) is not f."""
+    name, factor_names, factor_sizes, image_shape = "reversed", ("a", "b"), (3, 4), (1, 8, 8)
+
+    def images(self, indices):
+        return np.zeros((len(indices), *self.image_shape), np.uint8)
+
+    def index_of(self, factors):
+        return len(self) - 1 - super().index_of(factors)
+
+
+def test_a_dataset_that_breaks_the_index_order_fails_with_the_fix():
+    verdicts = [clauses.verdict(clause, Reversed()) for clause in dataset_contract.CLAUSES]
+    assert [verdict.outcome for verdict in verdicts] == ["PASS", "FAIL", "PASS", "PASS"]
+    assert verdicts[1].line() == ("FAIL index and factors round trip: factors_of(index_of(f)) != f: keep the base "
+                                  "class's row-major order (last factor fastest)")
 
 
 # The procedural sets ------------------------------------------------------------------------------
