@@ -111,6 +111,8 @@ def test_a_metric_declaration_is_consistent(name):
     for values in (defaults, declared.quick, declared.legacy_settings):
         assert all(key in types and fits(value, types[key]) for key, value in values.items()), values
     assert all(value < defaults[key] for key, value in declared.quick.items())        # quick: smaller
+    # what it draws: integer settings that --quick makes smaller (bench speed --metric-scale multiplies them)
+    assert declared.sample_sizes and all(types[key] is int and key in declared.quick for key in declared.sample_sizes)
     metrics.check(name)
     metrics.check(name, quick=True)
 

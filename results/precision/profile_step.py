@@ -5,7 +5,7 @@ import sys, torch, time
 import methods
 from bench import data
 from bench.device import choose_policy
-from bench.running.ceiling import NetworkAlone
+from bench.speed.ceiling import NetworkAlone
 from bench.running.runner import sampler_rng
 from bench.running.sampler import BatchSampler
 torch.set_num_threads(1)
