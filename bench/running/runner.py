@@ -8,6 +8,7 @@ keeps the weights alone (snapshots/, scored after training: bench/running/score_
 """
 from __future__ import annotations
 
+import copy
 import csv
 import io
 import math
@@ -65,16 +66,21 @@ def read_checkpoint(path: Path, map_location, part: str = "method") -> tuple[dic
     return state, None
 
 
-def load_weights(path: Path, method, map_location) -> tuple[dict | None, str | None]:
-    """Load the checkpoint at `path` into `method` (weights, optimisers, step, RNG), the one way a
-    run's weights are restored (resuming: load_checkpoint; reports and rescoring:
-    bench/running/restore.py): (the checkpoint's contents, None), or (None, why it cannot be used)."""
+def load_weights(path: Path, method, map_location, sampler=None) -> tuple[dict | None, str | None]:
+    """Load the checkpoint at `path` into `method` (weights, optimisers, step, RNG) and, when given,
+    `sampler`: the one way a run's weights are restored (resuming: load_checkpoint; reports and
+    rescoring: bench/running/restore.py). Returns (the checkpoint's contents, None), or (None, why
+    it cannot be used) with `method` as it was before."""
     state, problem = read_checkpoint(path, map_location)
     if problem is not None:
         return None, problem
+    before = copy.deepcopy(method.state_dict())
     try:
         method.load_state_dict(state["method"])
+        if sampler is not None:
+            sampler.set_state(state["sampler"])
     except Exception as error:                          # a checkpoint of another method or shape
+        method.load_state_dict(before)                  # not half loaded (its step, RNG, some weights)
         return None, f"does not fit the run's method ({type(error).__name__})"
     return state, None
 
@@ -84,13 +90,9 @@ def load_checkpoint(path: Path, method, sampler) -> int:
     (with a warning saying why: the run then trains from scratch)."""
     if not path.exists():
         return 0
-    state, problem = load_weights(path, method, method.policy.device)
+    state, problem = load_weights(path, method, method.policy.device, sampler)
     if problem is None:
-        try:
-            sampler.set_state(state["sampler"])
-            return int(state["method"]["step"])
-        except Exception as error:                      # a sampler state of another kind
-            problem = f"is unreadable ({type(error).__name__})"
+        return int(state["method"]["step"])
     warnings.warn(BenchWarning(f"checkpoint {path} {problem}; training from scratch"))
     return 0
 
