@@ -37,10 +37,10 @@ from bench import data
 from bench.data.dsprites import timed_build_and_reload
 from bench.device import ComputePolicy, choose_policy
 from bench.errors import UserError
-from bench.speed.ceiling import NetworkAlone, gemm_ceiling_seconds
-from bench.speed.plain_loop import PlainProcess, synchronize, timed
 from bench.running.runner import TrainingDiverged, sampler_rng, training_step
 from bench.running.sampler import BatchSampler
+from bench.speed.ceiling import NetworkAlone, gemm_ceiling_seconds
+from bench.speed.plain_loop import PlainProcess, synchronize, timed
 from methods.vae import GaussianVAE
 from metrics import workers
 from metrics.codes import CHUNK, Representation
@@ -54,7 +54,7 @@ class SpeedSettings:
     encode_images: int          # images per timed encoding pass
     encode_repeats: int
     metric_preset: str          # "default" (disentanglement_lib's sizes) or "quick" (their quick sizes)
-    metric_scale: float         # multiplies every sample-size parameter of the preset
+    metric_scale: float         # multiplies each metric's declared sample_sizes in the preset
 
 
 FULL = SpeedSettings(warmup=3, steps=8, rounds=7, encode_images=8192, encode_repeats=3,
