@@ -86,7 +86,7 @@ def add_speed_parser(commands) -> None:
 
 
 def command_speed(args) -> int:
-    from bench.running import speed
+    from bench.speed import measure as speed
     return speed.command(args)
 
 

@@ -44,6 +44,9 @@ class Metric:
     may_be_zero: tuple[str, ...] = ()                    # integer settings for which 0 means something
     headline: str | None = None                          # the key its paper reports (None: every key)
     quick: dict = field(default_factory=dict)            # smaller sizes for --quick (previews, tests)
+    # The settings that count what it draws (images, pairs): `bench speed --metric-scale` multiplies
+    # them, and disentanglement_lib's function takes them under the same names (bench/speed/reference.py).
+    sample_sizes: tuple[str, ...] = ()
     needs_factors: bool = True                           # False: draws images only (image folders too)
     uses_posterior: bool = False                         # reads each latent's KL under a VAE's posterior
     several_models: bool = False                         # scores a set of models of one method (UDR)

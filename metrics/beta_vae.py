@@ -180,6 +180,7 @@ def chance(dataset, settings: dict) -> dict[str, float]:
 
 METRIC = Metric("beta_vae", Settings, score, check, headline="eval_accuracy",
                 quick={"num_train": 400, "num_eval": 200, "classifier_steps": 1000},
+                sample_sizes=("num_train", "num_eval"),
                 # scores stored before `classifier` existed were fitted with today's LogisticRegression()
                 legacy_settings={"classifier": "lbfgs"},
                 perfect={"eval_accuracy": 1.0}, chance=chance)

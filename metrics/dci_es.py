@@ -131,5 +131,6 @@ def score(codes, dataset, rng, settings: Settings) -> dict[str, float]:
 
 METRIC = Metric("dci_es", Settings, score, check, expensive=True, headline="explicitness",
                 quick={"num_train": 1_000, "num_test": 500, "capacities": "1,2,3,4,8", "num_trees": 10},
+                sample_sizes=("num_train", "num_test"),
                 perfect={"explicitness": 1.0, "disentanglement": 1.0, "completeness": 1.0,
                          "informativeness": 1.0})

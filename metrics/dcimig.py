@@ -59,4 +59,5 @@ def score(codes, dataset, rng, settings: Settings) -> dict[str, float]:
     return {"score": dcimig_value(info, entropy(train_factors))}
 
 
-METRIC = Metric("dcimig", Settings, score, headline="score", quick={"num_train": 1_000}, perfect={"score": 1.0})
+METRIC = Metric("dcimig", Settings, score, headline="score", quick={"num_train": 1_000},
+                sample_sizes=("num_train",), perfect={"score": 1.0})

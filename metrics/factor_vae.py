@@ -108,4 +108,5 @@ def score(codes, dataset, rng, settings: Settings) -> dict[str, float]:
 
 METRIC = Metric("factor_vae", Settings, score, check, headline="eval_accuracy",
                 quick={"num_variance_estimate": 1_000, "num_train": 300, "num_eval": 150},
+                sample_sizes=("num_train", "num_eval", "num_variance_estimate"),
                 perfect={"eval_accuracy": 1.0})

@@ -122,4 +122,4 @@ def score(codes, dataset, rng, settings: Settings) -> dict[str, float]:
 
 
 METRIC = Metric("infomec", Settings, score, expensive=True, headline="infom", quick={"num_train": 1_000},
-                perfect={"infom": 1.0, "infoc": 1.0, "infoe": 1.0})
+                sample_sizes=("num_train",), perfect={"infom": 1.0, "infoc": 1.0, "infoe": 1.0})

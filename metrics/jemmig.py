@@ -63,4 +63,5 @@ def score(codes, dataset, rng, settings: Settings) -> dict[str, float]:
     return {"score": value}
 
 
-METRIC = Metric("jemmig", Settings, score, headline="score", quick={"num_train": 1_000}, perfect={"score": 1.0})
+METRIC = Metric("jemmig", Settings, score, headline="score", quick={"num_train": 1_000},
+                sample_sizes=("num_train",), perfect={"score": 1.0})

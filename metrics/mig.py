@@ -55,4 +55,4 @@ def score(codes, dataset, rng, settings: Settings) -> dict[str, float]:
 
 
 METRIC = Metric("mig", Settings, score, headline="score",
-                quick={"num_train": 1_000}, perfect={"score": 1.0})
+                quick={"num_train": 1_000}, sample_sizes=("num_train",), perfect={"score": 1.0})

@@ -105,5 +105,5 @@ def score(codes, dataset, rng, settings: Settings) -> dict[str, float]:
 
 
 METRIC = Metric("modularity", Settings, score, headline="modularity",
-                quick={"num_train": 1_000, "num_test": 500},
+                quick={"num_train": 1_000, "num_test": 500}, sample_sizes=("num_train", "num_test"),
                 perfect={"modularity": 1.0, "explicitness": 1.0})

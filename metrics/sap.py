@@ -96,4 +96,5 @@ def score(codes, dataset, rng, settings: Settings) -> dict[str, float]:
 
 # A perfect code does not reach SAP's top on discrete factors: one linear boundary per latent
 # cannot pick out a middle class (docs/metrics.md, "Known answers": the ground truth scores 0.25).
-METRIC = Metric("sap", Settings, score, check, headline="score", quick={"num_train": 1_000, "num_test": 500})
+METRIC = Metric("sap", Settings, score, check, headline="score", quick={"num_train": 1_000, "num_test": 500},
+                sample_sizes=("num_train", "num_test"))

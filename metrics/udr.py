@@ -152,4 +152,4 @@ def score(models, dataset, rng, settings: Settings) -> list[dict[str, float]]:
 # It draws images only, so it scores image folders too; a model's KL per latent, where it has a
 # posterior, says which latents are informative.
 METRIC = Metric("udr", Settings, score, check, headline="score", quick={"num_data_points": 500},
-                needs_factors=False, uses_posterior=True, several_models=True)
+                sample_sizes=("num_data_points",), needs_factors=False, uses_posterior=True, several_models=True)

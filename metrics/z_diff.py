@@ -53,4 +53,5 @@ def score(codes, dataset, rng, settings: Settings) -> dict[str, float]:
 
 METRIC = Metric("z_diff", Settings, score, expensive=True, headline="score",
                 quick={"num_train": 400, "num_eval": 200, "batch_size": 64, "max_iter": 1_000},
+                sample_sizes=("num_train", "num_eval"),
                 perfect={"score": 1.0})

@@ -52,4 +52,5 @@ def score(codes, dataset, rng, settings: Settings) -> dict[str, float]:
 
 METRIC = Metric("z_min_var", Settings, score, check, headline="score",
                 quick={"num_train": 200, "num_eval": 200, "num_variance_estimate": 1_000},
+                sample_sizes=("num_train", "num_eval", "num_variance_estimate"),
                 perfect={"score": 1.0})

@@ -121,8 +121,13 @@ def test_a_metric_passes_each_clause_of_the_contract(name, clause, metric_under_
 
 def test_a_metric_declaration_names_its_settings_as_the_registry_lists_them():
     for name in metrics.METRICS:
-        assert metrics.metric(name).name == name
-        assert list(metrics.metric(name).defaults()) == list(metrics.metric_params(name))
+        declared = metrics.metric(name)
+        assert declared.name == name
+        assert list(declared.defaults()) == list(metrics.metric_params(name))
+        # what it draws: integer settings that --quick makes smaller (bench speed --metric-scale multiplies them)
+        types = declared.types()
+        assert declared.sample_sizes and all(types[key] is int and key in declared.quick
+                                             for key in declared.sample_sizes), name
         metrics.check(name)
         metrics.check(name, quick=True)
 

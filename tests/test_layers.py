@@ -6,11 +6,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("bench", "methods", "metrics")
-ORDER = ["bottom", "running", "reporting", "commands"]                     # lowest first
-# A module's layer is where it lies: bench/running/ and bench/reporting/ hold those layers, the commands
-# are bench/cli.py and bench/reproduce.py, and the rest is the bottom layer: bench/data/, methods/,
-# metrics/ and the few modules directly in bench/ that every layer shares.
-FOLDERS = {"running": "running", "reporting": "reporting", "data": "bottom"}   # bench/FOLDER/ -> layer
+ORDER = ["bottom", "running", "reporting", "speed", "commands"]            # lowest first
+# A module's layer is where it lies: bench/running/, bench/reporting/ and bench/speed/ hold those layers,
+# the commands are bench/cli.py and bench/reproduce.py, and the rest is the bottom layer: bench/data/,
+# methods/, metrics/ and the few modules directly in bench/ that every layer shares.
+FOLDERS = {"running": "running", "reporting": "reporting", "speed": "speed", "data": "bottom"}   # bench/FOLDER/ -> layer
 COMMANDS = {"cli.py", "reproduce.py"}
 BOTTOM_FILES = {"__init__.py", "errors.py", "defaults.py", "device.py", "settings.py", "run_settings.py",
                 "plugins.py"}

@@ -1,5 +1,5 @@
 """Every metric of disentanglement_lib's study gives disentanglement_lib's own number on the same
-samples (bench/running/reference.py says how the samples and fits are made the same). Skipped unless
+samples (bench/speed/reference.py says how the samples and fits are made the same). Skipped unless
 disentanglement_lib is installed (the `reference` extra; docs/usage.md, "Set up").
 
 Representations (functions of the image, uint8 (n, 1, 64, 64)), on the 1,536-image dSprites subset:
@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bench.running import reference
+from bench.speed import reference
 
 if not reference.available():
     pytest.skip("disentanglement_lib is not installed (the reference extra)", allow_module_level=True)

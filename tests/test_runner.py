@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import methods
-from bench.running.runner import TrainingDiverged, train
+from bench.running.runner import TrainingDiverged, load_weights, train
 
 PARAMS = {"architecture": "fc", "batch_size": 16}
 
@@ -51,6 +51,19 @@ def test_corrupt_checkpoint_restarts_from_scratch(small_dsprites, cpu_fp32, tmp_
     with pytest.warns(UserWarning, match="unreadable"):
         train(method, small_dsprites, 5, 0, tmp_path, False, checkpoint_every=5, log_every=5)
     assert method.step == 5
+
+
+def test_a_checkpoint_of_another_shape_is_said_and_the_run_trains_from_scratch(small_dsprites, cpu_fp32, tmp_path):
+    other = methods.create("beta_vae", {**PARAMS, "latent_dim": 3}, (1, 64, 64), cpu_fp32, 0)
+    train(other, small_dsprites, 5, 0, tmp_path / "run", False, checkpoint_every=5, log_every=5)
+    method = methods.create("beta_vae", PARAMS, (1, 64, 64), cpu_fp32, 0)
+    assert load_weights(tmp_path / "run" / "checkpoint.pt", method, "cpu") == (
+        None, "does not fit the run's method (RuntimeError)")
+    with pytest.warns(UserWarning, match="does not fit the run's method .*training from scratch"):
+        train(method, small_dsprites, 10, 0, tmp_path / "run", False, checkpoint_every=5, log_every=5)
+    fresh = methods.create("beta_vae", PARAMS, (1, 64, 64), cpu_fp32, 0)
+    train(fresh, small_dsprites, 10, 0, tmp_path / "fresh", False, checkpoint_every=5, log_every=5)
+    assert method.step == 10 and torch.equal(weights(method), weights(fresh))
 
 
 def test_non_finite_loss_stops_the_run_with_the_step(small_dsprites, cpu_fp32, tmp_path):

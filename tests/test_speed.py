@@ -8,12 +8,13 @@ import torch
 
 import bench.running.sampler
 import methods
+import metrics
 from bench.cli import main
 from bench.device import ComputePolicy, choose_policy, keep_freed_memory
-from bench.running.ceiling import NetworkAlone
-from bench.running.plain_loop import PlainVAELoop
 from bench.running.sampler import BatchSampler, ResidentImages, resident_images
-from bench.running.speed import ReencodedCodes
+from bench.speed.ceiling import NetworkAlone
+from bench.speed.measure import ReencodedCodes, TimedSampler, scaled_settings
+from bench.speed.plain_loop import PlainVAELoop
 from methods.batch_kinds import IID, ONE_FACTOR_VARYING, PairsDiffering
 from metrics.codes import Representation
 
@@ -96,6 +97,24 @@ def test_reencoded_codes_encode_every_request_and_match_the_table(small_dsprites
     assert own.encoded == 12 and shared.encoded == 3
 
 
+def test_the_timed_sampler_hands_out_the_samplers_batches_and_counts_its_seconds(small_dsprites, cpu_fp32):
+    timed = TimedSampler(BatchSampler(small_dsprites, IID, 16, np.random.default_rng(4), cpu_fp32), cpu_fp32.device)
+    plain = BatchSampler(small_dsprites, IID, 16, np.random.default_rng(4), cpu_fp32)
+    for _ in range(3):
+        assert torch.equal(timed.next().x, plain.next().x)
+    assert timed.seconds > 0 and timed.sampler.state() == plain.state()
+
+
+def test_metric_scale_multiplies_the_declared_sample_sizes_alone():
+    """--quick's 5%: beta_vae's quick num_train 400 and num_eval 200 become 20 and 10 (at least 10), its
+    classifier's steps and vote batch stay; factor_vae's variance estimate 1,000 becomes 50."""
+    beta_vae = scaled_settings("beta_vae", "quick", 0.05)
+    assert (beta_vae["num_train"], beta_vae["num_eval"]) == (20, 10)
+    assert (beta_vae["classifier_steps"], beta_vae["batch_size"]) == (1000, 64)
+    assert scaled_settings("factor_vae", "quick", 0.05)["num_variance_estimate"] == 50
+    assert scaled_settings("dci", "default", 1.0) == metrics.settings("dci")
+
+
 def test_bench_speed_quick_writes_every_measure(tmp_path, capsys):
     out = tmp_path / "speed.csv"
     assert main(["speed", "--quick", "--dataset", "dsprites_small", "--out", str(out)]) == 0
@@ -140,7 +159,7 @@ def test_bench_speed_names_a_bad_method():
 def test_reference_timing_compares_every_metric_of_the_study(small_dsprites, cpu_fp32):
     """`bench speed --reference`: per metric the project's and disentanglement_lib's seconds on the
     same samples with the same model, the two numbers equal, and the overall ratio."""
-    from bench.running import reference, speed
+    from bench.speed import measure as speed, reference
     if not reference.available():
         pytest.skip("disentanglement_lib is not installed (the reference extra)")
     method = methods.create("beta_vae", {"architecture": "fc"}, small_dsprites.image_shape, cpu_fp32, seed=0)

@@ -18,7 +18,7 @@ from bench.device import choose_policy
 from bench.errors import UserError
 from bench.running.legacy import current_params
 from bench.running.run_folder import RunFolder
-from bench.running.runner import read_checkpoint
+from bench.running.runner import load_weights
 from bench.running.spec import StoredSpec, changed_plugin
 
 
@@ -64,12 +64,7 @@ def restore_method(run_folder: Path, dataset=None):
     if spec is None:
         print(f"{Path(run_folder).name}: spec.json is missing or unreadable; skipping the run", file=sys.stderr)
         return None
-    state, problem = read_checkpoint(checkpoint, "cpu")
-    if problem is None:
-        try:
-            method.load_state_dict(state["method"])
-        except (KeyError, TypeError, ValueError, RuntimeError) as error:
-            problem = f"it does not fit the run's method ({type(error).__name__})"
+    _, problem = load_weights(checkpoint, method, "cpu")
     if problem is not None:
         print(f"{Path(run_folder).name}: checkpoint.pt {problem}; skipping what needs the trained weights "
               f"(to retrain the run, delete its status file and run the same `bench run` again)", file=sys.stderr)

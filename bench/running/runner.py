@@ -1,13 +1,14 @@
-"""The one training loop every trainable method goes through (docs/design.md, "data flow").
+"""The one training loop every trainable method goes through (docs/design.md, "One run, end to end").
 
-Draws batches by the method's batch_kind, runs `train_step` under the compute policy, appends
-interval means to log.csv, and checkpoints model, optimisers, step and RNG states so that a
-resumed run ends with exactly the weights of an uninterrupted one (on CPU). At the steps of a
-score schedule it also keeps the weights alone (snapshots/, scored after training:
-bench/running/score_schedule.py).
+Each step (`training_step`, which `bench speed` times as it is) draws a batch by the method's
+batch_kind and runs `train_step` under the compute policy; the loop appends interval means to
+log.csv, and checkpoints model, optimisers, step and RNG states so that a resumed run ends with
+exactly the weights of an uninterrupted one (on CPU). At the steps of a score schedule it also
+keeps the weights alone (snapshots/, scored after training: bench/running/score_schedule.py).
 """
 from __future__ import annotations
 
+import copy
 import csv
 import io
 import math
@@ -65,19 +66,33 @@ def read_checkpoint(path: Path, map_location, part: str = "method") -> tuple[dic
     return state, None
 
 
+def load_weights(path: Path, method, map_location, sampler=None) -> tuple[dict | None, str | None]:
+    """Load the checkpoint at `path` into `method` (weights, optimisers, step, RNG) and, when given,
+    `sampler`: the one way a run's weights are restored (resuming: load_checkpoint; reports and
+    rescoring: bench/running/restore.py). Returns (the checkpoint's contents, None), or (None, why
+    it cannot be used) with `method` as it was before."""
+    state, problem = read_checkpoint(path, map_location)
+    if problem is not None:
+        return None, problem
+    before = copy.deepcopy(method.state_dict())
+    try:
+        method.load_state_dict(state["method"])
+        if sampler is not None:
+            sampler.set_state(state["sampler"])
+    except Exception as error:                          # a checkpoint of another method or shape
+        method.load_state_dict(before)                  # not half loaded (its step, RNG, some weights)
+        return None, f"does not fit the run's method ({type(error).__name__})"
+    return state, None
+
+
 def load_checkpoint(path: Path, method, sampler) -> int:
     """Restore method and sampler from `path`; returns the step, 0 if there is no usable one
     (with a warning saying why: the run then trains from scratch)."""
     if not path.exists():
         return 0
-    state, problem = read_checkpoint(path, method.policy.device)
+    state, problem = load_weights(path, method, method.policy.device, sampler)
     if problem is None:
-        try:
-            method.load_state_dict(state["method"])
-            sampler.set_state(state["sampler"])
-            return int(state["method"]["step"])
-        except Exception as error:                      # a checkpoint of another method or shape
-            problem = f"is unreadable ({type(error).__name__})"
+        return int(state["method"]["step"])
     warnings.warn(BenchWarning(f"checkpoint {path} {problem}; training from scratch"))
     return 0
 
@@ -147,6 +162,17 @@ def progress_postfix(method, row: dict) -> dict[str, str]:
     return {**{key: f"{row[key]:.4g}" for key in method.progress_keys}, "img_s": f"{row['images_per_s']:.0f}"}
 
 
+def training_step(method, sampler: BatchSampler, step: int) -> dict[str, float]:
+    """Step `step` of training: the sampler's next batch, the method's train_step on it under the
+    method's compute policy, and its values (a value that is not finite: TrainingDiverged)."""
+    with method.policy.autocast():
+        values = method.train_step(sampler.next())
+    for key, value in values.items():
+        if not math.isfinite(value):
+            raise TrainingDiverged(step, key, value)
+    return values
+
+
 def train(method, dataset, steps: int, seed: int, run_dir: Path, progress: bool = True,
           checkpoint_every: int = CHECKPOINT_EVERY, log_every: int = LOG_EVERY, snapshot_at=()) -> Path:
     """Train `method` to `steps` steps in the run folder `run_dir`, resuming from its checkpoint;
@@ -164,21 +190,18 @@ def train(method, dataset, steps: int, seed: int, run_dir: Path, progress: bool 
     log = TrainingLog(folder.log, start)
     bar = tqdm(total=steps, initial=start, desc=folder.run_id, unit="step", disable=not progress,
                dynamic_ncols=True, mininterval=2.0)
-    for step in range(start + 1, steps + 1):
-        with method.policy.autocast():
-            values = method.train_step(sampler.next())
-        for key, value in values.items():
-            if not math.isfinite(value):
-                bar.close()
-                raise TrainingDiverged(step, key, value)
-        log.add(values)
-        if step % log_every == 0 or step == steps:
-            row = log.flush(step, method.params.batch_size)
-            bar.set_postfix(progress_postfix(method, row))
-        if step in snapshot_at:             # before the checkpoint: a resume from it never skips a snapshot
-            save_snapshot(folder.snapshot(step), method)
-        if step % checkpoint_every == 0 or step == steps:
-            save_checkpoint(checkpoint, method, sampler)
-        bar.update(1)
-    bar.close()
+    try:
+        for step in range(start + 1, steps + 1):
+            values = training_step(method, sampler, step)
+            log.add(values)
+            if step % log_every == 0 or step == steps:
+                row = log.flush(step, method.params.batch_size)
+                bar.set_postfix(progress_postfix(method, row))
+            if step in snapshot_at:         # before the checkpoint: a resume from it never skips a snapshot
+                save_snapshot(folder.snapshot(step), method)
+            if step % checkpoint_every == 0 or step == steps:
+                save_checkpoint(checkpoint, method, sampler)
+            bar.update(1)
+    finally:
+        bar.close()
     return checkpoint

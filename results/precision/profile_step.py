@@ -5,9 +5,9 @@ import sys, torch, time
 import methods
 from bench import data
 from bench.device import choose_policy
-from bench.running.ceiling import NetworkAlone
-from bench.running.runner import sampler_rng
+from bench.running.runner import sampler_rng, training_step
 from bench.running.sampler import BatchSampler
+from bench.speed.ceiling import NetworkAlone
 torch.set_num_threads(1)
 precision = sys.argv[1]
 policy = choose_policy("cpu", precision)
@@ -15,9 +15,8 @@ ds = data.load("dsprites")
 m = methods.create("beta_vae", {}, ds.image_shape, policy, 0, ds.method_defaults())
 s = BatchSampler(ds, m.batch_kind, 64, sampler_rng(0), policy)
 net = NetworkAlone(m, s.next().x)
-def harness():
-    with policy.autocast():
-        m.train_step(s.next())
+def harness():                      # the runner's own step
+    training_step(m, s, m.step + 1)
 for f in (harness, net.step):
     for _ in range(5): f()
 from torch.profiler import profile, ProfilerActivity

@@ -3,13 +3,14 @@
 Every training figure compares two paths over the same model (same initial weights) and the same
 batches (same seeded draws), timed in alternating rounds (harness, plain, harness, ...) so that a
 busy machine slows both alike; figures are medians over rounds after untimed warm-up steps:
-- harness: exactly a step of bench/running/runner.py: `BatchSampler.next()` under the compute policy
-  (channels_last and the kept allocator on CPU, bf16 autocast where native, torch.compile with
-  --compile, the fast or the GPU-resident image path), `method.train_step`, the finite-loss check;
+- harness: the runner's own step, bench/running/runner.py's `training_step` (the sampler's batch,
+  `method.train_step` under the compute policy: channels_last and the kept allocator on CPU, bf16
+  autocast where native, torch.compile with --compile, the fast or the GPU-resident image path; the
+  finite-loss check), its sampler timed apart (TimedSampler);
 - plain: what a user would write (fp32, eager, contiguous, uint8 images / 255, torch.randn), in a
   child process of its own so that the harness's process settings do not help it
-  (bench/running/plain_loop.py);
-- for the VAE family, the ceilings of bench/running/ceiling.py: the same encoder and decoder alone
+  (bench/speed/plain_loop.py);
+- for the VAE family, the ceilings of bench/speed/ceiling.py: the same encoder and decoder alone
   (forward and backward, no loss, optimiser or data), timed in the same rounds, and the matrix
   products of their layers' shapes at the step's dtype; with the harness's share of each.
 The metric suite runs every registered metric twice on one model: sharing one encode-once
@@ -18,7 +19,6 @@ Representation, and with each metric encoding every sample it draws (as disentan
 from __future__ import annotations
 
 import csv
-import math
 import os
 import statistics
 import tempfile
@@ -37,15 +37,13 @@ from bench import data
 from bench.data.dsprites import timed_build_and_reload
 from bench.device import ComputePolicy, choose_policy
 from bench.errors import UserError
-from bench.running.ceiling import NetworkAlone, gemm_ceiling_seconds
-from bench.running.plain_loop import PlainProcess, synchronize, timed
-from bench.running.runner import sampler_rng
+from bench.running.runner import TrainingDiverged, sampler_rng, training_step
 from bench.running.sampler import BatchSampler
+from bench.speed.ceiling import NetworkAlone, gemm_ceiling_seconds
+from bench.speed.plain_loop import PlainProcess, synchronize, timed
 from methods.vae import GaussianVAE
 from metrics import workers
 from metrics.codes import CHUNK, Representation
-
-SAMPLE_SIZE_PARAMS = ("num_train", "num_eval", "num_test", "num_variance_estimate")
 
 
 @dataclass(frozen=True)
@@ -56,7 +54,7 @@ class SpeedSettings:
     encode_images: int          # images per timed encoding pass
     encode_repeats: int
     metric_preset: str          # "default" (disentanglement_lib's sizes) or "quick" (their quick sizes)
-    metric_scale: float         # multiplies every sample-size parameter of the preset
+    metric_scale: float         # multiplies each metric's declared sample_sizes in the preset
 
 
 FULL = SpeedSettings(warmup=3, steps=8, rounds=7, encode_images=8192, encode_repeats=3,
@@ -95,6 +93,21 @@ def format_value(value: float) -> str:
 
 # ----------------------------------------------------------------------------- training
 
+class TimedSampler:
+    """A BatchSampler whose `next()` also adds the seconds it takes (until the batch is on the
+    device) to `seconds`: the sampler's share of the runner's step."""
+
+    def __init__(self, sampler: BatchSampler, device: torch.device):
+        self.sampler, self.device, self.seconds = sampler, device, 0.0
+
+    def next(self):
+        start = time.perf_counter()
+        batch = self.sampler.next()
+        synchronize(self.device)
+        self.seconds += time.perf_counter() - start
+        return batch
+
+
 def measure_training(name: str, dataset_name: str, dataset, policy: ComputePolicy, settings: SpeedSettings,
                      seed: int, rows: Rows):
     """Harness and plain images/s, their ratio, the sampler's share of a harness step; returns
@@ -103,19 +116,14 @@ def measure_training(name: str, dataset_name: str, dataset, policy: ComputePolic
     if not method.trainable:
         raise UserError(f"{name} is fitted, not trained by gradient steps; `bench speed` times training")
     batch_size = method.params.batch_size
-    sampler = BatchSampler(dataset, method.batch_kind, batch_size, sampler_rng(seed), method.policy)
-    sampler_seconds = [0.0]
+    sampler = TimedSampler(BatchSampler(dataset, method.batch_kind, batch_size, sampler_rng(seed), method.policy),
+                           policy.device)
 
-    def harness_step():                       # bench/running/runner.py's step, with the sampler timed
-        start = time.perf_counter()
-        batch = sampler.next()
-        synchronize(policy.device)
-        sampler_seconds[0] += time.perf_counter() - start
-        with method.policy.autocast():
-            values = method.train_step(batch)
-        for key, value in values.items():
-            if not math.isfinite(value):
-                raise UserError(f"{name}: {key} became {value} while timing")
+    def harness_step():                       # the runner's own step
+        try:
+            training_step(method, sampler, method.step + 1)
+        except TrainingDiverged as error:
+            raise UserError(f"{name}: {error} while timing") from None
 
     plain = PlainProcess(name, dataset_name, policy.device, seed)        # starts while the harness warms up
     network = NetworkAlone(method, sampler.next().x) if isinstance(method, GaussianVAE) else None
@@ -127,9 +135,9 @@ def measure_training(name: str, dataset_name: str, dataset, policy: ComputePolic
             timed(network.step, settings.warmup, policy.device)
         harness, plain_rates, ratios, shares, network_rates = [], [], [], [], []
         for _ in range(settings.rounds):
-            sampler_seconds[0] = 0.0
+            sampler.seconds = 0.0
             harness_seconds = timed(harness_step, settings.steps, policy.device)
-            shares.append(sampler_seconds[0] / harness_seconds)
+            shares.append(sampler.seconds / harness_seconds)
             plain_seconds = plain.seconds(settings.steps)
             harness.append(settings.steps * batch_size / harness_seconds)
             plain_rates.append(settings.steps * batch_size / plain_seconds)
@@ -200,10 +208,10 @@ class ReencodedCodes:
 
 def scaled_settings(name: str, preset: str, scale: float) -> dict:
     """The metric's settings (metrics.settings; quick sizes for the "quick" preset) with its sample
-    sizes times `scale` (at least 10)."""
+    sizes (its declared `sample_sizes`) times `scale` (at least 10)."""
     settings = metrics.settings(name, preset == "quick")
-    for key in SAMPLE_SIZE_PARAMS:
-        if isinstance(settings.get(key), int) and scale != 1.0:
+    if scale != 1.0:
+        for key in metrics.metric(name).sample_sizes:
             settings[key] = max(10, round(settings[key] * scale))
     return settings
 
@@ -238,11 +246,11 @@ def measure_metrics(method, dataset, settings: SpeedSettings, seed: int, rows: R
 
 def measure_reference(method, dataset, settings: SpeedSettings, seed: int, rows: Rows, log=print) -> None:
     """Each metric of disentanglement_lib's study in the project and in disentanglement_lib on the
-    same samples (bench/running/reference.py), each side encoding what it draws with the model: seconds,
+    same samples (bench/speed/reference.py), each side encoding what it draws with the model: seconds,
     the ratio, and the largest difference between the two numbers. Then the project's DCI with
     each other booster on the same samples (disentanglement_lib has only the exact one): its
     seconds, its largest difference from disentanglement_lib's DCI, and the suite's ratio with it."""
-    from bench.running import reference
+    from bench.speed import reference
     ours_total = theirs_total = 0.0
     ours, theirs = {}, {}
     for name in reference.METRICS:
@@ -339,7 +347,7 @@ def command(args) -> int:
     if args.metric_scale is not None:
         settings = SpeedSettings(**{**settings.__dict__, "metric_scale": args.metric_scale})
     if args.reference:
-        from bench.running import reference
+        from bench.speed import reference
         if not reference.available():
             raise UserError("--reference needs disentanglement_lib: pip install -e \".[reference]\" && "
                             "pip install --no-deps disentanglement_lib==1.5")

@@ -27,7 +27,6 @@ import numpy as np
 import metrics
 
 METRICS = ("beta_vae", "factor_vae", "mig", "dci", "sap", "modularity")
-SIZE_SETTINGS = ("batch_size", "num_train", "num_eval", "num_test", "num_variance_estimate")
 BATCH = 16                                   # disentanglement_lib's default batch of the i.i.d. metrics
 # The project's key -> disentanglement_lib's key, per metric.
 KEYS = {
@@ -214,8 +213,9 @@ def compare(name: str, representation_fn, dataset, seed: int = 0, sizes: dict | 
         raise ValueError(f"disentanglement_lib comparison covers {', '.join(METRICS)}, not {name}")
     modules = reference_modules()
     defaults = metrics.metric_params(name)
+    passed = {*metrics.metric(name).sample_sizes, "batch_size"}       # the vote-based metrics' batch too
     sizes = {key: value for key, value in {**defaults, **(sizes or {})}.items()
-             if key in SIZE_SETTINGS and key in defaults}
+             if key in passed and key in defaults}
     function = {"beta_vae": modules["beta_vae"].compute_beta_vae_sklearn,
                 "factor_vae": modules["factor_vae"].compute_factor_vae, "mig": modules["mig"].compute_mig,
                 "dci": modules["dci"].compute_dci, "sap": modules["sap"].compute_sap,
