@@ -57,12 +57,16 @@ class ExecutionOptions:
                       warm_start=self.warm_start)
 
 
+NOT_STARTED = "not started"          # a run a sweep did not start: a write had failed for lack of space
+
+
 @dataclass(frozen=True)
 class RunOutcome:
     run_id: str
-    state: str                       # done or failed
+    state: str                       # done, failed or NOT_STARTED
     detail: str = ""                 # why it failed; plan.ALREADY_DONE when it was skipped
     wrote: bool = True               # False when skipped: its folder is as it was
+    no_space: bool = False           # it failed because a write found no space left (bench/running/files.py)
 
 
 HEALTH = "health"                    # the scores.json entry of a run's training health

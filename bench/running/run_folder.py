@@ -82,7 +82,7 @@ class RunFolder:
     def status(self) -> tuple[str, str]:
         """(state, detail): state is done, running, failed or new (no status file)."""
         try:
-            text = (self.path / self.STATUS).read_text().strip()
+            text = (self.path / self.STATUS).read_bytes().decode(errors="replace").strip()
         except OSError:
             return NEW, ""
         state, _, detail = text.partition(":")
@@ -118,6 +118,26 @@ class RunFolder:
         ordered = dict(sorted(curve.items(), key=lambda item: int(item[0])))
         write_atomically(self.path / self.CURVE, json.dumps(ordered, indent=2))
 
+    def damaged(self) -> dict[str, str]:
+        """file name -> what is wrong with it, for each of spec.json, status, scores.json and
+        curve.json that exists but cannot be read as this harness writes it."""
+        found = {}
+        if self.spec_file.exists() and self.spec() is None:
+            found[self.SPEC] = "not a run's spec.json"
+        state = self.state
+        if state not in (NEW, DONE, RUNNING, FAILED):
+            found[self.STATUS] = f"reads {state[:40]!r}, not done, running or failed"
+        for name in (self.SCORES, self.CURVE):
+            path = self.path / name
+            if path.exists() and not isinstance(read_json(path), dict):
+                found[name] = "not a JSON object" if read_json(path, False) is not False else "not JSON"
+        return found
+
+    def damaged_lines(self, *names: str) -> tuple[str, ...]:
+        """One line per damaged file among `names`: which file, what is wrong, what is done about it."""
+        return tuple(f"{self.run_id}: {name} is damaged ({why}); {DAMAGE_DONE[name]}"
+                     for name, why in self.damaged().items() if name in names)
+
     def lock(self, on_wait=None):
         """Held while a process trains or scores the run; a second process waits for it."""
         self.path.mkdir(parents=True, exist_ok=True)
@@ -127,6 +147,14 @@ class RunFolder:
         """The temporary files of a writer killed before its rename (call it under the lock)."""
         for leftover in [*self.path.glob(".*.tmp"), *(self.path / self.SNAPSHOTS).glob(".*.tmp")]:
             leftover.unlink(missing_ok=True)
+
+
+# What is done about each damaged file (RunFolder.damaged_lines): spec.json and status when a run
+# begins (store.py), scores.json and curve.json when it is planned (plan.py).
+DAMAGE_DONE = {RunFolder.SPEC: "written again from the run's settings",
+               RunFolder.STATUS: "the run is taken as unfinished: it resumes from its checkpoint and scores what it lacks",
+               RunFolder.SCORES: "its metrics are scored again (from checkpoint.pt where the run is finished)",
+               RunFolder.CURVE: "its earlier steps are scored again from their snapshots"}
 
 
 def library_versions() -> dict[str, str]:
