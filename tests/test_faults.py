@@ -260,3 +260,46 @@ def test_a_damaged_snapshot_is_said_and_its_step_left_unscored(reference, tmp_pa
     assert (f"{folder.name}: not scored at that step: step-000030.pt is unreadable" in capsys.readouterr().err)
     steps = pd.read_csv(out / "scores.csv").groupby("run_id")["step"].unique()
     assert list(steps[folder.name]) == [STEPS] and list(steps[run_id(0)]) == [STEPS, 30]
+
+
+# --- a lost worker on a Dask cluster ---------------------------------------------------------------
+
+@pytest.mark.parametrize("allowed_failures, code", [(3, 0), (0, 1)], ids=["retried", "given-up"])
+def test_a_dask_worker_killed_is_retried_by_the_cluster_or_its_run_failed_in_one_line(
+        reference, tmp_path, capsys, allowed_failures, code):
+    distributed = pytest.importorskip("distributed")
+    import dask
+    out, victim = tmp_path / "dask", run_id(0)
+    folder = out / "runs" / victim
+    command = [*SWEEP, "--seeds", "0,1", "--out", str(out), "--backend", "dask"]
+    with dask.config.set({"distributed.scheduler.allowed-failures": allowed_failures}), \
+            distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1", silence_logs=50,
+                                     dashboard_address=None) as cluster, \
+            distributed.Client(cluster, set_as_default=False) as client:
+        pid, = client.run(os.getpid).values()
+        codes = []
+        sweep = threading.Thread(target=lambda: codes.append(
+            main([*command, "--scheduler", cluster.scheduler_address])))
+        sweep.start()
+        deadline = time.monotonic() + 240
+        while not (folder / "checkpoint.pt").exists():
+            assert sweep.is_alive() and time.monotonic() < deadline, "the run ended before the kill"
+            time.sleep(0.02)
+        os.kill(pid, signal.SIGKILL)                      # the nanny starts a new worker
+        sweep.join(300)
+    captured = capsys.readouterr()
+    assert codes == [code] and "Traceback" not in captured.err
+    if code == 0:                                         # the cluster ran the task again: it resumed
+        assert "2 of 2 run(s) done (0 already done before), 0 failed" in captured.out
+    else:
+        failed = [line for line in captured.err.splitlines() if line.startswith("FAILED")]
+        lost = (f"FAILED {victim}: each Dask worker that ran it died (KilledWorker: likely out of memory, or a "
+                f"crash); the next `bench run` resumes it from its last checkpoint")
+        assert lost in failed and len(failed) <= 2      # the other run, queued on the same worker, may go too
+        assert (folder / "status").read_text() == lost.replace(f"FAILED {victim}", "failed")
+        assert checkpoint_step(folder / "checkpoint.pt") >= 10
+        assert main([*SWEEP, "--seeds", "0,1", "--out", str(out)]) == 0        # again, here: it resumes
+    assert list(out.rglob("*.tmp")) == []
+    expected = values(reference)
+    pd.testing.assert_frame_equal(values(out), expected[expected["seed"] < 2].reset_index(drop=True),
+                                  check_exact=False, rtol=0, atol=1e-6)

@@ -16,6 +16,7 @@ import contextlib
 import dataclasses
 import sys
 import traceback
+import uuid
 
 from joblib import Parallel, delayed, parallel_config
 from tqdm.auto import tqdm
@@ -65,23 +66,31 @@ def failed(store: RunStore, run_id: str, detail: str, no_space: bool = False) ->
     return RunOutcome(run_id, FAILED, detail, no_space=no_space)
 
 
-def connect(backend: str = "local", scheduler: str | None = None) -> contextlib.ExitStack:
-    """A context in which joblib runs on `backend`; a cluster that cannot be reached is a UserError.
+@contextlib.contextmanager
+def connect(backend: str = "local", scheduler: str | None = None):
+    """A context for a sweep on `backend`: Dask's client (its runs are submitted to it, on_dask), or
+    Ray through joblib (its value None, as for local runs); a cluster that cannot be reached is a
+    UserError.
 
-    Call it before anything is written, so that a wrong address harms nothing.
+    Enter it before anything is written, so that a wrong address harms nothing.
     """
-    stack = contextlib.ExitStack()
     if backend == "dask":
         client = dask_client(scheduler)
-        stack.callback(client.close)
-        stack.enter_context(parallel_config(backend=cluster_dask_backend(client)))
+        try:
+            yield client
+        finally:
+            client.close()
     elif backend == "ray":
         ray = ray_connection(scheduler)
-        stack.callback(ray.shutdown)
-        stack.enter_context(parallel_config(backend="ray"))
-    elif backend != "local":
+        try:
+            with parallel_config(backend="ray"):
+                yield None
+        finally:
+            ray.shutdown()
+    elif backend == "local":
+        yield None
+    else:
         raise UserError(f"unknown backend {backend!r}; valid: local, {', '.join(CLUSTER_BACKENDS)}")
-    return stack
 
 
 def dask_client(address: str | None):
@@ -99,18 +108,6 @@ def dask_client(address: str | None):
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise UserError(f"cannot reach the Dask scheduler at {address!r} "
                         f"(waited {CONNECT_TIMEOUT_S} s): {reason}") from None
-
-
-def cluster_dask_backend(client):
-    """joblib's Dask backend, except that a cluster with a single worker thread gets the runs too:
-    joblib runs the tasks itself, here in the client, whenever it counts one worker."""
-    from joblib._dask import DaskDistributedBackend
-
-    class ClusterOnly(DaskDistributedBackend):
-        def effective_n_jobs(self, n_jobs):
-            return max(2, super().effective_n_jobs(n_jobs))
-
-    return ClusterOnly(client=client)
 
 
 def ray_connection(address: str | None):
@@ -154,27 +151,44 @@ def in_workers(specs, store: RunStore, options: ExecutionOptions, jobs: int, sto
         yield result
 
 
-def on_cluster(specs, store: RunStore, options: ExecutionOptions, backend: str):
-    """The runs on a Dask or Ray cluster through joblib. The cluster retries a task whose worker
-    was lost (Dask: distributed.scheduler.allowed-failures; Ray: max_retries); when it gives up,
-    joblib stops the sweep, and each run without an outcome is failed with the cluster's reason in
-    one line (its folder is left to the worker that may still hold it)."""
-    tasks = (delayed(execute_isolated)(spec, store.out_dir, options) for spec in specs)
-    landed = set()
+def on_dask(specs, store: RunStore, options: ExecutionOptions, client):
+    """The runs as tasks of a Dask cluster, one each. Dask runs a task again when its worker is
+    lost (distributed.scheduler.allowed-failures times; the run resumes from its checkpoint); a run
+    it gives up on (KilledWorker) is marked failed in one line, and the other runs go on."""
+    from distributed import as_completed
+    futures = {client.submit(execute_isolated, spec, store.out_dir, options, pure=False,
+                             key=f"bench-run-{spec.run_id}-{uuid.uuid4().hex[:8]}"): spec for spec in specs}
     try:
-        if backend == "ray":                 # joblib's ray backend returns lists only
-            finished = Parallel(n_jobs=-1)(tasks)
-        else:
-            finished = Parallel(n_jobs=-1, return_as="generator_unordered")(tasks)
-        for outcome in finished:
-            landed.add(outcome.run_id)
-            yield outcome
-    except Exception as error:               # KilledWorker, a lost Ray worker or node, a cut connection
-        reason = str(error).splitlines()[0][:200] if str(error) else ""
-        for spec in specs:
-            if spec.run_id not in landed:
-                yield RunOutcome(spec.run_id, FAILED, f"lost on the {backend} cluster ({type(error).__name__}"
-                                 f"{': ' + reason if reason else ''}); {RESUMES}")
+        for future in as_completed(futures, loop=client.loop):
+            spec = futures[future]
+            if future.status == "error":
+                error = future.exception()
+                cause = ("each Dask worker that ran it died (KilledWorker: likely out of memory, or a crash)"
+                         if type(error).__name__ == "KilledWorker" else f"lost on the dask cluster ({one_line(error)})")
+                yield failed(store, spec.run_id, f"{cause}; {RESUMES}")
+            else:
+                yield future.result()
+    finally:
+        client.cancel(list(futures))              # interrupted: what has not started never will
+
+
+def on_ray(specs, store: RunStore, options: ExecutionOptions):
+    """The runs on a Ray cluster through joblib, which returns them all at the end. Ray runs a task
+    again when its worker is lost (max_retries); when it gives up, joblib ends the sweep, and each
+    run is failed with Ray's reason in one line (a finished one is skipped by the next command)."""
+    tasks = [delayed(execute_isolated)(spec, store.out_dir, options) for spec in specs]
+    try:
+        outcomes = Parallel(n_jobs=-1)(tasks)
+    except Exception as error:               # a lost worker, node or object, a cut connection
+        outcomes = [RunOutcome(spec.run_id, FAILED, f"lost on the ray cluster ({one_line(error)}); {RESUMES}")
+                    for spec in specs]
+    yield from outcomes
+
+
+def one_line(error: BaseException) -> str:
+    """An error's name and the first line of its message."""
+    message = str(error).splitlines()[0][:200] if str(error) else ""
+    return f"{type(error).__name__}: {message}" if message else type(error).__name__
 
 
 class ScoresTable:
@@ -201,13 +215,13 @@ class ScoresTable:
 
 
 def run_sweep(specs, store: RunStore, options: ExecutionOptions, jobs: int | None = 1,
-              backend: str = "local") -> list[RunOutcome]:
+              backend: str = "local", client=None) -> list[RunOutcome]:
     """Execute every spec (finished runs are skipped, interrupted ones resume), rebuilding scores.csv
     as each run lands (so that `bench report` beside a long sweep, or after one cut short, reads
     every finished run) and once more at the end.
 
     Locally, `jobs` runs go at once in worker processes, each with its share of the CPU threads.
-    On a cluster (inside `connect(...)`), `jobs` is ignored: the workers' threads decide how many
+    On a cluster (inside `connect(...)`; `client`: its value, Dask's client), `jobs` is ignored: the workers' threads decide how many
     runs go at once, and torch keeps each worker's thread setting unless `options.threads` says
     otherwise. Outcomes come back in the order of `specs`; once a write failed for lack of space,
     the runs not yet started are NOT_STARTED.
@@ -225,8 +239,9 @@ def run_sweep(specs, store: RunStore, options: ExecutionOptions, jobs: int | Non
             finished, desc = one_by_one(specs, store, options, stop), "runs"
         else:
             worker_options = ExecutionOptions(**{**options.__dict__, "progress": False})
-            finished = (on_cluster(specs, store, worker_options, backend) if cluster
-                        else in_workers(specs, store, worker_options, jobs, stop))
+            finished = (on_dask(specs, store, worker_options, client) if backend == "dask" else
+                        on_ray(specs, store, worker_options) if backend == "ray" else
+                        in_workers(specs, store, worker_options, jobs, stop))
             desc = f"runs (on {backend})" if cluster else f"runs ({jobs} at once)"
         for outcome in tqdm(finished, total=len(specs), unit="run", file=sys.stderr, desc=desc,
                             disable=not options.progress or len(specs) < 2):

@@ -86,13 +86,13 @@ def run(config: SweepConfig, progress: bool = True) -> SweepResult:
         metrics.check(name, dataset, config.quick, **config.metric_params.get(name, {}))
     for line in config.cut_schedules():
         print(line, file=sys.stderr)
-    with connect(config.backend, config.scheduler):        # an unreachable cluster fails here, first
+    with connect(config.backend, config.scheduler) as client:   # an unreachable cluster fails here, first
         store = RunStore(config.out_dir)
         precision, why = precision_choice(config.device, config.precision)
         print(f"{len(specs)} run(s) on {dataset.name} (a dataset of {len(dataset):,} images), training in "
               f"{precision} ({why}) -> {config.out_dir}/", flush=True)
         outcomes = run_sweep(specs, store, ExecutionOptions.from_config(config, progress), config.jobs,
-                             config.backend)
+                             config.backend, client)
     lines = []
     full = any(outcome.no_space for outcome in outcomes)    # then nothing more is written
     if not full and any(metrics.scores_model_sets(name) for name in config.metrics):   # UDR: each method's seeds
