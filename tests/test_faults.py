@@ -273,8 +273,8 @@ def test_a_dask_worker_killed_is_retried_by_the_cluster_or_its_run_failed_in_one
     folder = out / "runs" / victim
     command = [*SWEEP, "--seeds", "0,1", "--out", str(out), "--backend", "dask"]
     with dask.config.set({"distributed.scheduler.allowed-failures": allowed_failures}), \
-            distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1", silence_logs=50,
-                                     dashboard_address=None) as cluster, \
+            distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                     silence_logs=50, dashboard_address=None) as cluster, \
             distributed.Client(cluster, set_as_default=False) as client:
         pid, = client.run(os.getpid).values()
         codes = []

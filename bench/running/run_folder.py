@@ -152,7 +152,8 @@ class RunFolder:
 # What is done about each damaged file (RunFolder.damaged_lines): spec.json and status when a run
 # begins (store.py), scores.json and curve.json when it is planned (plan.py).
 DAMAGE_DONE = {RunFolder.SPEC: "written again from the run's settings",
-               RunFolder.STATUS: "the run is taken as unfinished: it resumes from its checkpoint and scores what it lacks",
+               RunFolder.STATUS: "the run is taken as unfinished: it resumes from its checkpoint and scores "
+                                 "what it lacks",
                RunFolder.SCORES: "its metrics are scored again (from checkpoint.pt where the run is finished)",
                RunFolder.CURVE: "its earlier steps are scored again from their snapshots"}
 

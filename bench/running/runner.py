@@ -150,7 +150,7 @@ def kept_rows(path: Path, resume_step: int) -> list[dict]:
                   f"dropped", file=sys.stderr, flush=True)
             return []
         for line, row in enumerate(reader, start=2):
-            if None in row or not all(value is not None and (value == "" or is_number(value)) for value in row.values()):
+            if not whole(row):
                 damaged.append(line)
             elif int(float(row["step"])) <= resume_step:
                 rows.append(row)
@@ -159,6 +159,12 @@ def kept_rows(path: Path, resume_step: int) -> list[dict]:
               f"{', '.join(map(str, damaged))}; dropped {'them' if len(damaged) > 1 else 'it'}, kept the "
               f"{len(rows)} good row(s) up to step {resume_step}", file=sys.stderr, flush=True)
     return rows
+
+
+def whole(row: dict) -> bool:
+    """A log.csv row with every column, each a number or empty (csv.DictReader: a cut row lacks
+    columns, None, and a longer one has a None key)."""
+    return None not in row and all(value is not None and (value == "" or is_number(value)) for value in row.values())
 
 
 def is_number(text: str) -> bool:

@@ -2,13 +2,14 @@
 
 Locally, `jobs` > 1 runs go at once in worker processes of bench/running/worker_pool.py, where a
 worker that dies (SIGKILL by the out-of-memory killer, a segfault) fails its own run only, with
-the signal and its peak memory in one line, and a new worker takes the next run. On a cluster the
-runs go through joblib's Dask or Ray backend; the cluster retries a task whose worker was lost,
-and a run it gives up on is marked failed in one line, not a traceback. Workers write straight
-into the results folder, so on a cluster it must be on a filesystem that every worker and this
-machine share. Runs are independent: an error in one marks it failed and the others go on. A
-write that fails for lack of space fails its run (its last checkpoint and every finished run
-stay as they were) and no further run starts (local runs; the runs already handed to a cluster go on).
+the signal and its peak memory in one line, and a new worker takes the next run (joblib's loky
+pool would end every run). On Dask each run is a task of its own (on_dask); on Ray the runs go
+through joblib's Ray backend. The cluster runs a task again when its worker is lost, and a run it
+gives up on is marked failed in one line, not a traceback. Workers write straight into the
+results folder, so on a cluster it must be on a filesystem that every worker and this machine
+share. Runs are independent: an error in one marks it failed and the others go on. A write that
+fails for lack of space fails its run (its last checkpoint and every finished run stay as they
+were) and no further run starts (the runs already handed to a cluster go on).
 """
 from __future__ import annotations
 
@@ -38,7 +39,10 @@ def execute_isolated(spec, out_dir, options: ExecutionOptions) -> RunOutcome:
     """One run whose unexpected errors mark it failed instead of ending the sweep; a write that
     fails for lack of space marks it failed with one line (RunOutcome.no_space)."""
     one_line_warnings()
-    store = RunStore(out_dir)
+    try:
+        store = RunStore(out_dir)
+    except UserError as error:                      # the results folder cannot be written at all
+        return RunOutcome(spec.run_id, FAILED, str(error))
     try:
         return execute(spec, store, options)
     except OSError as error:
@@ -221,10 +225,10 @@ def run_sweep(specs, store: RunStore, options: ExecutionOptions, jobs: int | Non
     every finished run) and once more at the end.
 
     Locally, `jobs` runs go at once in worker processes, each with its share of the CPU threads.
-    On a cluster (inside `connect(...)`; `client`: its value, Dask's client), `jobs` is ignored: the workers' threads decide how many
-    runs go at once, and torch keeps each worker's thread setting unless `options.threads` says
-    otherwise. Outcomes come back in the order of `specs`; once a write failed for lack of space,
-    the runs not yet started are NOT_STARTED.
+    On a cluster (inside `connect(...)`; `client`: its value, Dask's client), `jobs` is ignored: the
+    workers' threads decide how many runs go at once, and torch keeps each worker's thread setting
+    unless `options.threads` says otherwise. Outcomes come back in the order of `specs`; once a
+    write failed for lack of space, the runs not yet started are NOT_STARTED.
     """
     cluster = backend in CLUSTER_BACKENDS
     if not cluster and not options.threads:

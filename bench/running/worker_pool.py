@@ -108,7 +108,13 @@ class Worker:
 
 
 def serve(connection, parent_pid: int) -> None:
-    """A worker's life: take (function, arguments), send back the result, until told None."""
+    """A worker's life: take (function, arguments), send back the result, until told None.
+
+    tqdm's lock is made a thread lock here: its default is a multiprocessing semaphore, which a
+    worker killed while holding it leaves to a "leaked semaphore" warning of the resource tracker
+    (a worker shows no progress bars)."""
+    from tqdm import tqdm
+    tqdm.set_lock(threading.RLock())
     exit_with_parent(parent_pid)
     while True:
         try:
