@@ -118,25 +118,24 @@ class RunFolder:
         ordered = dict(sorted(curve.items(), key=lambda item: int(item[0])))
         write_atomically(self.path / self.CURVE, json.dumps(ordered, indent=2))
 
-    def damaged(self) -> dict[str, str]:
-        """file name -> what is wrong with it, for each of spec.json, status, scores.json and
-        curve.json that exists but cannot be read as this harness writes it."""
+    def damaged(self, *names: str) -> dict[str, str]:
+        """file name -> what is wrong with it, for each file of `names` (spec.json, status,
+        scores.json, curve.json) that exists but cannot be read as this harness writes it."""
         found = {}
-        if self.spec_file.exists() and self.spec() is None:
+        if self.SPEC in names and self.spec_file.exists() and self.spec() is None:
             found[self.SPEC] = "not a run's spec.json"
-        state = self.state
-        if state not in (NEW, DONE, RUNNING, FAILED):
+        if self.STATUS in names and (state := self.state) not in (NEW, DONE, RUNNING, FAILED):
             found[self.STATUS] = f"reads {state[:40]!r}, not done, running or failed"
-        for name in (self.SCORES, self.CURVE):
+        for name in {self.SCORES, self.CURVE}.intersection(names):
             path = self.path / name
-            if path.exists() and not isinstance(read_json(path), dict):
-                found[name] = "not a JSON object" if read_json(path, False) is not False else "not JSON"
-        return found
+            if path.exists() and not isinstance(content := read_json(path, path), dict):
+                found[name] = "not JSON" if content == path else "not a JSON object"
+        return dict(sorted(found.items(), key=lambda item: names.index(item[0])))
 
     def damaged_lines(self, *names: str) -> tuple[str, ...]:
         """One line per damaged file among `names`: which file, what is wrong, what is done about it."""
         return tuple(f"{self.run_id}: {name} is damaged ({why}); {DAMAGE_DONE[name]}"
-                     for name, why in self.damaged().items() if name in names)
+                     for name, why in self.damaged(*names).items())
 
     def lock(self, on_wait=None):
         """Held while a process trains or scores the run; a second process waits for it."""

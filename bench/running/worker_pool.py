@@ -115,6 +115,7 @@ def serve(connection, parent_pid: int) -> None:
     (a worker shows no progress bars)."""
     from tqdm import tqdm
     tqdm.set_lock(threading.RLock())
+    signal.signal(signal.SIGINT, signal.SIG_IGN)      # Ctrl-C is the parent's: it ends its workers
     exit_with_parent(parent_pid)
     while True:
         try:
