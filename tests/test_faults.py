@@ -240,7 +240,8 @@ def test_each_damaged_file_is_said_in_one_line_and_the_run_ends_with_the_uninter
         f"{runs[0].name}: scores.json is damaged (not JSON); its metrics are scored again (from checkpoint.pt "
         f"where the run is finished)",
         f"{runs[0].name}: log.csv is damaged at line 4; dropped it, kept the 5 good row(s) up to step 60",
-        f"{runs[1].name}: curve.json is damaged (not JSON); its earlier steps are scored again from their snapshots",
+        f"{runs[1].name}: curve.json is damaged (not JSON); its earlier steps are scored again from their snapshots "
+        f"where --score-at asks for them, else left out of scores.csv",
         f"{runs[2].name}: spec.json is damaged (not a run's spec.json); written again from the run's settings",
         f"{runs[2].name}: status is damaged (reads '\ufffd\ufffd\\x00d', not done, running or failed); the run "
         f"is taken as unfinished: it resumes from its checkpoint and scores what it lacks"]

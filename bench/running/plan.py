@@ -77,4 +77,3 @@ def plan(spec, store: RunStore, wanted: Wanted) -> Plan:
     if scorable:
         return Plan(SNAPSHOTS, curve=scorable, lines=(*damage, *lines))
     return Plan(SKIP, lines=(*damage, *lines), detail=ALREADY_DONE)
-

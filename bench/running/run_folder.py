@@ -154,7 +154,8 @@ DAMAGE_DONE = {RunFolder.SPEC: "written again from the run's settings",
                RunFolder.STATUS: "the run is taken as unfinished: it resumes from its checkpoint and scores "
                                  "what it lacks",
                RunFolder.SCORES: "its metrics are scored again (from checkpoint.pt where the run is finished)",
-               RunFolder.CURVE: "its earlier steps are scored again from their snapshots"}
+               RunFolder.CURVE: "its earlier steps are scored again from their snapshots where --score-at asks "
+                                "for them, else left out of scores.csv"}
 
 
 def library_versions() -> dict[str, str]:

@@ -164,14 +164,14 @@ def on_dask(specs, store: RunStore, options: ExecutionOptions, client):
                              key=f"bench-run-{spec.run_id}-{uuid.uuid4().hex[:8]}"): spec for spec in specs}
     try:
         for future in as_completed(futures, loop=client.loop):
-            spec = futures[future]
-            if future.status == "error":
-                error = future.exception()
-                cause = ("each Dask worker that ran it died (KilledWorker: likely out of memory, or a crash)"
-                         if type(error).__name__ == "KilledWorker" else f"lost on the dask cluster ({one_line(error)})")
-                yield failed(store, spec.run_id, f"{cause}; {RESUMES}")
-            else:
+            if future.status == "finished":
                 yield future.result()
+                continue
+            error = future.exception() if future.status == "error" else None     # else cancelled, by the cluster
+            cause = f"lost on the dask cluster ({one_line(error) if error else future.status})"
+            if type(error).__name__ == "KilledWorker":
+                cause = "each Dask worker that ran it died (KilledWorker: likely out of memory, or a crash)"
+            yield failed(store, futures[future].run_id, f"{cause}; {RESUMES}")
     finally:
         client.cancel(list(futures))              # interrupted: what has not started never will
 
