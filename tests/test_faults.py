@@ -112,6 +112,25 @@ def test_a_killed_worker_fails_its_run_only_and_the_next_command_resumes_it(refe
     assert log_rows(folder / "log.csv") == log_rows(reference / "runs" / victim / "log.csv")
 
 
+def square_or_crash(value):
+    """A task for the worker pool: a segfault for "crash", else the square (top level: the worker imports it)."""
+    if value == "crash":
+        os.kill(os.getpid(), signal.SIGSEGV)
+    return value * value
+
+
+def test_the_worker_pool_replaces_a_worker_that_crashed_and_stops_starting_tasks_when_told():
+    from bench.running.worker_pool import WorkerDied, run_in_workers
+    results = dict(run_in_workers(square_or_crash, [(2,), ("crash",), (3,)], jobs=1))
+    assert results[0] == 4 and results[2] == 9                 # the task after the crash ran on a new worker
+    assert isinstance(results[1], WorkerDied) and results[1].exit_status == -signal.SIGSEGV
+    assert results[1].cause().startswith("its worker process crashed with SIGSEGV (a fault in native code")
+    seen = []
+    for index, result in run_in_workers(square_or_crash, [(2,), (3,), (4,)], jobs=1, stop=lambda: bool(seen)):
+        seen.append((index, result))
+    assert seen == [(0, 4)]                                      # no task starts once stop() is true
+
+
 def test_a_worker_s_death_is_said_by_its_signal():
     from bench.running.worker_pool import WorkerDied
     assert WorkerDied(-signal.SIGSEGV, 3 * 2 ** 29).cause() == (
