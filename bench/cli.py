@@ -52,8 +52,12 @@ def run_and_print(config, progress: bool):
         print(report.headline(report.summary(result.scores), readable_specs(result.store.out_dir)).to_string())
     for outcome in result.failed:
         print(f"FAILED {outcome.run_id}: {outcome.detail}", file=sys.stderr)
-    print(f"{len(result.outcomes) - len(result.failed)} of {len(result.outcomes)} run(s) done "
-          f"({result.already_done} already done before), {len(result.failed)} failed")
+    if result.not_started:
+        print(f"NOT STARTED {len(result.not_started)} run(s): a write had failed for lack of space; free "
+              f"space and run the same command again", file=sys.stderr)
+    done = len(result.outcomes) - len(result.failed) - len(result.not_started)
+    print(f"{done} of {len(result.outcomes)} run(s) done ({result.already_done} already done before), "
+          f"{len(result.failed)} failed" + (f", {len(result.not_started)} not started" if result.not_started else ""))
     print(f"scores: {result.store.scores_csv}\nrun folders: {result.store.runs_dir}/")
     return result
 

@@ -81,8 +81,8 @@ RUN_SETTINGS = (
                     "`BENCH_MPI3D_PATH`, `BENCH_SMALLNORB_PATH`, `BENCH_CARS3D_PATH`, `BENCH_SCREAM_PATH`)"),
     RunSetting("jobs", int, None, "runs at once in worker processes here (default 1); on a cluster its workers "
                "decide", identity=False, example="N", more="; the cores free at the start are split among them"),
-    RunSetting("backend", str, "local", "local (default): this machine; dask or ray: an existing cluster via "
-               "joblib", identity=False, choices=BACKENDS),
+    RunSetting("backend", str, "local", "local (default): this machine; dask or ray: an existing cluster (Dask: "
+               "a task per run; Ray: through joblib)", identity=False, choices=BACKENDS),
     RunSetting("scheduler", str, None, "the cluster to use: a Dask scheduler (tcp://host:8786) or a Ray address",
                identity=False, metavar="ADDRESS"),
     RunSetting("warm_start", str, None, "a trainable run without a checkpoint starts from the latest checkpoint "

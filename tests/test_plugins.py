@@ -187,7 +187,7 @@ def test_entry_points_appear_in_bench_list_and_run_by_short_name(plugin, tmp_pat
     entry_points_dist(plugin, {"disentanglement_bench.methods": {"tiny_pca": "plug_tiny:TinyPCA"},
                                "disentanglement_bench.metrics": {"spread": "plug_tiny:SPREAD"},
                                "disentanglement_bench.datasets": {"small_sprites": "plug_tiny:small_sprites"}})
-    assert set(plugins.entry_points("method")) == {"tiny_pca"}
+    assert "tiny_pca" in plugins.entry_points("method")        # beside any installed package's (the example's)
     assert main(["list"]) == 0
     listed = capsys.readouterr().out
     assert "  tiny_pca: PCA under a plug-in's name." in listed and "  spread: A researcher's plug-ins" in listed

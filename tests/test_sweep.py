@@ -8,7 +8,6 @@ import subprocess
 import sys
 import threading
 import time
-import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -21,7 +20,6 @@ from bench.running.execute import ExecutionOptions, execute
 from bench.running.spec import RunSpec
 from bench.running import sweep
 from bench.running.store import RunStore
-from bench.running.sweep import LOKY_RESTART_WARNING, silence_worker_restarts
 
 STEPS = 60
 TINY = ["--dataset", "dsprites_small", "--quick", "--no-progress", "--metrics", "beta_vae",
@@ -206,10 +204,10 @@ def test_scores_csv_holds_each_run_as_it_lands(tmp_path, monkeypatch):
     out, seeds_seen = tmp_path / "landing", []
     original = sweep.execute_isolated
 
-    def noting_scores_csv(spec, out_dir, options, parent_pid=None):
+    def noting_scores_csv(spec, out_dir, options):
         path = Path(out_dir) / "scores.csv"
         seeds_seen.append(sorted(set(pd.read_csv(path)["seed"])) if path.exists() else None)
-        return original(spec, out_dir, options, parent_pid)
+        return original(spec, out_dir, options)
 
     monkeypatch.setattr(sweep, "execute_isolated", noting_scores_csv)
     assert main([*SWEEP, "--steps", "10", "--out", str(out)]) == 0
@@ -242,23 +240,3 @@ def test_two_commands_on_one_results_folder_lose_nothing(tmp_path):
         assert (folder / "status").read_text() == "done"
         assert json.loads((folder / "spec.json").read_text())["run_id"] == folder.name
 
-
-def test_loky_s_worker_restart_warning_is_silenced_and_no_other():
-    """loky's manager thread warns when it replaces a worker whose memory grew (bench/running/sweep.py
-    says why that is expected here); the sweep's filter drops that warning, from any thread, and
-    lets every other warning through."""
-    import inspect
-
-    from joblib.externals.loky import process_executor
-    loky_text = ("A worker stopped while some jobs were given to the executor. This can be caused by a too "
-                 "short worker timeout or by a memory leak.")
-    assert "A worker stopped while some jobs were given to the " in inspect.getsource(process_executor)
-    assert loky_text.startswith(LOKY_RESTART_WARNING)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        silence_worker_restarts()
-        manager = threading.Thread(target=lambda: warnings.warn(loky_text, UserWarning))
-        manager.start()
-        manager.join()
-        warnings.warn("another warning", UserWarning)
-    assert [str(warning.message) for warning in caught] == ["another warning"]

@@ -41,6 +41,9 @@ class Execution:
                       warm_start=self.warm_start)
 
 
+NOT_STARTED = "not started"          # a run a sweep did not start: a write had failed for lack of space
+
+
 # How runs are executed: the run settings each run reads as it executes (bench/run_settings.py,
 # `executes`: metrics, quick, device, precision, data_path, threads (None: torch's default),
 # checkpoint_every, metric_params, warm_start, score_at), and what the sweep derives from them. None of
@@ -60,9 +63,10 @@ ExecutionOptions.__module__ = __name__
 @dataclass(frozen=True)
 class RunOutcome:
     run_id: str
-    state: str                       # done or failed
+    state: str                       # done, failed or NOT_STARTED
     detail: str = ""                 # why it failed; plan.ALREADY_DONE when it was skipped
     wrote: bool = True               # False when skipped: its folder is as it was
+    no_space: bool = False           # it failed because a write found no space left (bench/running/files.py)
 
 
 HEALTH = "health"                    # the scores.json entry of a run's training health

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bench.running.legacy import unscored
-from bench.running.run_folder import DONE
+from bench.running.run_folder import DONE, RunFolder
 from bench.running.score_schedule import missing_curve_scores, without_snapshot
 from bench.running.store import RunStore
 
@@ -57,12 +57,13 @@ def plan(spec, store: RunStore, wanted: Wanted) -> Plan:
     which is kept as it is with a line. A step a finished run has no snapshot of is named in a line.
     """
     folder = store.folder(spec.run_id)
+    damage = folder.damaged_lines(RunFolder.SCORES, RunFolder.CURVE)      # begin() said spec.json's, status'
     final = {name: wanted.final[name] for name in unscored(wanted.final, folder.scores())}
     curve = missing_curve_scores(folder, wanted.schedule, wanted.curve)
     if folder.state != DONE:
         shorter = store.warm_start(spec, wanted.warm_start)
         lines = (f"{spec.run_id}: starting from {shorter}, the same run trained for fewer steps",) if shorter else ()
-        return Plan(TRAIN, final, curve, wanted.schedule, shorter, lines)
+        return Plan(TRAIN, final, curve, wanted.schedule, shorter, (*damage, *lines))
     scorable = {step: names for step, names in curve.items() if folder.snapshot(step).exists()}
     lines = without_snapshot(spec.run_id, [step for step in curve if step not in scorable])
     if final and spec.trainable and not folder.checkpoint.exists():
@@ -70,9 +71,9 @@ def plan(spec, store: RunStore, wanted: Wanted) -> Plan:
                   f"the trained weights, and its checkpoint.pt is gone (results shared without weights); "
                   f"delete {folder.path} to train it again, or only its status file to train it again keeping "
                   f"its scores (docs/usage.md, \"More metrics for finished runs\")")
-        return Plan(SNAPSHOTS if scorable else SKIP, curve=scorable, lines=(detail, *lines), detail=detail)
+        return Plan(SNAPSHOTS if scorable else SKIP, curve=scorable, lines=(*damage, detail, *lines), detail=detail)
     if final:
-        return Plan(RESCORE, final, scorable, wanted.schedule, lines=lines)
+        return Plan(RESCORE, final, scorable, wanted.schedule, lines=(*damage, *lines))
     if scorable:
-        return Plan(SNAPSHOTS, curve=scorable, lines=lines)
-    return Plan(SKIP, lines=lines, detail=ALREADY_DONE)
+        return Plan(SNAPSHOTS, curve=scorable, lines=(*damage, *lines))
+    return Plan(SKIP, lines=(*damage, *lines), detail=ALREADY_DONE)

@@ -84,7 +84,7 @@ class RunFolder:
     def status(self) -> tuple[str, str]:
         """(state, detail): state is done, running, failed or new (no status file)."""
         try:
-            text = (self.path / self.STATUS).read_text().strip()
+            text = (self.path / self.STATUS).read_bytes().decode(errors="replace").strip()
         except OSError:
             return NEW, ""
         state, _, detail = text.partition(":")
@@ -123,6 +123,25 @@ class RunFolder:
         ordered = {step: scores_json(scores) for step, scores in sorted(curve.items(), key=lambda item: int(item[0]))}
         write_atomically(self.path / self.CURVE, json.dumps(ordered, indent=2))
 
+    def damaged(self, *names: str) -> dict[str, str]:
+        """file name -> what is wrong with it, for each file of `names` (spec.json, status,
+        scores.json, curve.json) that exists but cannot be read as this harness writes it."""
+        found = {}
+        if self.SPEC in names and self.spec_file.exists() and self.spec() is None:
+            found[self.SPEC] = "not a run's spec.json"
+        if self.STATUS in names and (state := self.state) not in (NEW, DONE, RUNNING, FAILED):
+            found[self.STATUS] = f"reads {state[:40]!r}, not done, running or failed"
+        for name in {self.SCORES, self.CURVE}.intersection(names):
+            path = self.path / name
+            if path.exists() and not isinstance(content := read_json(path, path), dict):
+                found[name] = "not JSON" if content == path else "not a JSON object"
+        return dict(sorted(found.items(), key=lambda item: names.index(item[0])))
+
+    def damaged_lines(self, *names: str) -> tuple[str, ...]:
+        """One line per damaged file among `names`: which file, what is wrong, what is done about it."""
+        return tuple(f"{self.run_id}: {name} is damaged ({why}); {DAMAGE_DONE[name]}"
+                     for name, why in self.damaged(*names).items())
+
     def lock(self, on_wait=None):
         """Held while a process trains or scores the run; a second process waits for it."""
         self.path.mkdir(parents=True, exist_ok=True)
@@ -132,6 +151,16 @@ class RunFolder:
         """The temporary files of a writer killed before its rename (call it under the lock)."""
         for leftover in [*self.path.glob(".*.tmp"), *(self.path / self.SNAPSHOTS).glob(".*.tmp")]:
             leftover.unlink(missing_ok=True)
+
+
+# What is done about each damaged file (RunFolder.damaged_lines): spec.json and status when a run
+# begins (store.py), scores.json and curve.json when it is planned (plan.py).
+DAMAGE_DONE = {RunFolder.SPEC: "written again from the run's settings",
+               RunFolder.STATUS: "the run is taken as unfinished: it resumes from its checkpoint and scores "
+                                 "what it lacks",
+               RunFolder.SCORES: "its metrics are scored again (from checkpoint.pt where the run is finished)",
+               RunFolder.CURVE: "its earlier steps are scored again from their snapshots where --score-at asks "
+                                "for them, else left out of scores.csv"}
 
 
 def library_versions() -> dict[str, str]:

@@ -13,6 +13,7 @@ import csv
 import io
 import math
 import pickle
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -23,7 +24,7 @@ from tqdm.auto import tqdm
 
 from bench.defaults import CHECKPOINT_EVERY, LOG_EVERY
 from bench.errors import BenchWarning
-from bench.running.files import write_atomically
+from bench.running.files import append_whole, write_atomically
 from bench.running.run_folder import RunFolder
 from bench.running.sampler import BatchSampler
 
@@ -118,10 +119,7 @@ class TrainingLog:
 
     def __init__(self, path: Path, resume_step: int):
         self.path = path
-        rows = []
-        if path.exists() and resume_step > 0:
-            with open(path, newline="") as handle:
-                rows = [row for row in csv.DictReader(handle) if int(row["step"]) <= resume_step]
+        rows = kept_rows(path, resume_step) if path.exists() and resume_step > 0 else []
         self.columns = list(rows[0]) if rows else None
         write_atomically(path, self._format(rows))
         self.sums: dict[str, float] = {}
@@ -146,13 +144,50 @@ class TrainingLog:
         elapsed = time.perf_counter() - self.started
         row = {"step": step, **{k: v / self.count for k, v in self.sums.items()},
                "images_per_s": self.count * batch_size / elapsed}
+        out = io.StringIO()
         if self.columns is None:
             self.columns = list(row)
-            self.path.write_text(",".join(self.columns) + "\n")
-        with open(self.path, "a", newline="") as handle:
-            csv.DictWriter(handle, fieldnames=self.columns, extrasaction="ignore", lineterminator="\n").writerow(row)
+            out.write(",".join(self.columns) + "\n")
+        csv.DictWriter(out, fieldnames=self.columns, extrasaction="ignore", lineterminator="\n").writerow(row)
+        append_whole(self.path, out.getvalue())
         self.sums, self.count, self.started = {}, 0, time.perf_counter()
         return row
+
+
+def kept_rows(path: Path, resume_step: int) -> list[dict]:
+    """The rows of log.csv up to `resume_step`. A damaged row (cut short, or not numbers: a write
+    cut off by a kill or a full disk) is dropped, with one line naming the file and the lines."""
+    rows, damaged = [], []
+    with open(path, newline="", errors="replace") as handle:
+        reader = csv.DictReader(handle)
+        if "step" not in (reader.fieldnames or ()):
+            print(f"{path.parent.name}: {path.name} is damaged (no header with a step column); its rows are "
+                  f"dropped", file=sys.stderr, flush=True)
+            return []
+        for line, row in enumerate(reader, start=2):
+            if not whole(row):
+                damaged.append(line)
+            elif int(float(row["step"])) <= resume_step:
+                rows.append(row)
+    if damaged:
+        print(f"{path.parent.name}: {path.name} is damaged at line{'s' * (len(damaged) > 1)} "
+              f"{', '.join(map(str, damaged))}; dropped {'them' if len(damaged) > 1 else 'it'}, kept the "
+              f"{len(rows)} good row(s) up to step {resume_step}", file=sys.stderr, flush=True)
+    return rows
+
+
+def whole(row: dict) -> bool:
+    """A log.csv row with every column, each a number or empty (csv.DictReader: a cut row lacks
+    columns, None, and a longer one has a None key)."""
+    return None not in row and all(value is not None and (value == "" or is_number(value)) for value in row.values())
+
+
+def is_number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
 
 
 def progress_postfix(method, row: dict) -> dict[str, str]:

@@ -61,6 +61,8 @@ class RunStore:
         folder = self.folder(spec.run_id)
         folder.path.mkdir(parents=True, exist_ok=True)
         folder.remove_leftovers()
+        for line in folder.damaged_lines(RunFolder.SPEC, RunFolder.STATUS):
+            print(line, file=sys.stderr, flush=True)
         folder.write_spec(spec.to_json())
         if folder.state != DONE:
             folder.set_status(RUNNING)

@@ -1,103 +1,100 @@
 """Run a list of RunSpecs: one after another, in local worker processes, or on a Dask or Ray cluster.
 
-Every backend goes through joblib: "local" is joblib's process pool (loky), "dask" and "ray" are
-joblib's backends for those clusters. Workers write straight into the results folder, so on a
-cluster it must be on a filesystem that every worker and this machine share. Runs are independent:
-an error in one marks it failed and the others go on.
+Locally, `jobs` > 1 runs go at once in worker processes of bench/running/worker_pool.py, where a
+worker that dies (SIGKILL by the out-of-memory killer, a segfault) fails its own run only, with
+the signal and its peak memory in one line, and a new worker takes the next run (joblib's loky
+pool would end every run). On Dask each run is a task of its own (on_dask); on Ray the runs go
+through joblib's Ray backend. The cluster runs a task again when its worker is lost, and a run it
+gives up on is marked failed in one line, not a traceback. Workers write straight into the
+results folder, so on a cluster it must be on a filesystem that every worker and this machine
+share. Runs are independent: an error in one marks it failed and the others go on. A write that
+fails for lack of space fails its run (its last checkpoint and every finished run stay as they
+were) and no further run starts (the runs already handed to a cluster go on).
 """
 from __future__ import annotations
 
 import contextlib
-import os
+import dataclasses
 import sys
-import threading
-import time
 import traceback
-import warnings
+import uuid
 
 from joblib import Parallel, delayed, parallel_config
 from tqdm.auto import tqdm
 
 from bench.device import busy_cores, default_threads, usable_cores
 from bench.errors import UserError, one_line_warnings
-from bench.running.execute import ExecutionOptions, RunOutcome, execute
+from bench.running.execute import NOT_STARTED, ExecutionOptions, RunOutcome, execute
+from bench.running.files import DiskFull, no_space
 from bench.running.run_folder import FAILED
 from bench.running.store import RunStore
+from bench.running.worker_pool import WorkerDied, run_in_workers
 
 CONNECT_TIMEOUT_S = 10
 CLUSTER_BACKENDS = ("dask", "ray")
-# loky (joblib's local pool) replaces a worker whose memory grew by more than 300 MB during a task
-# and warns "A worker stopped while some jobs were given to the executor ... a memory leak". A
-# worker here keeps the dataset (360 MB for dSprites) and the allocator's freed memory
-# (bench.device.keep_freed_memory) on purpose; the replacement reloads the cache in ~0.1 s and no
-# run is lost, so the warning says nothing a user can act on.
-LOKY_RESTART_WARNING = "A worker stopped while some jobs were given to the executor"
+RESUMES = "the next `bench run` resumes it from its last checkpoint"
 
 
-def silence_worker_restarts() -> None:
-    """Leave out loky's worker-restart warning (LOKY_RESTART_WARNING), from every thread: loky's
-    manager thread issues it in this process."""
-    warnings.filterwarnings("ignore", message=LOKY_RESTART_WARNING, category=UserWarning)
-
-
-def execute_isolated(spec, out_dir, options: ExecutionOptions, parent_pid: int | None = None) -> RunOutcome:
-    """One run whose unexpected errors mark it failed instead of ending the sweep.
-
-    `parent_pid`: in a local worker process, the `bench run` process it works for (see exit_with_parent).
-    """
-    if parent_pid is not None:
-        exit_with_parent(parent_pid)
+def execute_isolated(spec, out_dir, options: ExecutionOptions) -> RunOutcome:
+    """One run whose unexpected errors mark it failed instead of ending the sweep; a write that
+    fails for lack of space marks it failed with one line (RunOutcome.no_space)."""
     one_line_warnings()
-    store = RunStore(out_dir)
+    try:
+        store = RunStore(out_dir)
+    except UserError as error:                      # the results folder cannot be written at all
+        return RunOutcome(spec.run_id, FAILED, str(error))
     try:
         return execute(spec, store, options)
+    except OSError as error:
+        if not no_space(error):
+            return failed_with_traceback(store, spec.run_id, error)
+        line = error.line() if isinstance(error, DiskFull) else f"no space left on device ({error.filename or error})"
+        return failed(store, spec.run_id, f"{line}; free space and run the same command again: {RESUMES}",
+                      no_space=True)
     except Exception as error:
-        detail = f"{type(error).__name__}: {error}"
-        store.folder(spec.run_id).set_status(FAILED, detail)
-        traceback.print_exc()
-        return RunOutcome(spec.run_id, FAILED, detail)
+        return failed_with_traceback(store, spec.run_id, error)
 
 
-_watched_parent: int | None = None
+def failed_with_traceback(store: RunStore, run_id: str, error: Exception) -> RunOutcome:
+    traceback.print_exc()
+    return failed(store, run_id, f"{type(error).__name__}: {error}")
 
 
-def exit_with_parent(parent_pid: int) -> None:
-    """Make this local worker process end soon after `bench run` (its parent) is gone.
+def failed(store: RunStore, run_id: str, detail: str, no_space: bool = False) -> RunOutcome:
+    """The run marked failed in its status file, where that can still be written (else it stays
+    "running", which the next `bench run` resumes all the same)."""
+    try:
+        store.folder(run_id).set_status(FAILED, detail)
+    except OSError:
+        pass
+    return RunOutcome(run_id, FAILED, detail, no_space=no_space)
 
-    A killed `bench run` (SIGKILL, the OOM killer) cannot stop its workers, which would otherwise
-    go on, unseen, with every run already handed to them. Ending them is safe: a run's checkpoint
-    is written atomically, the kernel releases its lock, and the next `bench run` resumes it.
+
+@contextlib.contextmanager
+def connect(backend: str = "local", scheduler: str | None = None):
+    """A context for a sweep on `backend`: Dask's client (its runs are submitted to it, on_dask), or
+    Ray through joblib (its value None, as for local runs); a cluster that cannot be reached is a
+    UserError.
+
+    Enter it before anything is written, so that a wrong address harms nothing.
     """
-    global _watched_parent
-    if _watched_parent == parent_pid or os.getpid() == parent_pid:
-        return
-    _watched_parent = parent_pid
-
-    def watch():
-        while os.getppid() == parent_pid:
-            time.sleep(0.5)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
-
-
-def connect(backend: str = "local", scheduler: str | None = None) -> contextlib.ExitStack:
-    """A context in which joblib runs on `backend`; a cluster that cannot be reached is a UserError.
-
-    Call it before anything is written, so that a wrong address harms nothing.
-    """
-    stack = contextlib.ExitStack()
     if backend == "dask":
         client = dask_client(scheduler)
-        stack.callback(client.close)
-        stack.enter_context(parallel_config(backend=cluster_dask_backend(client)))
+        try:
+            yield client
+        finally:
+            client.close()
     elif backend == "ray":
         ray = ray_connection(scheduler)
-        stack.callback(ray.shutdown)
-        stack.enter_context(parallel_config(backend="ray"))
-    elif backend != "local":
+        try:
+            with parallel_config(backend="ray"):
+                yield None
+        finally:
+            ray.shutdown()
+    elif backend == "local":
+        yield None
+    else:
         raise UserError(f"unknown backend {backend!r}; valid: local, {', '.join(CLUSTER_BACKENDS)}")
-    return stack
 
 
 def dask_client(address: str | None):
@@ -115,18 +112,6 @@ def dask_client(address: str | None):
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise UserError(f"cannot reach the Dask scheduler at {address!r} "
                         f"(waited {CONNECT_TIMEOUT_S} s): {reason}") from None
-
-
-def cluster_dask_backend(client):
-    """joblib's Dask backend, except that a cluster with a single worker thread gets the runs too:
-    joblib runs the tasks itself, here in the client, whenever it counts one worker."""
-    from joblib._dask import DaskDistributedBackend
-
-    class ClusterOnly(DaskDistributedBackend):
-        def effective_n_jobs(self, n_jobs):
-            return max(2, super().effective_n_jobs(n_jobs))
-
-    return ClusterOnly(client=client)
 
 
 def ray_connection(address: str | None):
@@ -153,47 +138,123 @@ def chosen_threads(jobs: int) -> int:
     return threads
 
 
-def landed(outcomes, store: RunStore):
-    """`outcomes` as they come, scores.csv rebuilt after each run that wrote scores (not after a
-    skipped one: resuming a large sweep does not reread every folder once per finished run)."""
-    for outcome in outcomes:
-        if outcome.wrote:
-            store.assemble_scores_csv()
-        yield outcome
+def one_by_one(specs, store: RunStore, options: ExecutionOptions, stop):
+    """The runs in this process, one after another, until `stop()`."""
+    for spec in specs:
+        if stop():
+            return
+        yield execute_isolated(spec, store.out_dir, options)
+
+
+def in_workers(specs, store: RunStore, options: ExecutionOptions, jobs: int, stop):
+    """The runs in `jobs` local worker processes; a run whose worker died is marked failed with the cause."""
+    tasks = [(spec, store.out_dir, options) for spec in specs]
+    for index, result in run_in_workers(execute_isolated, tasks, jobs, stop):
+        if isinstance(result, WorkerDied):
+            result = failed(store, specs[index].run_id, f"{result.cause()}; {RESUMES}")
+        yield result
+
+
+def on_dask(specs, store: RunStore, options: ExecutionOptions, client):
+    """The runs as tasks of a Dask cluster, one each. Dask runs a task again when its worker is
+    lost (distributed.scheduler.allowed-failures times; the run resumes from its checkpoint); a run
+    it gives up on (KilledWorker) is marked failed in one line, and the other runs go on."""
+    from distributed import as_completed
+    futures = {client.submit(execute_isolated, spec, store.out_dir, options, pure=False,
+                             key=f"bench-run-{spec.run_id}-{uuid.uuid4().hex[:8]}"): spec for spec in specs}
+    try:
+        for future in as_completed(futures, loop=client.loop):
+            if future.status == "finished":
+                yield future.result()
+                continue
+            error = future.exception() if future.status == "error" else None     # else cancelled, by the cluster
+            cause = f"lost on the dask cluster ({one_line(error) if error else future.status})"
+            if type(error).__name__ == "KilledWorker":
+                cause = "each Dask worker that ran it died (KilledWorker: likely out of memory, or a crash)"
+            yield failed(store, futures[future].run_id, f"{cause}; {RESUMES}")
+    finally:
+        client.cancel(list(futures))              # interrupted: what has not started never will
+
+
+def on_ray(specs, store: RunStore, options: ExecutionOptions):
+    """The runs on a Ray cluster through joblib, which returns them all at the end. Ray runs a task
+    again when its worker is lost (max_retries); when it gives up, joblib ends the sweep, and each
+    run is failed with Ray's reason in one line (a finished one is skipped by the next command)."""
+    tasks = [delayed(execute_isolated)(spec, store.out_dir, options) for spec in specs]
+    try:
+        outcomes = Parallel(n_jobs=-1)(tasks)
+    except Exception as error:               # a lost worker, node or object, a cut connection
+        outcomes = [RunOutcome(spec.run_id, FAILED, f"lost on the ray cluster ({one_line(error)}); {RESUMES}")
+                    for spec in specs]
+    yield from outcomes
+
+
+def one_line(error: BaseException) -> str:
+    """An error's name and the first line of its message."""
+    message = str(error).splitlines()[0][:200] if str(error) else ""
+    return f"{type(error).__name__}: {message}" if message else type(error).__name__
+
+
+class ScoresTable:
+    """scores.csv rebuilt after each run that wrote scores (not after a skipped one: resuming a
+    large sweep does not reread every folder once per finished run). A rebuild that fails for lack
+    of space keeps the last one (written atomically) and says so once; `full` is then true."""
+
+    def __init__(self, store: RunStore):
+        self.store = store
+        self.full = False
+
+    def rebuild(self) -> bool:
+        """Whether scores.csv now holds every run folder's scores (not once the disk is full)."""
+        if self.full:
+            return False
+        try:
+            self.store.assemble_scores_csv()
+            return True
+        except DiskFull as error:
+            self.full = True
+            print(f"bench: {error.line()}; it keeps its last version, and the run folders every score "
+                  f"(`bench report` rebuilds it)", file=sys.stderr, flush=True)
+            return False
 
 
 def run_sweep(specs, store: RunStore, options: ExecutionOptions, jobs: int | None = 1,
-              backend: str = "local") -> list[RunOutcome]:
+              backend: str = "local", client=None) -> list[RunOutcome]:
     """Execute every spec (finished runs are skipped, interrupted ones resume), rebuilding scores.csv
     as each run lands (so that `bench report` beside a long sweep, or after one cut short, reads
     every finished run) and once more at the end.
 
     Locally, `jobs` runs go at once in worker processes, each with its share of the CPU threads.
-    On a cluster (inside `connect(...)`), `jobs` is ignored: the workers' threads decide how many
-    runs go at once, and torch keeps each worker's thread setting unless `options.threads` says
-    otherwise. Outcomes come back in the order of `specs`.
+    On a cluster (inside `connect(...)`; `client`: its value, Dask's client), `jobs` is ignored: the
+    workers' threads decide how many runs go at once, and torch keeps each worker's thread setting
+    unless `options.threads` says otherwise. Outcomes come back in the order of `specs`; once a
+    write failed for lack of space, the runs not yet started are NOT_STARTED.
     """
     cluster = backend in CLUSTER_BACKENDS
     if not cluster and not options.threads:
         options = ExecutionOptions(**{**options.__dict__, "threads": chosen_threads(jobs or 1)})
+    table, by_id = ScoresTable(store), {}
+
+    def stop() -> bool:
+        return table.full
+
     try:
         if not cluster and (jobs or 1) <= 1:
-            return list(landed((execute_isolated(spec, store.out_dir, options)
-                                for spec in tqdm(specs, desc="runs", unit="run", file=sys.stderr,
-                                                 disable=not options.progress or len(specs) < 2)), store))
-        silence_worker_restarts()
-        worker_options = ExecutionOptions(**{**options.__dict__, "progress": False})
-        parent = None if cluster else os.getpid()      # cluster workers live on without us
-        tasks = (delayed(execute_isolated)(spec, store.out_dir, worker_options, parent) for spec in specs)
-        n_jobs = -1 if cluster else jobs
-        if backend == "ray":                 # joblib's ray backend returns lists only
-            finished = Parallel(n_jobs=n_jobs)(tasks)
+            finished, desc = one_by_one(specs, store, options, stop), "runs"
         else:
-            finished = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(tasks)
-        by_id = {outcome.run_id: outcome for outcome in
-                 tqdm(landed(finished, store), total=len(specs), unit="run", file=sys.stderr,
-                      desc=f"runs (on {backend})" if cluster else f"runs ({jobs} at once)",
-                      disable=not options.progress)}
-        return [by_id[spec.run_id] for spec in specs]
+            worker_options = ExecutionOptions(**{**options.__dict__, "progress": False})
+            finished = (on_dask(specs, store, worker_options, client) if backend == "dask" else
+                        on_ray(specs, store, worker_options) if backend == "ray" else
+                        in_workers(specs, store, worker_options, jobs, stop))
+            desc = f"runs (on {backend})" if cluster else f"runs ({jobs} at once)"
+        for outcome in tqdm(finished, total=len(specs), unit="run", file=sys.stderr, desc=desc,
+                            disable=not options.progress or len(specs) < 2):
+            by_id[outcome.run_id] = outcome
+            if outcome.no_space:
+                table.full = True                   # nothing more is written, nor said again
+            elif outcome.wrote and not table.rebuild():
+                by_id[outcome.run_id] = dataclasses.replace(outcome, no_space=True)   # done, not in scores.csv
     finally:
-        store.assemble_scores_csv()
+        table.rebuild()
+    return [by_id.get(spec.run_id) or RunOutcome(spec.run_id, NOT_STARTED, "no space left to start it", wrote=False)
+            for spec in specs]

@@ -23,12 +23,15 @@ from bench.device import bf16_pays, choose_policy, precision_choice
 from bench.errors import UserError
 from bench.running import model_sets
 from bench.running.config import SweepConfig
-from bench.running.execute import ExecutionOptions, RunOutcome
+from bench.running.execute import NOT_STARTED, ExecutionOptions, RunOutcome
 from bench.running.plan import ALREADY_DONE
 from bench.running.run_folder import FAILED, RUNS, RunFolder
 from bench.running.spec import changed_plugin
-from bench.running.store import RunStore, final_scores
+from bench.running.store import SCORE_COLUMNS, RunStore, final_scores
 from bench.running.sweep import connect, run_sweep
+
+EXIT_FAILED = 1                      # some runs failed (each said in a line); the next `bench run` retries them
+EXIT_NO_SPACE = 3                    # a write failed for lack of space; free space, then run the command again
 
 
 @dataclass(frozen=True)
@@ -54,8 +57,19 @@ class SweepResult:
         return sum(outcome.detail == ALREADY_DONE for outcome in self.outcomes if outcome.state != FAILED)
 
     @property
+    def not_started(self) -> list[RunOutcome]:
+        """The runs not started because a write had failed for lack of space."""
+        return [outcome for outcome in self.outcomes if outcome.state == NOT_STARTED]
+
+    @property
+    def no_space(self) -> bool:
+        return any(outcome.no_space or outcome.state == NOT_STARTED for outcome in self.outcomes)
+
+    @property
     def exit_code(self) -> int:
-        return 1 if self.failed else 0
+        """EXIT_NO_SPACE when a write failed for lack of space, EXIT_FAILED when a run failed, else 0
+        (a user's mistake is 2, before anything runs: bench/cli.py)."""
+        return EXIT_NO_SPACE if self.no_space else EXIT_FAILED if self.failed else 0
 
 
 def run(config: SweepConfig, progress: bool = True) -> SweepResult:
@@ -75,18 +89,21 @@ def run(config: SweepConfig, progress: bool = True) -> SweepResult:
         metrics.check(name, dataset, config.quick, **config.metric_params.get(name, {}))
     for line in config.cut_schedules():
         print(line, file=sys.stderr)
-    with connect(config.backend, config.scheduler):        # an unreachable cluster fails here, first
+    with connect(config.backend, config.scheduler) as client:   # an unreachable cluster fails here, first
         store = RunStore(config.out_dir)
         precision, why = precision_choice(config.device, config.precision)
         print(f"{len(specs)} run(s) on {dataset.name} (a dataset of {len(dataset):,} images), training in "
               f"{precision} ({why}) -> {config.out_dir}/", flush=True)
         outcomes = run_sweep(specs, store, ExecutionOptions.from_config(config, progress), config.jobs,
-                             config.backend)
+                             config.backend, client)
     lines = []
-    if any(metrics.scores_model_sets(name) for name in config.metrics):   # UDR: over each method's seeds
+    full = any(outcome.no_space for outcome in outcomes)    # then nothing more is written
+    if not full and any(metrics.scores_model_sets(name) for name in config.metrics):   # UDR: each method's seeds
         lines = model_sets.score_model_sets(specs, store, config.metrics, config.quick, config.metric_params,
                                             progress)
         store.assemble_scores_csv()
+    if not store.scores_csv.exists():                       # a full disk before the first rebuild
+        return SweepResult(outcomes, pd.DataFrame(columns=SCORE_COLUMNS), store, lines)
     scores = final_scores(store.scores_csv)                 # the runs' last step, as before score schedules
     return SweepResult(outcomes, scores[scores["run_id"].isin({spec.run_id for spec in specs})], store, lines)
 
