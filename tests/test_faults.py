@@ -270,6 +270,18 @@ def test_each_damaged_file_is_said_in_one_line_and_the_run_ends_with_the_uninter
     assert len(log_rows(runs[0] / "log.csv")) == 5
 
 
+def test_json_that_is_not_stored_scores_is_said_as_damaged_and_scored_again(reference, tmp_path, capsys):
+    out = tmp_path / "not_scores"
+    shutil.copytree(reference, out)
+    run = out / "runs" / run_id(0)
+    (run / "scores.json").write_text('{"beta_vae": {"settings": {}}}')                # an entry without values
+    assert main([*SWEEP, "--out", str(out)]) == 0
+    said = [line for line in capsys.readouterr().err.splitlines() if "damaged" in line]
+    assert said == [f"{run.name}: scores.json is damaged (a stored score is {{\"settings\", \"values\", \"versions\"}}, "
+                    f"not {{'settings': {{}}}}); its metrics are scored again (from checkpoint.pt where the run is finished)"]
+    same_scores(out, reference)
+
+
 def test_a_damaged_snapshot_is_said_and_its_step_left_unscored(reference, tmp_path, capsys):
     out = tmp_path / "snapshot"
     shutil.copytree(reference, out)

@@ -98,9 +98,9 @@ class RunFolder:
         write_atomically(self.path / self.STATUS, f"{state}: {detail}" if detail else state)
 
     def scores(self) -> dict[str, StoredScore]:
-        """scores.json: metric name -> its StoredScore (none where the file is missing or not JSON;
-        a ValueError where it holds something else)."""
-        return stored_scores(read_json(self.path / self.SCORES, {}))
+        """scores.json: metric name -> its StoredScore; none where the file is missing or damaged
+        (`damaged` says what is wrong with it, and its metrics are scored again)."""
+        return read_scores(self.path / self.SCORES)[0]
 
     def add_scores(self, metric: str, settings: dict, values: dict) -> None:
         """Store one metric's values with the settings and library versions they were computed with."""
@@ -110,11 +110,9 @@ class RunFolder:
 
     def curve_scores(self) -> dict[str, dict[str, StoredScore]]:
         """curve.json: "STEP" -> metric name -> StoredScore, the scores at the steps of the schedule
-        below the run's last (scores.json holds the last step's)."""
-        curve = read_json(self.path / self.CURVE, {})
-        if not isinstance(curve, dict):
-            raise ValueError(f"{self.CURVE} holds {type(curve).__name__}, not steps")
-        return {step: stored_scores(scores) for step, scores in curve.items()}
+        below the run's last (scores.json holds the last step's); none where the file is missing or
+        damaged, as for scores()."""
+        return read_curve(self.path / self.CURVE)[0]
 
     def add_curve_scores(self, step: int, metric: str, settings: dict, values: dict) -> None:
         """Store one metric's values at `step` like add_scores does at the last step."""
@@ -131,10 +129,9 @@ class RunFolder:
             found[self.SPEC] = "not a run's spec.json"
         if self.STATUS in names and (state := self.state) not in (NEW, DONE, RUNNING, FAILED):
             found[self.STATUS] = f"reads {state[:40]!r}, not done, running or failed"
-        for name in {self.SCORES, self.CURVE}.intersection(names):
-            path = self.path / name
-            if path.exists() and not isinstance(content := read_json(path, path), dict):
-                found[name] = "not JSON" if content == path else "not a JSON object"
+        for name, read in ((self.SCORES, read_scores), (self.CURVE, read_curve)):
+            if name in names and (why := read(self.path / name)[1]):
+                found[name] = why
         return dict(sorted(found.items(), key=lambda item: names.index(item[0])))
 
     def damaged_lines(self, *names: str) -> tuple[str, ...]:
@@ -179,3 +176,28 @@ def run_folders(results_dir) -> list[RunFolder]:
 def readable_specs(results_dir) -> dict[str, StoredSpec]:
     """run_id -> the StoredSpec of every run folder of a results folder with a readable one (RunFolder.spec)."""
     return {folder.run_id: spec for folder in run_folders(results_dir) if (spec := folder.spec()) is not None}
+
+
+def read_scores(path: Path) -> tuple[dict[str, StoredScore], str | None]:
+    """A scores.json (or one step of curve.json) as metric name -> StoredScore, and what is wrong
+    with it: None where it is missing or sound; a damaged file reads as no scores."""
+    content = read_json(path, path) if path.exists() else {}
+    if content is path or not isinstance(content, dict):
+        return {}, "not JSON" if content is path else "not a JSON object"
+    try:
+        return stored_scores(content), None
+    except ValueError as error:
+        return {}, " ".join(str(error).split())[:160]
+
+
+def read_curve(path: Path) -> tuple[dict[str, dict[str, StoredScore]], str | None]:
+    """curve.json as "STEP" -> metric name -> StoredScore, and what is wrong with it, as read_scores."""
+    content = read_json(path, path) if path.exists() else {}
+    if content is path:
+        return {}, "not JSON"
+    if not isinstance(content, dict):
+        return {}, f"holds {type(content).__name__}, not steps"
+    try:
+        return {step: stored_scores(scores) for step, scores in content.items()}, None
+    except ValueError as error:
+        return {}, " ".join(str(error).split())[:160]
