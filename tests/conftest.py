@@ -74,3 +74,11 @@ def results_folder(tmp_path):
     (out / "runs" / "vae-seed0-0123456789" / "status").write_text("done")
     (out / "scores.csv").write_text("run_id,method\nvae-seed0-0123456789,vae\n")
     return out
+
+
+@pytest.fixture(autouse=True)
+def keep_torch_threads():
+    """`bench run` sets torch's threads (the cores split among runs); each test gets them back."""
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)

@@ -32,13 +32,6 @@ def run_id(seed):
     return RunSpec("vae", "dsprites_small", seed, STEPS, (("batch_size", "4"),), resolve_precision()).run_id
 
 
-@pytest.fixture(autouse=True)
-def keep_torch_threads():
-    threads = torch.get_num_threads()
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory):
     """The sweep run once without a fault."""

@@ -34,13 +34,6 @@ def tiny_spec(seed, method="vae", **params):
     return RunSpec(method, "dsprites_small", seed, STEPS, tuple(sorted(overrides.items())), AUTO)
 
 
-@pytest.fixture(autouse=True)
-def keep_torch_threads():
-    threads = torch.get_num_threads()      # `bench run` splits the cores among runs; put it back
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory):
     """The sweep run once without interruption."""

@@ -4,7 +4,6 @@ CI installs the extra: pip install -e ".[test,dask]"; without distributed these 
 """
 import pandas as pd
 import pytest
-import torch
 
 from bench.cli import main
 from bench.device import resolve_precision
@@ -14,13 +13,6 @@ distributed = pytest.importorskip("distributed")
 
 TINY = ["--dataset", "dsprites_small", "--quick", "--no-progress", "--metrics", "beta_vae", "--steps", "20",
         "--checkpoint-every", "10", "--set", "vae.batch_size=4,8"]
-
-
-@pytest.fixture(autouse=True)
-def keep_torch_threads():
-    threads = torch.get_num_threads()
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture

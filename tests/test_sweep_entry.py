@@ -1,20 +1,11 @@
 """One entry for a sweep (bench/running/sweep_entry.py): a SweepConfig in, a SweepResult out whose
 fields the command prints; ExecutionOptions.from_config carries the sweep's settings to each run."""
 import pandas as pd
-import pytest
-import torch
 
 from bench.running import config as sweep_config
 from bench.running import sweep_entry
 from bench.running.execute import ExecutionOptions
 from bench.running.spec import RunSpec
-
-
-@pytest.fixture(autouse=True)
-def keep_torch_threads():
-    threads = torch.get_num_threads()
-    yield
-    torch.set_num_threads(threads)
 
 
 def test_execution_options_come_from_the_sweep_config():
