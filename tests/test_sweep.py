@@ -102,7 +102,7 @@ def test_a_sweep_killed_with_sigkill_resumes_to_the_uninterrupted_scores(referen
     before = {}
     for folder in interrupted:
         step = checkpoint_step(folder / "checkpoint.pt")
-        assert 10 <= step < STEPS
+        assert 10 <= step <= STEPS          # at STEPS: killed while scoring, after its last checkpoint
         with open(folder / "log.csv", newline="") as handle:
             before[folder] = [row for row in csv.DictReader(handle) if int(row["step"]) <= step]
     (folders[0] / ".checkpoint.pt.999-1.tmp").write_bytes(b"half a checkpoint")   # a kill before a rename
