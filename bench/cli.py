@@ -377,15 +377,15 @@ def command_report(args) -> int:
     results_dir = Path(args.results_dir)
     check_results_folder(results_dir)
     preset = preset_of(results_dir)
+    scores = report.load_scores(results_dir)
     if preset:                          # a reproduction's folder: keep the paper's column
-        scores = report.load_scores(results_dir)
         paper = reproduce.load(preset, {}, quick=False)[1]
         paths = reproduce.write(results_dir, scores, paper, preset)[0]
         if not args.no_plots:
             paths += reproduction_plots(results_dir, scores, paper)
     else:
-        paths = report.write_report(results_dir, plots=not args.no_plots)
-    paths += method_comparison.write(results_dir, report.load_scores(results_dir), plots=not args.no_plots)
+        paths = report.write_report(results_dir, plots=not args.no_plots, scores=scores)
+    paths += method_comparison.write(results_dir, scores, plots=not args.no_plots)
     if args.protocols:
         config, paper = reproduce.load(args.protocols, {}, quick=False)
         paths += rescore_protocols(args.protocols, config, paper, results_dir,

@@ -10,6 +10,13 @@ def unknown(kind: str, value: str, valid) -> UserError:
     return UserError(f"unknown {kind} {value!r}; valid: {', '.join(sorted(map(str, valid)))}")
 
 
+def one_line(error: BaseException) -> str:
+    """An exception as one line of a message: its type and the first line of its text (200
+    characters at most)."""
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0][:200]}" if text else type(error).__name__
+
+
 class BenchWarning(UserWarning):
     """Something the user should know that stops nothing (e.g. a checkpoint that cannot be used,
     so the run trains from scratch); the CLI prints it as one line."""

@@ -11,6 +11,7 @@ by the registry that owns the kind (methods, metrics, bench.data).
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import importlib.metadata
@@ -19,7 +20,7 @@ from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Callable
 
-from bench.errors import UserError
+from bench.errors import UserError, one_line
 
 GROUPS = {"method": "disentanglement_bench.methods", "metric": "disentanglement_bench.metrics",
           "dataset": "disentanglement_bench.datasets"}
@@ -44,12 +45,6 @@ def file_safe(name: str) -> str:
     return name.replace(":", ".")
 
 
-def one_line(error: BaseException) -> str:
-    """An exception's type and the first line of its message."""
-    text = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {text[0]}" if text else type(error).__name__
-
-
 def registry(kind: str) -> Registry:
     """The Registry of `kind` (method, metric or dataset), its owning package imported if need be."""
     if kind not in GROUPS:
@@ -57,6 +52,13 @@ def registry(kind: str) -> Registry:
     if kind not in REGISTRIES:
         importlib.import_module(OWNERS[kind])        # declares it (a Registry registers itself)
     return REGISTRIES[kind]
+
+
+@functools.cache
+def packages_distributions() -> dict:
+    """Top-level package -> the installed distributions that provide it, read once a process
+    (importlib.metadata scans every installed distribution: ~0.1 s a call)."""
+    return importlib.metadata.packages_distributions()
 
 
 def load_object(qualified: str, kind: str):
@@ -112,7 +114,7 @@ def provenance(obj) -> dict:
     module_name = LOADED[id(obj)][1].partition(":")[0] if id(obj) in LOADED else obj.__module__
     module = sys.modules.get(module_name) or importlib.import_module(module_name)
     record = {"module": module_name}
-    distributions = importlib.metadata.packages_distributions().get(module_name.partition(".")[0], [])
+    distributions = packages_distributions().get(module_name.partition(".")[0], [])
     if distributions:
         record["distribution"] = distributions[0]
         record["version"] = importlib.metadata.version(distributions[0])

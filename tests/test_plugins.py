@@ -205,6 +205,7 @@ def test_provenance_names_the_distribution_and_its_version(plugin):
     write_module(plugin / "plug_pkg", "__init__", PLUGIN)
     entry_points_dist(plugin, {"disentanglement_bench.methods": {"pkg_pca": "plug_pkg:TinyPCA"}})
     (plugin / "plug_dist-1.2.3.dist-info" / "top_level.txt").write_text("plug_pkg\n")
+    plugins.packages_distributions.cache_clear()          # a distribution installed within this process
     try:
         record = plugins.provenance(methods.method_class("pkg_pca"))
     finally:

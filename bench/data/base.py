@@ -151,3 +151,10 @@ class GroundTruthData:
         k = np.broadcast_to(np.asarray(k), (n,))
         second[rows, k] = first[rows, k]
         return first, second
+
+
+def resized_64(images: np.ndarray) -> np.ndarray:
+    """Images (n, H, W) grey or (n, H, W, 3) RGB, uint8, resized to 64 x 64 with Pillow's Lanczos
+    filter, as disentanglement_lib's loaders of the original files do (SmallNORB, Cars3D)."""
+    from PIL import Image
+    return np.stack([np.asarray(Image.fromarray(image).resize((64, 64), Image.LANCZOS)) for image in images])

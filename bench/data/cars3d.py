@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.data.base import GroundTruthData
+from bench.data.base import GroundTruthData, resized_64
 from bench.data.file_checks import require_signature
 from bench.errors import UserError
 
@@ -54,7 +54,7 @@ class Cars3D(GroundTruthData):
         stored = np.empty((elevations, azimuths, models, 64, 64, 3), dtype=np.uint8)
         for model, path in enumerate(files):
             grid = read_grid(path, (SIDE, SIDE, 3, azimuths, elevations))
-            stored[:, :, model] = resized(grid.transpose(4, 3, 0, 1, 2).reshape(-1, SIDE, SIDE, 3)).reshape(
+            stored[:, :, model] = resized_64(grid.transpose(4, 3, 0, 1, 2).reshape(-1, SIDE, SIDE, 3)).reshape(
                 elevations, azimuths, 64, 64, 3)
         return cls(stored.reshape(-1, 64, 64, 3), factor_sizes)
 
@@ -78,12 +78,6 @@ def read_grid(path: Path, shape: tuple) -> np.ndarray:
         raise UserError(f"Cars3D file {str(path)!r}: im has shape {grid.shape} ({grid.dtype}); expected "
                         f"{shape} uint8: {SIDE} x {SIDE} RGB images by azimuth and elevation")
     return grid
-
-
-def resized(images: np.ndarray) -> np.ndarray:
-    """RGB images (n, H, W, 3) uint8 resized to 64 x 64 with Pillow's Lanczos filter."""
-    from PIL import Image
-    return np.stack([np.asarray(Image.fromarray(image).resize((64, 64), Image.LANCZOS)) for image in images])
 
 
 def member_files(folder, models: int | None = None) -> list[Path]:

@@ -19,8 +19,8 @@ disentanglement_lib draws the instance afresh at each observation; here it is a 
 the flat index (a splitmix64 hash, uniform over the 10), so that `images(indices)` returns the
 same pixels every time (docs/datasets.md): training and the metrics see 4,860 of the 48,600
 images, one instance per factor combination, the instances mixed uniformly over the
-combinations. Category and lighting are unordered (categorical for DCI-ES). The 48,600 resized
-images are held in memory (199 MB).
+combinations. Category and lighting are unordered (categorical for DCI-ES). Only those 4,860 are
+resized and held in memory (20 MB).
 """
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.data.base import GroundTruthData
+from bench.data.base import GroundTruthData, resized_64
 from bench.data.dsprites_variants import hashed_uniform
 from bench.errors import UserError
 
@@ -47,8 +47,8 @@ EXPECTED = ("SmallNORB's binary matrix files (smallnorb-*-dat.mat: (24300, 2, 96
 
 
 class SmallNORB(GroundTruthData):
-    """SmallNORB's left images, resized, in memory; `table[index, instance]` is the row showing
-    factor combination `index` with that instance."""
+    """SmallNORB's left images, resized, in memory: the one each factor combination shows (its
+    instance fixed per index, `instance_of`), in flat index order."""
 
     name = "smallnorb"
     factor_names = FACTOR_NAMES
@@ -56,8 +56,8 @@ class SmallNORB(GroundTruthData):
     likelihood = "gaussian"
     categorical_factors = ("category", "lighting")
 
-    def __init__(self, stored: np.ndarray, table: np.ndarray, factor_sizes: tuple):
-        self.stored, self.table = stored, table
+    def __init__(self, stored: np.ndarray, factor_sizes: tuple, instances: int):
+        self.stored, self.num_instances = stored, instances
         self.factor_sizes = tuple(factor_sizes)
 
     @classmethod
@@ -65,7 +65,7 @@ class SmallNORB(GroundTruthData):
         """The six files of `folder`; `factor_sizes` and `instances` other than SmallNORB's (read
         when called: tests set them for small files, values 0 .. size - 1, azimuth 0, 2, ...)."""
         factor_sizes, instances = tuple(factor_sizes or FACTOR_SIZES), instances or INSTANCES
-        pictures, labels = [], []
+        lefts, labels = [], []
         for part in PARTS:
             paths = {kind: part_file(folder, part, kind) for kind in ("dat", "cat", "info")}
             dat, cat, info = (read_matrix(paths[kind]) for kind in ("dat", "cat", "info"))
@@ -76,18 +76,25 @@ class SmallNORB(GroundTruthData):
             if cat.shape != (rows,) or info.shape != (rows, 4):
                 raise UserError(f"SmallNORB files of part {part!r}: -cat {cat.shape}, -info {info.shape} for "
                                 f"{rows} images; expected ({rows},) and ({rows}, 4)")
-            pictures.append(resized(dat[:, 0]))
+            lefts.append(dat[:, 0])
             labels.append(np.column_stack([cat, info]))
         table = factor_table(folder, np.concatenate(labels), factor_sizes, instances)
-        return cls(np.concatenate(pictures), table, factor_sizes)
+        every = np.arange(len(table))
+        shown = table[every, instance_of(every, instances)]        # only these rows are ever seen:
+        return cls(resized_64(np.concatenate(lefts)[shown]), factor_sizes, instances)   # resize those
 
     def instances(self, indices) -> np.ndarray:
-        """The instance shown at each flat index: fixed, uniform over the instances."""
-        return (hashed_uniform(indices, INSTANCE_STREAM) * self.table.shape[1]).astype(np.int64)
+        """The instance shown at each flat index (instance_of)."""
+        return instance_of(np.asarray(indices, dtype=np.int64), self.num_instances)
 
     def images(self, indices) -> np.ndarray:
-        indices = np.asarray(indices, dtype=np.int64)
-        return self.stored[self.table[indices, self.instances(indices)]][:, None]
+        return self.stored[np.asarray(indices, dtype=np.int64)][:, None]
+
+
+def instance_of(indices: np.ndarray, instances: int) -> np.ndarray:
+    """The instance a flat index shows: fixed per index, uniform over the instances (a nuisance
+    factor: disentanglement_lib draws it afresh per image; here an image must not change)."""
+    return (hashed_uniform(indices, INSTANCE_STREAM) * instances).astype(np.int64)
 
 
 def part_file(folder, part: str, kind: str) -> Path:
@@ -129,12 +136,6 @@ def read_matrix(path: Path) -> np.ndarray:
         raise UserError(f"SmallNORB file {str(path)!r} is {what} of shape {dims} ({size} bytes of data) "
                         f"but holds {len(content) - header}: truncated or damaged")
     return np.frombuffer(content, np.dtype(dtype).newbyteorder("<"), offset=header).reshape(dims)
-
-
-def resized(images: np.ndarray) -> np.ndarray:
-    """96 x 96 grey images resized to 64 x 64 with Pillow's Lanczos filter, uint8 (n, 64, 64)."""
-    from PIL import Image
-    return np.stack([np.asarray(Image.fromarray(image).resize((64, 64), Image.LANCZOS)) for image in images])
 
 
 def factor_table(folder, labels: np.ndarray, factor_sizes: tuple, instances: int) -> np.ndarray:

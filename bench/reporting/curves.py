@@ -1,6 +1,6 @@
 """Scores along training as the report reads them (issue 25): the rows of scores.csv at every step
 a run was scored at (bench/running/score_schedule.py), with the images each run had seen there
-(step x its batch size). curves.png (bench/reporting/plots.py) and the claims by budget
+(step x its batch size). curves.png (bench/reporting/figures/score_curves.py) and the claims by budget
 (bench/reporting/claims.py) are drawn from it."""
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ over the healthy runs at each run's last step (store.final_scores), higher read 
   (`eta2_no_effect`), so only a share well above that says the method matters more than the seed;
 - each configuration's mean rank among all runs (1 = the highest score);
 - Spearman's rank correlation of every pair of headline keys over the runs (the runs scored on both).
-Reads only scores.csv and spec.json; never retrains."""
+Reads only scores.csv, spec.json and the folder's preset (the methods it runs); never retrains."""
 from __future__ import annotations
 
 import math
@@ -25,11 +25,10 @@ import numpy as np
 import pandas as pd
 from scipy.stats import kruskal, rankdata
 
-from bench.reporting import labels
 from bench.reporting.claims import ALPHA
 from bench.reporting.health import healthy_scores
 from bench.reporting.preset import preset_methods, preset_of
-from bench.reporting.report import markdown
+from bench.reporting.report import labelled, markdown
 from bench.reporting.statistics import greater_test, holm
 from bench.running.run_folder import readable_specs
 from metrics import headline_keys
@@ -56,8 +55,7 @@ def values_by_run(scores: pd.DataFrame, specs: dict | None = None) -> tuple[pd.D
     healthy = healthy_scores(scores)
     healthy = healthy[~healthy["metric"].str.startswith("health.")].assign(params=lambda f: f["params"].fillna(""))
     keys = headline_keys(healthy["metric"])
-    pairs = labels.configuration_order(zip(healthy["method"], healthy["params"]))
-    names = labels.configuration_names(pairs, specs or {})
+    pairs, names = labelled(healthy, specs)              # table.md's labels, distinct per configuration
     wide = (healthy[healthy["metric"].isin(keys)]
             .pivot_table(index=["run_id", "method", "params"], columns="metric", values="value", aggfunc="first")
             .reindex(columns=keys).reset_index())

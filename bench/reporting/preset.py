@@ -23,18 +23,16 @@ def preset_path(name: str) -> Path:
     return PRESETS / f"{name}.toml"
 
 
-def preset_table(name: str, table: str) -> dict:
-    """One of a preset's own tables ([paper], [protocols]); {} when it has none."""
+def preset_table(name: str, table: str, default=None):
+    """One of a preset's own tables ([paper], [protocols]) or keys (`methods`); `default` ({} unless
+    given) when it has none."""
     with open(preset_path(name), "rb") as handle:
-        return tomllib.load(handle).get(table, {})
+        return tomllib.load(handle).get(table, {} if default is None else default)
 
 
 def preset_methods(name: str) -> list[str]:
     """The methods a preset runs (its top-level `methods`); [] for a preset no longer known."""
-    if name not in available():
-        return []
-    with open(preset_path(name), "rb") as handle:
-        return list(tomllib.load(handle).get("methods", []))
+    return list(preset_table(name, "methods", [])) if name in available() else []
 
 
 def preset_of(results_dir: Path) -> str | None:

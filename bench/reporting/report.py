@@ -164,10 +164,11 @@ def write_tables(results_dir: Path, scores: pd.DataFrame, extra: pd.DataFrame | 
     return [csv_path, md_path]
 
 
-def write_report(results_dir: Path, plots: bool = True) -> list[Path]:
-    """Every table and figure for a results folder; returns the paths written."""
+def write_report(results_dir: Path, plots: bool = True, scores: pd.DataFrame | None = None) -> list[Path]:
+    """Every table and figure for a results folder (from `scores`, its scores.csv read where not
+    given); returns the paths written."""
     from bench.reporting.plots import all_plots               # matplotlib is loaded only when plotting
-    scores = load_scores(results_dir)
+    scores = load_scores(results_dir) if scores is None else scores
     paths = write_tables(results_dir, scores)
     if not plots:
         return paths

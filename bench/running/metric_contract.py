@@ -3,6 +3,8 @@ quick sizes, seed 0, the ground truth (the ground_truth method's codes, each fac
 1]) against a code of noise (docs/design.md, "Metric"; docs/plugins.md, "Check it")."""
 from __future__ import annotations
 
+import sys
+
 import dataclasses
 import functools
 import math
@@ -70,7 +72,8 @@ def its_declaration_is_consistent(subject: MetricUnderCheck) -> str:
     """Settings' types and defaults agree; quick and legacy values are of the declared types, quick
     ones smaller; the defaults and quick sizes pass the metric's own check; a summary line."""
     declared = subject.declared
-    require(declared.summary, "its module has no docstring: its first line is what `bench list` says of it")
+    require(sys.modules[declared.score.__module__].__doc__,
+            "its module has no docstring: its first line is what `bench list` says of it")
     types, defaults = declared.types(), declared.defaults()
     require(list(types) == list(defaults), "Settings' fields and their type hints differ: type every field")
     for label, values in (("quick", declared.quick), ("legacy_settings", declared.legacy_settings)):
@@ -144,7 +147,8 @@ def bad_settings_are_refused(subject: MetricUnderCheck) -> str:
     if types:
         first = next(iter(types))
         cases.append({first: [] if types[first] is str else "not-a-value"})
-    sizes = [key for key, kind in types.items() if kind is int and isinstance(defaults[key], int) and defaults[key] > 0]
+    sizes = [key for key, kind in types.items() if kind is int and isinstance(defaults[key], int) and defaults[key] > 0
+             and key not in declared.may_be_zero]
     cases += [{sizes[0]: 0}] if sizes else []
     for case in cases:
         try:

@@ -19,10 +19,7 @@ one line (UserError) with the folder as it was.
 """
 from __future__ import annotations
 
-import hashlib
 import importlib
-import inspect
-import json
 from pathlib import Path
 
 import numpy as np
@@ -32,19 +29,22 @@ import metrics
 import methods
 from bench import data
 from bench.device import choose_policy
-from bench.errors import UserError
+from bench import plugins
+from bench.errors import UserError, one_line
+from bench.running.execute import HEALTH
 from bench.running.exported_file import load_exported
 from bench.running.legacy import DEFAULT_PRECISION, identity_extras
 from bench.running.run_folder import DONE, run_folders
+from bench.running.spec import run_id_of
 from bench.running.store import RunStore
 from methods.base import ENCODE_BATCH
 from metrics.codes import Representation
 
-NOT_SCORES = ("health",)                     # scores.json entries that are no metric (bench/running/execute.py)
-
 
 def file_sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    """The sha256 of a file, read in blocks and cached (bench/data's fingerprint of data files)."""
+    stat = path.stat()
+    return data.file_sha256(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
 
 
 def exported_encoder(path) -> tuple:
@@ -62,7 +62,7 @@ def exported_encoder(path) -> tuple:
                 output = module(batch)
             except Exception as error:
                 raise UserError(f"--encoder {path.name} failed on float images of shape {tuple(batch.shape)} "
-                                f"({type(error).__name__}: {' '.join(str(error).split())[:160]})") from None
+                                f"({one_line(error)})") from None
             if not isinstance(output, torch.Tensor):
                 raise UserError(f"--encoder {path.name} returned {type(output).__name__}, not one tensor: export a "
                                 f"module whose forward returns the (n, D) codes")
@@ -80,22 +80,12 @@ def outside_function(qualified: str) -> tuple:
         module = importlib.import_module(module_name)
     except Exception as error:
         raise UserError(f"--function {qualified!r}: module {module_name!r} does not import "
-                        f"({type(error).__name__}: {' '.join(str(error).split())[:160]})") from None
+                        f"({one_line(error)})") from None
     function = getattr(module, name, None)
     if not callable(function):
         raise UserError(f"--function {qualified!r}: module {module_name!r} has no function {name!r}")
-    provenance = {"function": qualified, **distribution_of(module_name)}
-    source = inspect.getsourcefile(module)
-    if source:
-        provenance["source_sha256"] = file_sha256(Path(source))
-    return function, provenance
-
-
-def distribution_of(module_name: str) -> dict:
-    """The installed distribution that provides the module's top-level package, and its version."""
-    from importlib.metadata import packages_distributions, version
-    names = packages_distributions().get(module_name.partition(".")[0], [])
-    return {"distribution": names[0], "version": version(names[0])} if names else {}
+    found = {key: value for key, value in plugins.provenance(function).items() if key != "module"}
+    return function, {"function": qualified, **found}
 
 
 def wanted_metrics(names: str | None, references: dict) -> list[str]:
@@ -109,7 +99,7 @@ def wanted_metrics(names: str | None, references: dict) -> list[str]:
                             f"model: give metrics of one model (see `bench list`)")
         return metrics.single_model_names(chosen)
     order = metrics.parse_metric_names("all")
-    stored = {name for spec_scores in references.values() for name in spec_scores if name not in NOT_SCORES}
+    stored = {name for spec_scores in references.values() for name in spec_scores if name != HEALTH}
     found = sorted((name for name in stored if known_single_model_metric(name)),
                    key=lambda name: (order.index(name) if name in order else len(order), name))
     return found or ["beta_vae"]
@@ -200,6 +190,5 @@ def outside_spec(method: str, seed: int, dataset: str, source, provenance: dict)
     `scored_from`, all of it in the identity that names the run."""
     identity = {"method": method, "params": {}, "dataset": dataset, "seed": seed, "steps": 0,
                 **identity_extras(DEFAULT_PRECISION, source), "scored_from": provenance}
-    digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
     return {**identity, "precision": DEFAULT_PRECISION, "data": source.to_json(), "overrides": {},
-            "run_id": f"{method}-seed{seed}-{digest[:10]}"}
+            "run_id": run_id_of(method, seed, identity)}

@@ -22,6 +22,13 @@ from methods.base import build_params
 RESOLVED_PRECISIONS = ("fp32", "bf16")
 
 
+def run_id_of(method: str, seed: int, identity: dict) -> str:
+    """A run's folder name: METHOD-seedN- and the first 10 hex digits of the sha256 of its identity
+    (what determines its result) as sorted JSON."""
+    digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
+    return f"{file_safe(method)}-seed{seed}-{digest[:10]}"
+
+
 @dataclass(frozen=True)
 class RunSpec:
     method: str
@@ -66,8 +73,7 @@ class RunSpec:
 
     @functools.cached_property
     def run_id(self) -> str:
-        digest = hashlib.sha256(json.dumps(self.identity(), sort_keys=True).encode()).hexdigest()
-        return f"{file_safe(self.method)}-seed{self.seed}-{digest[:10]}"
+        return run_id_of(self.method, self.seed, self.identity())
 
     def to_json(self) -> dict:
         """spec.json: the identity with the precision and the data source always written, and where

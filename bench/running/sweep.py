@@ -23,7 +23,7 @@ from joblib import Parallel, delayed, parallel_config
 from tqdm.auto import tqdm
 
 from bench.device import busy_cores, default_threads, usable_cores
-from bench.errors import UserError, one_line_warnings
+from bench.errors import UserError, one_line, one_line_warnings
 from bench.running.execute import NOT_STARTED, ExecutionOptions, RunOutcome, execute
 from bench.running.files import DiskFull, no_space
 from bench.running.run_folder import FAILED
@@ -187,12 +187,6 @@ def on_ray(specs, store: RunStore, options: ExecutionOptions):
         outcomes = [RunOutcome(spec.run_id, FAILED, f"lost on the ray cluster ({one_line(error)}); {RESUMES}")
                     for spec in specs]
     yield from outcomes
-
-
-def one_line(error: BaseException) -> str:
-    """An error's name and the first line of its message."""
-    message = str(error).splitlines()[0][:200] if str(error) else ""
-    return f"{type(error).__name__}: {message}" if message else type(error).__name__
 
 
 class ScoresTable:

@@ -19,7 +19,10 @@ def chance_levels(scores: pd.DataFrame, datasets: dict, paper: dict) -> dict[str
     chance = {}
     for key, rows in scores.groupby("metric"):
         name, _, short_key = key.partition(".")
-        declared = metrics.METRICS[name].chance if name in metrics.METRICS else None
+        try:
+            declared = metrics.metric(name).chance          # a built-in or a plug-in's declaration
+        except UserError:                                   # a metric no longer importable: no chance line
+            continue
         if declared is None:
             continue
         try:

@@ -47,6 +47,4 @@ def saved_grid(pictures: np.ndarray, title: str, path: Path, size: tuple[float, 
     axis.imshow(image_grid(pictures), cmap="gray", vmin=0, vmax=1)
     axis.set_axis_off()
     axis.set_title(title)
-    figure.savefig(path, dpi=DPI, bbox_inches="tight")
-    plt.close(figure)
-    return path
+    return saved(figure, path)

@@ -11,7 +11,7 @@ import torch
 
 from bench.reporting import labels
 from bench.reporting.animation import latent_labels, latent_order, traversal_gif
-from bench.reporting.figures.drawing import DPI, image_grid, plt, saved_grid
+from bench.reporting.figures.drawing import image_grid, plt, saved, saved_grid
 from bench.reporting.figures.training import kl_per_latent
 from bench.running.restore import restore_method
 
@@ -73,9 +73,7 @@ def draw_traversal(traversal: Traversal, title: str, path: Path) -> Path:
     axis.set_xticks(np.arange(TRAVERSAL_STEPS) * h + h / 2, [f"{v:.1f}" for v in traversal.values])
     axis.set_title(f"{title}: latent traversals")
     axis.set_xlabel("value of the latent (the others fixed at the code of one image)")
-    figure.savefig(path, dpi=DPI, bbox_inches="tight")
-    plt.close(figure)
-    return path
+    return saved(figure, path)
 
 
 @torch.no_grad()

@@ -7,15 +7,12 @@ import math
 import textwrap
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+from bench.reporting.figures.drawing import plt, saved
 
 SEEDS_FILE, CORRELATION_FILE = "method_seeds.png", "metric_correlation.png"
-DPI = 100
 PANEL_COLUMNS = 4
 LABEL_WIDTH = 16
 
@@ -80,12 +77,6 @@ def correlation_figure(correlation: pd.DataFrame):
     axis.set_title("Rank correlation of the headline metrics over the runs")
     figure.tight_layout()
     return figure
-
-
-def saved(figure, path: Path) -> Path:
-    figure.savefig(path, dpi=DPI)
-    plt.close(figure)
-    return path
 
 
 def seeds_and_ranks(wide: pd.DataFrame, ranks: pd.DataFrame, tests: pd.DataFrame, out: Path) -> Path:
