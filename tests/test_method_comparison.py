@@ -152,3 +152,13 @@ def test_the_axis_names_a_method_alone_unless_two_configurations_share_it():
     assert method_figures.tick_names(["VAE", "beta-VAE (beta=4)"]) == {"VAE": "VAE", "beta-VAE (beta=4)": "beta-VAE"}
     shared = method_figures.tick_names(["beta-VAE (beta=1)", "beta-VAE (beta=4)"])
     assert list(shared.values()) == ["beta-VAE\n(beta=1)", "beta-VAE\n(beta=4)"]
+
+
+def test_two_configurations_that_read_alike_stay_apart():
+    """beta "4" and 4.0 (runs of different days) label alike; they stay two configurations, as in table.md."""
+    frame = scores({"beta_vae": LOW + MID})
+    frame.loc[frame["seed"] < 5, "params"] = '{"beta": "4"}'
+    frame.loc[frame["seed"] >= 5, "params"] = '{"beta": 4.0}'
+    wide, order = method_comparison.values_by_run(frame)
+    assert len(order) == 2 and len(set(order)) == 2
+    assert wide.groupby("configuration", observed=True).size().tolist() == [5, 5]
