@@ -85,11 +85,18 @@ def add_speed_parser(commands) -> None:
     speed.add_argument("--reference", action="store_true",
                        help="also time disentanglement_lib's own code on the same samples, metric by "
                             "metric, with the ratio and the largest difference (needs the reference extra)")
+    speed.add_argument("--layers", action="store_true",
+                       help="instead of the suite: where one method's training step spends its time, each "
+                            "convolution and direction (oneDNN's timings) against a GEMM of its shape, the "
+                            "reorders, and the step's operators by torch.profiler (under a minute)")
     speed.add_argument("--seed", type=int, default=0)
     speed.add_argument("--out", help="CSV file for the table")
 
 
 def command_speed(args) -> int:
+    if args.layers:
+        from bench.speed import layers
+        return layers.command(args)
     from bench.speed import measure as speed
     return speed.command(args)
 

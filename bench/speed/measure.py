@@ -330,7 +330,9 @@ def run(method_names, dataset_name: str, policy: ComputePolicy, settings: SpeedS
     return rows
 
 
-def command(args) -> int:
+def prepared(args) -> tuple[list[str], SpeedSettings, ComputePolicy]:
+    """`bench speed`'s method names, settings and compute policy from its flags, checked; the
+    thread counts set."""
     names = [name.strip() for name in args.methods.split(",") if name.strip()]
     if not names:
         raise UserError(f"--methods needs at least one name; valid: {', '.join(methods.METHODS)}")
@@ -346,17 +348,25 @@ def command(args) -> int:
     settings = QUICK if args.quick else FULL
     if args.metric_scale is not None:
         settings = SpeedSettings(**{**settings.__dict__, "metric_scale": args.metric_scale})
+    return names, settings, choose_policy(args.device, args.precision, compile=args.compile)
+
+
+def write(rows: Rows, out: str | None) -> None:
+    print(rows.table())
+    if out:
+        rows.write_csv(Path(out))
+        print(f"table: {out}")
+
+
+def command(args) -> int:
+    names, settings, policy = prepared(args)
     if args.reference:
         from bench.speed import reference
         if not reference.available():
             raise UserError("--reference needs disentanglement_lib: pip install -e \".[reference]\" && "
                             "pip install --no-deps disentanglement_lib==1.5")
-    policy = choose_policy(args.device, args.precision, compile=args.compile)
     with workers.allow(args.threads):
         rows = run(names, args.dataset, policy, settings, args.seed, log=lambda text: print(text, flush=True),
                    with_reference=args.reference)
-    print(rows.table())
-    if args.out:
-        rows.write_csv(Path(args.out))
-        print(f"table: {args.out}")
+    write(rows, args.out)
     return 0
