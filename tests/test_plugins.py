@@ -82,6 +82,13 @@ def plugin(tmp_path, monkeypatch):
     monkeypatch.delitem(sys.modules, "plug_tiny", raising=False)
     yield folder
     sys.modules.pop("plug_tiny", None)
+    installed_changed()                                  # the distributions written to tmp_path are gone
+
+
+def installed_changed() -> None:
+    """Forget what plugins read once a process of the installed distributions."""
+    plugins.entry_points.cache_clear()
+    plugins.packages_distributions.cache_clear()
 
 
 def entry_points_dist(folder: Path, groups: dict[str, dict[str, str]], name: str = "plug_dist") -> None:
@@ -93,6 +100,7 @@ def entry_points_dist(folder: Path, groups: dict[str, dict[str, str]], name: str
     (info / "entry_points.txt").write_text("".join(
         f"[{group}]\n" + "".join(f"{short} = {value}\n" for short, value in points.items())
         for group, points in groups.items()))
+    installed_changed()
 
 
 QUICK = ["--steps", "5", "--quick", "--no-progress", "--threads", "1"]
@@ -205,7 +213,7 @@ def test_provenance_names_the_distribution_and_its_version(plugin):
     write_module(plugin / "plug_pkg", "__init__", PLUGIN)
     entry_points_dist(plugin, {"disentanglement_bench.methods": {"pkg_pca": "plug_pkg:TinyPCA"}})
     (plugin / "plug_dist-1.2.3.dist-info" / "top_level.txt").write_text("plug_pkg\n")
-    plugins.packages_distributions.cache_clear()          # a distribution installed within this process
+    installed_changed()                                   # its top_level.txt, written after the dist-info
     try:
         record = plugins.provenance(methods.method_class("pkg_pca"))
     finally:
@@ -271,6 +279,20 @@ def test_a_bad_plugin_is_one_line_exit_2_and_nothing_written(plugin, tmp_path, c
     assert error.startswith(message) and error.count("\n") == 1, error
     assert not out.exists()
     sys.modules.pop("plug_raises", None)
+
+
+def test_entry_points_are_read_once_a_process(plugin, monkeypatch):
+    entry_points_dist(plugin, {"disentanglement_bench.metrics": {"spread": "plug_tiny:SPREAD"}})
+    reads = []
+    read = plugins.importlib.metadata.entry_points
+    monkeypatch.setattr(plugins.importlib.metadata, "entry_points", lambda **group: reads.append(group) or read(**group))
+    assert metrics.metric("spread").name == "spread" and metrics.metric("spread").name == "spread"
+    for _ in range(2):
+        with pytest.raises(UserError, match="unknown metric 'nope'"):
+            metrics.metric("nope")
+    assert reads == [{"group": "disentanglement_bench.metrics"}]
+    assert "spread" in plugins.entry_points("metric") and "spread" not in plugins.entry_points("method")
+    assert len(reads) == 2                                   # one read for each kind looked up
 
 
 def test_unknown_names_list_the_plugins_and_the_qualified_form(plugin):
