@@ -159,6 +159,7 @@ def test_a_plugin_sweep_runs_with_set_and_records_its_provenance(plugin, tmp_pat
     assert spec["plugin"]["dataset"] == spec["plugin"]["method"]
     builtin = json.loads((folders["pca"] / "spec.json").read_text())
     assert "plugin" in builtin and "method" not in builtin["plugin"]      # only its dataset is a plug-in
+    assert builtin["plugin"]["metrics"] == spec["plugin"]["metrics"] == {"plug_tiny:SPREAD": spec["plugin"]["method"]}
 
 
 def test_a_sweep_file_names_plugins_and_their_parameters(plugin, tmp_path):
@@ -330,3 +331,30 @@ def test_a_changed_plugin_source_is_refused_unless_accepted(plugin, tmp_path, ca
     assert recorded == plugins.hashlib.sha256((plugin / "plug_tiny.py").read_bytes()).hexdigest()
     assert main(flags) == 0                                  # the new source is the recorded one now
     assert rebuild_method(folder)[0].__class__.__name__ == "TinyPCA"
+
+
+def test_a_changed_metric_plugin_source_is_refused_where_the_run_is_scored_with_it_again(plugin, tmp_path, capsys):
+    out = tmp_path / "out"
+    run = ["run", "--methods", "pca", "--dataset", "dsprites_small", "--out", str(out), *QUICK]
+    assert main([*run, "--metrics", "plug_tiny:SPREAD,mig"]) == 0
+    folder = run_folders(out)[0]
+    first = plugins.hashlib.sha256((plugin / "plug_tiny.py").read_bytes()).hexdigest()
+    spec = json.loads((folder / "spec.json").read_text())
+    assert spec["plugin"] == {"metrics": {"plug_tiny:SPREAD": {"module": "plug_tiny", "source_sha256": first}}}
+    assert main([*run, "--metrics", "mig"]) == 0                  # kept while the run is scored without it
+    assert json.loads((folder / "spec.json").read_text()) == spec
+    (plugin / "plug_tiny.py").write_text(PLUGIN + "\n# edited\n")
+    before = {path.name: path.read_bytes() for path in folder.iterdir() if path.is_file()}
+    capsys.readouterr()
+    assert main([*run, "--metrics", "plug_tiny:SPREAD"]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and error.startswith(
+        f"bench: error: metric plug_tiny:SPREAD: the source of plug_tiny has changed since the run was recorded "
+        f"(sha256 {first[:12]}... then, ")
+    assert f"so run {folder.name} in {out}/ would mix two versions of its code" in error
+    assert {path.name: path.read_bytes() for path in folder.iterdir() if path.is_file()} == before
+    assert main([*run, "--metrics", "mig"]) == 0                  # a run not scored with it now goes on
+    assert main([*run, "--metrics", "plug_tiny:SPREAD", "--accept-changed-plugins"]) == 0
+    recorded = json.loads((folder / "spec.json").read_text())["plugin"]["metrics"]["plug_tiny:SPREAD"]
+    assert recorded["source_sha256"] == plugins.hashlib.sha256((plugin / "plug_tiny.py").read_bytes()).hexdigest()
+    assert main([*run, "--metrics", "plug_tiny:SPREAD"]) == 0      # the new source is the recorded one now
