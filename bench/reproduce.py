@@ -135,7 +135,7 @@ def write_claims(results_dir: Path, scores: pd.DataFrame, listed: list, metric: 
     curves = along_training(results_dir)
     by_budget = claims.claims_by_budget(curves, listed, metric) if not curves.empty else None
     if by_budget is not None:
-        table = claims.family_decisions(table, by_budget)
+        table = claims.family_decisions(table, by_budget, listed, metric)
     table.to_csv(csv_path, index=False)
     md_path.write_text(report.markdown(readable_claims(table, listed)) + f"\nMetric: {used}; healthy runs only. "
                        f"{TESTS}{added_after_data_note(listed)}\n")

@@ -103,8 +103,8 @@ RUN_SETTINGS = (
     RunSetting("threads", int, None, "advanced: torch threads per run, and the fits a metric runs at once "
                "(default: the cores free at the start, divided among --jobs)", identity=False, in_file=False,
                metavar="N", executes=True),
-    RunSetting("accept_changed_plugins", bool, False, "go on with runs in the results folder whose plug-in method "
-               "or dataset has a different source since they were recorded (refused otherwise)", identity=False,
+    RunSetting("accept_changed_plugins", bool, False, "go on with runs in the results folder whose plug-in method, "
+               "dataset or metric scored again has a different source since they were recorded (refused otherwise)", identity=False,
                in_file=False),
     RunSetting("params", TABLES, {}, "[params.METHOD] tables: each parameter's values, a list making a grid "
                "(--set METHOD.PARAM=VALUE,... on the command line)", identity=True, flag=False),

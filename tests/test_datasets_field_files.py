@@ -12,7 +12,8 @@ from PIL import Image
 
 from bench import data
 from bench.cli import main
-from bench.data import cars3d, scream_dsprites, smallnorb
+from bench.errors import UserError
+from bench.data import PROCEDURAL, cars3d, scream_dsprites, smallnorb
 from bench.data.cars3d import Cars3D
 from bench.data.scream_dsprites import ScreamDSprites
 from bench.running import clauses, dataset_contract
@@ -255,6 +256,35 @@ def test_each_needs_its_data(capsys, monkeypatch, dataset, variable):
     assert main(["run", "--methods", "vae", "--dataset", dataset]) == 2
     error = capsys.readouterr().err
     assert f"dataset {dataset!r} is read from its" in error and f"or set {variable}" in error
+
+
+@pytest.mark.parametrize("dataset", ["smallnorb", "cars3d", "mpi3d", "scream_dsprites"])
+def test_one_place_says_a_dataset_without_a_procedural_version_needs_its_data(monkeypatch, dataset):
+    entry = data.FILE_DATASETS[dataset]
+    monkeypatch.delenv(entry.variable, raising=False)
+    kind = "folder" if entry.members else "file"
+    line = f"dataset {dataset!r} is read from its {kind}: give --data-path {kind.upper()} ({entry.file}) or set {entry.variable}"
+    with pytest.raises(UserError) as from_source:
+        data.source(dataset)
+    with pytest.raises(UserError) as from_a_spec_without_data:          # never its loader with no path
+        data.load_source(dataset, PROCEDURAL)
+    assert str(from_source.value) == str(from_a_spec_without_data.value) == line
+
+
+@pytest.mark.parametrize("dataset,write", WRITERS[:2])
+def test_a_folder_s_files_are_checked_once_before_its_loader_reads_them(tmp_path, monkeypatch, small_norb, small_cars,
+                                                                        dataset, write):
+    module, checked = {"smallnorb": smallnorb, "cars3d": cars3d}[dataset], []
+    member_files, recorded = module.member_files, data.source(dataset, str(write(tmp_path)))
+
+    def counted(folder, *args):
+        checked.append(folder)
+        return member_files(folder, *args)
+    monkeypatch.setattr(module, "member_files", counted)
+    monkeypatch.setitem(data.FILE_DATASETS, dataset, data.FILE_DATASETS[dataset]._replace(members=counted))
+    loaded = data.load_source(dataset, recorded)
+    assert len(checked) == 1                  # load_source's source(): the folder is as recorded; not the loader
+    assert len(loaded) == int(np.prod(loaded.factor_sizes)) and loaded.source == recorded
 
 
 @pytest.mark.parametrize("dataset,write", WRITERS)

@@ -5,9 +5,11 @@ and dataset (every clause passes), a short `bench run` of its method beside a bu
 
 Skipped, saying so, when the example is not installed (.ci/run installs it)."""
 import glob
+import hashlib
 import json
 import re
 import shlex
+import sys
 from importlib.metadata import entry_points
 from pathlib import Path
 
@@ -80,3 +82,9 @@ def test_the_page_s_run_export_and_score_give_the_run_s_own_scores(tmp_path, mon
     assert {name: ours[name]["values"] for name in ours} == {name: theirs[name]["values"] for name in ours}
     assert set(ours) == {"mig", "max_correlation"}
     assert "| my_info_vae | 1 |" in (results / "table.md").read_text()
+    declared = Path(sys.modules[METRIC.score.__module__].__file__)
+    metric = {"module": "bench_plugin_example.max_correlation", "distribution": "bench-plugin-example",
+              "version": "0.1.0", "source_sha256": hashlib.sha256(declared.read_bytes()).hexdigest()}
+    assert json.loads((trained / "spec.json").read_text())["plugin"]["metrics"] == {"max_correlation": metric}
+    builtin, = (results / "runs").glob("beta_vae-seed0-*")
+    assert json.loads((builtin / "spec.json").read_text())["plugin"] == {"metrics": {"max_correlation": metric}}

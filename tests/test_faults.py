@@ -2,7 +2,6 @@
 (ENOSPC injected into the writes), damaged files. Each ends in one line and an exit code, leaves
 no partial file and the last good checkpoint, and the same command again ends with the scores of
 an uninterrupted sweep. Tiny runs: conv VAE, batch 4, dsprites_small."""
-import csv
 import errno
 import os
 import shutil
@@ -13,31 +12,23 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import torch
 
 from bench.cli import main
-from bench.device import resolve_precision
 from bench.running import files
-from bench.running.spec import RunSpec
+from tiny_sweeps import STEPS, TINY, checkpoint_step, children_of, log_rows, tiny_spec, uninterrupted
 
-STEPS = 60
-TINY = ["--dataset", "dsprites_small", "--quick", "--no-progress", "--metrics", "beta_vae",
-        "--steps", str(STEPS), "--checkpoint-every", "10", "--threads", "1", "--set", "vae.batch_size=4",
-        "--score-at", "30"]
-SWEEP = ["run", "--methods", "vae", "--seeds", "0,1,2", *TINY]
+SWEEP = ["run", "--methods", "vae", "--seeds", "0,1,2", *TINY, "--score-at", "30"]
 VALUE_COLUMNS = ["run_id", "seed", "step", "metric", "value"]
 
 
 def run_id(seed):
-    return RunSpec("vae", "dsprites_small", seed, STEPS, (("batch_size", "4"),), resolve_precision()).run_id
+    return tiny_spec(seed).run_id
 
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory):
     """The sweep run once without a fault."""
-    out = tmp_path_factory.mktemp("reference")
-    assert main([*SWEEP, "--out", str(out)]) == 0
-    return out
+    return uninterrupted(tmp_path_factory, SWEEP)
 
 
 def values(out):
@@ -48,26 +39,15 @@ def same_scores(out, reference):
     pd.testing.assert_frame_equal(values(out), values(reference), check_exact=False, rtol=0, atol=1e-6)
 
 
-def log_rows(path):
-    with open(path, newline="") as handle:
-        return [{k: v for k, v in row.items() if k != "images_per_s"} for row in csv.DictReader(handle)]
-
-
-def checkpoint_step(path):
-    return torch.load(path, weights_only=True)["method"]["step"]
-
-
 # --- a worker killed -----------------------------------------------------------------------------
 
 def worker_holding(lock: Path) -> int | None:
     """The child process of this one that has `lock` (a run folder's .lock) open: the worker training that run."""
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+    for pid in children_of(os.getpid()):
         try:
-            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) != os.getpid():
-                continue
-            if any(os.readlink(fd) == str(lock) for fd in (stat.parent / "fd").iterdir()):
-                return int(stat.parent.name)
-        except (OSError, ValueError):
+            if any(os.readlink(fd) == str(lock) for fd in Path(f"/proc/{pid}/fd").iterdir()):
+                return pid
+        except OSError:
             continue
     return None
 

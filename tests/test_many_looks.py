@@ -80,10 +80,25 @@ def test_the_last_step_table_takes_the_family_s_decision():
     by_budget = claims.claims_by_budget(curves, [CLAIM])
     once = claims.test_claims(curves[curves["step"] == 300], [CLAIM])
     assert once.loc[0, "verdict"] == "supported" and once.loc[0, "rule"] == "one test"
-    decided = claims.family_decisions(once, by_budget)
+    decided = claims.family_decisions(once, by_budget, [CLAIM])
     assert decided.loc[0, "p_value"] == pytest.approx(1 / 252)
     assert decided.loc[0, "p_adjusted"] == pytest.approx(6 / 252)
     assert decided.loc[0, "rule"] == "Holm over 6 budgets" and decided.loc[0, "verdict"] == "supported"
+
+
+def test_the_last_step_table_of_a_primary_claim_takes_its_raw_p_there_and_none_elsewhere():
+    flat = ([0.5] * 5, [0.5] * 5)
+    primary = {**CLAIM, "primary_steps": 200}
+    curves = along({100: flat, 200: (HIGH, LOW), 300: (HIGH, LOW)})
+    at_primary = claims.claims_by_budget(curves[curves["step"] <= 200], [primary])
+    once = claims.test_claims(curves[curves["step"] == 200], [primary])
+    decided = claims.family_decisions(once, at_primary, [primary])
+    assert decided.loc[0, "p_adjusted"] == pytest.approx(1 / 252)           # its raw p, not Holm's 2 x 1/252
+    assert decided.loc[0, "rule"] == "primary budget (step 200)" and decided.loc[0, "verdict"] == "supported"
+    past = claims.family_decisions(claims.test_claims(curves[curves["step"] == 300], [primary]),
+                                   claims.claims_by_budget(curves, [primary]), [primary])
+    assert math.isnan(past.loc[0, "p_adjusted"]) and past.loc[0, "verdict"] == "exploratory (step 200 decides)"
+    assert past.loc[0, "p_value"] == pytest.approx(1 / 252)                 # the last step's own test, still shown
 
 
 def test_a_near_claim_over_budgets_widens_its_interval_bonferroni():

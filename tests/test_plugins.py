@@ -82,6 +82,13 @@ def plugin(tmp_path, monkeypatch):
     monkeypatch.delitem(sys.modules, "plug_tiny", raising=False)
     yield folder
     sys.modules.pop("plug_tiny", None)
+    installed_changed()                                  # the distributions written to tmp_path are gone
+
+
+def installed_changed() -> None:
+    """Forget what plugins read once a process of the installed distributions."""
+    plugins.entry_points.cache_clear()
+    plugins.packages_distributions.cache_clear()
 
 
 def entry_points_dist(folder: Path, groups: dict[str, dict[str, str]], name: str = "plug_dist") -> None:
@@ -93,6 +100,7 @@ def entry_points_dist(folder: Path, groups: dict[str, dict[str, str]], name: str
     (info / "entry_points.txt").write_text("".join(
         f"[{group}]\n" + "".join(f"{short} = {value}\n" for short, value in points.items())
         for group, points in groups.items()))
+    installed_changed()
 
 
 QUICK = ["--steps", "5", "--quick", "--no-progress", "--threads", "1"]
@@ -151,6 +159,7 @@ def test_a_plugin_sweep_runs_with_set_and_records_its_provenance(plugin, tmp_pat
     assert spec["plugin"]["dataset"] == spec["plugin"]["method"]
     builtin = json.loads((folders["pca"] / "spec.json").read_text())
     assert "plugin" in builtin and "method" not in builtin["plugin"]      # only its dataset is a plug-in
+    assert builtin["plugin"]["metrics"] == spec["plugin"]["metrics"] == {"plug_tiny:SPREAD": spec["plugin"]["method"]}
 
 
 def test_a_sweep_file_names_plugins_and_their_parameters(plugin, tmp_path):
@@ -205,7 +214,7 @@ def test_provenance_names_the_distribution_and_its_version(plugin):
     write_module(plugin / "plug_pkg", "__init__", PLUGIN)
     entry_points_dist(plugin, {"disentanglement_bench.methods": {"pkg_pca": "plug_pkg:TinyPCA"}})
     (plugin / "plug_dist-1.2.3.dist-info" / "top_level.txt").write_text("plug_pkg\n")
-    plugins.packages_distributions.cache_clear()          # a distribution installed within this process
+    installed_changed()                                   # its top_level.txt, written after the dist-info
     try:
         record = plugins.provenance(methods.method_class("pkg_pca"))
     finally:
@@ -273,6 +282,20 @@ def test_a_bad_plugin_is_one_line_exit_2_and_nothing_written(plugin, tmp_path, c
     sys.modules.pop("plug_raises", None)
 
 
+def test_entry_points_are_read_once_a_process(plugin, monkeypatch):
+    entry_points_dist(plugin, {"disentanglement_bench.metrics": {"spread": "plug_tiny:SPREAD"}})
+    reads = []
+    read = plugins.importlib.metadata.entry_points
+    monkeypatch.setattr(plugins.importlib.metadata, "entry_points", lambda **group: reads.append(group) or read(**group))
+    assert metrics.metric("spread").name == "spread" and metrics.metric("spread").name == "spread"
+    for _ in range(2):
+        with pytest.raises(UserError, match="unknown metric 'nope'"):
+            metrics.metric("nope")
+    assert reads == [{"group": "disentanglement_bench.metrics"}]
+    assert "spread" in plugins.entry_points("metric") and "spread" not in plugins.entry_points("method")
+    assert len(reads) == 2                                   # one read for each kind looked up
+
+
 def test_unknown_names_list_the_plugins_and_the_qualified_form(plugin):
     entry_points_dist(plugin, {"disentanglement_bench.metrics": {"spread": "plug_tiny:SPREAD"}})
     with pytest.raises(UserError, match=r"^unknown metric 'nope'; valid: .*, sap, spread, udr, .*"
@@ -308,3 +331,30 @@ def test_a_changed_plugin_source_is_refused_unless_accepted(plugin, tmp_path, ca
     assert recorded == plugins.hashlib.sha256((plugin / "plug_tiny.py").read_bytes()).hexdigest()
     assert main(flags) == 0                                  # the new source is the recorded one now
     assert rebuild_method(folder)[0].__class__.__name__ == "TinyPCA"
+
+
+def test_a_changed_metric_plugin_source_is_refused_where_the_run_is_scored_with_it_again(plugin, tmp_path, capsys):
+    out = tmp_path / "out"
+    run = ["run", "--methods", "pca", "--dataset", "dsprites_small", "--out", str(out), *QUICK]
+    assert main([*run, "--metrics", "plug_tiny:SPREAD,mig"]) == 0
+    folder = run_folders(out)[0]
+    first = plugins.hashlib.sha256((plugin / "plug_tiny.py").read_bytes()).hexdigest()
+    spec = json.loads((folder / "spec.json").read_text())
+    assert spec["plugin"] == {"metrics": {"plug_tiny:SPREAD": {"module": "plug_tiny", "source_sha256": first}}}
+    assert main([*run, "--metrics", "mig"]) == 0                  # kept while the run is scored without it
+    assert json.loads((folder / "spec.json").read_text()) == spec
+    (plugin / "plug_tiny.py").write_text(PLUGIN + "\n# edited\n")
+    before = {path.name: path.read_bytes() for path in folder.iterdir() if path.is_file()}
+    capsys.readouterr()
+    assert main([*run, "--metrics", "plug_tiny:SPREAD"]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and error.startswith(
+        f"bench: error: metric plug_tiny:SPREAD: the source of plug_tiny has changed since the run was recorded "
+        f"(sha256 {first[:12]}... then, ")
+    assert f"so run {folder.name} in {out}/ would mix two versions of its code" in error
+    assert {path.name: path.read_bytes() for path in folder.iterdir() if path.is_file()} == before
+    assert main([*run, "--metrics", "mig"]) == 0                  # a run not scored with it now goes on
+    assert main([*run, "--metrics", "plug_tiny:SPREAD", "--accept-changed-plugins"]) == 0
+    recorded = json.loads((folder / "spec.json").read_text())["plugin"]["metrics"]["plug_tiny:SPREAD"]
+    assert recorded["source_sha256"] == plugins.hashlib.sha256((plugin / "plug_tiny.py").read_bytes()).hexdigest()
+    assert main([*run, "--metrics", "plug_tiny:SPREAD"]) == 0      # the new source is the recorded one now

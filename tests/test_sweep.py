@@ -12,60 +12,26 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import torch
 
 from bench.cli import main
-from bench.device import resolve_precision
 from bench.running.execute import ExecutionOptions, execute
 from bench.running.spec import RunSpec
 from bench.running import sweep
 from bench.running.store import RunStore
+from tiny_sweeps import AUTO, STEPS, TINY, checkpoint_step, children_of, log_rows, tiny_spec, uninterrupted
 
-STEPS = 60
-TINY = ["--dataset", "dsprites_small", "--quick", "--no-progress", "--metrics", "beta_vae",
-        "--steps", str(STEPS), "--checkpoint-every", "10", "--threads", "1", "--set", "vae.batch_size=4"]
 SWEEP = ["run", "--methods", "vae", "--seeds", "0,1", *TINY]
-AUTO = resolve_precision()      # what these runs, with no --precision, compute in on this CPU (part of the run id)
 VALUE_COLUMNS = ["run_id", "method", "seed", "steps", "params", "metric", "value"]
-
-
-def tiny_spec(seed, method="vae", **params):
-    overrides = {"batch_size": "4", **{k: str(v) for k, v in params.items()}}
-    return RunSpec(method, "dsprites_small", seed, STEPS, tuple(sorted(overrides.items())), AUTO)
 
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory):
     """The sweep run once without interruption."""
-    out = tmp_path_factory.mktemp("reference")
-    assert main([*SWEEP, "--out", str(out)]) == 0
-    return out
+    return uninterrupted(tmp_path_factory, SWEEP)
 
 
 def values(out):
     return pd.read_csv(out / "scores.csv")[VALUE_COLUMNS].sort_values(["run_id", "metric"]).reset_index(drop=True)
-
-
-def log_rows(path):
-    with open(path, newline="") as handle:
-        return [{k: v for k, v in row.items() if k != "images_per_s"} for row in csv.DictReader(handle)]
-
-
-def checkpoint_step(path):
-    return torch.load(path, weights_only=True)["method"]["step"]
-
-
-def children_of(pid):
-    """Process ids whose parent is `pid` (Linux /proc)."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            found.append(int(stat.parent.name))
-    return found
 
 
 def alive(pid):

@@ -118,9 +118,7 @@ def source(name: str, data_path=None) -> DataSource:
     data_path = data_path or os.environ.get(entry.variable)
     if not data_path:
         if not entry.procedural:
-            kind = "FOLDER" if entry.members else "FILE"
-            raise UserError(f"dataset {name!r} is read from its {kind.lower()}: give --data-path {kind} "
-                            f"({entry.file}) or set {entry.variable}")
+            raise missing_data(name)
         return PROCEDURAL
     if entry.members:
         return DataSource(str(Path(data_path).resolve()), files_sha256(entry.members(data_path)))
@@ -128,6 +126,15 @@ def source(name: str, data_path=None) -> DataSource:
     path = Path(data_path).resolve()
     stat = path.stat()
     return DataSource(str(path), file_sha256(str(path), stat.st_size, stat.st_mtime_ns))
+
+
+def missing_data(name: str) -> UserError:
+    """The one line for a dataset read only from its file or folder (no procedural version) when
+    none is given; its loader is called only with the file or folder `source` checked."""
+    entry = FILE_DATASETS[name]
+    kind = "FOLDER" if entry.members else "FILE"
+    return UserError(f"dataset {name!r} is read from its {kind.lower()}: give --data-path {kind} "
+                     f"({entry.file}) or set {entry.variable}")
 
 
 @functools.lru_cache(maxsize=256)
@@ -156,6 +163,8 @@ def load_source(name: str, data_source: DataSource = PROCEDURAL) -> GroundTruthD
     file that is gone or whose bytes changed since the source was recorded is an error."""
     check_name(name)
     if data_source.procedural:
+        if name in FILE_DATASETS and not FILE_DATASETS[name].procedural:
+            raise missing_data(name)                 # e.g. a spec.json that names no data source
         dataset = built(name)
     else:
         current = source(name) if is_folder(name) else source(name, data_source.path)

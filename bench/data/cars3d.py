@@ -46,11 +46,12 @@ class Cars3D(GroundTruthData):
 
     @classmethod
     def from_folder(cls, folder, factor_sizes=None) -> "Cars3D":
-        """The .mat files of `folder` in name order; `factor_sizes` other than Cars3D's (read when
-        called: tests set them for small files) are elevations and azimuths per file, files."""
+        """The .mat files of `folder` in name order (a folder member_files passed: bench.data.source
+        checks it before any load), each file's `im` checked; `factor_sizes` other than Cars3D's
+        (read when called: tests set them for small files) are elevations and azimuths per file, files."""
         factor_sizes = tuple(factor_sizes or FACTOR_SIZES)
         elevations, azimuths, models = factor_sizes
-        files = member_files(folder, models)
+        files = mat_files(folder)
         stored = np.empty((elevations, azimuths, models, 64, 64, 3), dtype=np.uint8)
         for model, path in enumerate(files):
             grid = read_grid(path, (SIDE, SIDE, 3, azimuths, elevations))
@@ -80,12 +81,17 @@ def read_grid(path: Path, shape: tuple) -> np.ndarray:
     return grid
 
 
+def mat_files(folder) -> list[Path]:
+    """The folder's .mat files in name order (object type i is the i-th)."""
+    return sorted(path for path in Path(folder).iterdir() if path.suffix == ".mat" and path.is_file())
+
+
 def member_files(folder, models: int | None = None) -> list[Path]:
     """The folder's .mat files in name order: `models` of them (Cars3D's 183), each a MATLAB 5 file."""
     models = models or FACTOR_SIZES[2]
     if not Path(folder).is_dir():
         raise UserError(f"Cars3D data {str(folder)!r} is not a folder; expected {ORIGINAL_FILE}")
-    files = sorted(path for path in Path(folder).iterdir() if path.suffix == ".mat" and path.is_file())
+    files = mat_files(folder)
     if len(files) != models:
         raise UserError(f"Cars3D folder {str(folder)!r} holds {len(files)} .mat files; expected {models}, "
                         f"one per car model")
@@ -94,11 +100,8 @@ def member_files(folder, models: int | None = None) -> list[Path]:
     return files
 
 
-def load(data_path=None) -> Cars3D:
+def load(data_path) -> Cars3D:
     """Cars3D, 17,568 RGB images: elevation 4, azimuth 24, object_type 183 (read from the folder
     of its 183 .mat files, data/cars of http://www.scottreed.info/files/nips2015-analogy-data.tar.gz,
     given by --data-path or BENCH_CARS3D_PATH; no checksum is published; no procedural version)."""
-    if not data_path:
-        raise UserError(f"dataset 'cars3d' is read from its files: give --data-path FOLDER ({ORIGINAL_FILE}) "
-                        f"or set {PATH_VARIABLE}")
     return Cars3D.from_folder(Path(data_path))

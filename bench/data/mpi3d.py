@@ -71,11 +71,8 @@ def check_file(path) -> None:
     require_signature(path, ZIP_SIGNATURE, "MPI3D file", "an .npz archive", EXPECTED)
 
 
-def load(data_path=None) -> MPI3D:
+def load(data_path) -> MPI3D:
     """MPI3D, 1,036,800 RGB images: object_color 6, object_shape 6, object_size 2, camera_height 3,
     background_color 3, horizontal_axis 40, vertical_axis 40 (read from its .npz, given by
     --data-path or BENCH_MPI3D_PATH; there is no procedural version)."""
-    if not data_path:
-        raise UserError(f"dataset 'mpi3d' is read from its file: give --data-path FILE ({ORIGINAL_FILE}, "
-                        f"mpi3d_realistic.npz or mpi3d_real.npz) or set {PATH_VARIABLE}")
     return MPI3D.from_npz(Path(data_path))

@@ -81,12 +81,9 @@ def check_file(path) -> None:
     require_any_signature(path, SIGNATURES, "Scream-dSprites picture", "a JPEG or PNG picture", EXPECTED)
 
 
-def load(data_path=None) -> ScreamDSprites:
+def load(data_path) -> ScreamDSprites:
     """Scream-dSprites, 737,280 RGB images: dSprites' factors shape 3, scale 6, orientation 40,
     posX 32, posY 32, drawn inverted over a patch of a picture (disentanglement_lib's scream.jpg:
     https://upload.wikimedia.org/wikipedia/commons/f/f4/The_Scream.jpg, given by --data-path or
     BENCH_SCREAM_PATH); the patch and its colour are a nuisance, fixed per index."""
-    if not data_path:
-        raise UserError(f"dataset 'scream_dsprites' draws over a picture: give --data-path FILE ({ORIGINAL_FILE}, "
-                        f"Munch's The Scream) or set {PATH_VARIABLE}")
     return ScreamDSprites(DSprites.procedural(), read_picture(Path(data_path)))

@@ -62,8 +62,10 @@ class SmallNORB(GroundTruthData):
 
     @classmethod
     def from_folder(cls, folder, factor_sizes=None, instances=None) -> "SmallNORB":
-        """The six files of `folder`; `factor_sizes` and `instances` other than SmallNORB's (read
-        when called: tests set them for small files, values 0 .. size - 1, azimuth 0, 2, ...)."""
+        """The six files of `folder` (one member_files passed: bench.data.source checks it before
+        any load), parsed and their shapes and labels checked; `factor_sizes` and `instances` other
+        than SmallNORB's (read when called: tests set them for small files, values 0 .. size - 1,
+        azimuth 0, 2, ...)."""
         factor_sizes, instances = tuple(factor_sizes or FACTOR_SIZES), instances or INSTANCES
         lefts, labels = [], []
         for part in PARTS:
@@ -184,13 +186,9 @@ def member_files(folder) -> list[Path]:
     return files
 
 
-def load(data_path=None) -> SmallNORB:
+def load(data_path) -> SmallNORB:
     """SmallNORB, 48,600 grey images (4,860 factor combinations x 10 instances; one instance shown
     per combination): category 5, elevation 9, azimuth 18, lighting 6 (read from the folder of its
     six files from https://cs.nyu.edu/~ylclab/data/norb-v1.0-small/, .mat or .mat.gz, given by
     --data-path or BENCH_SMALLNORB_PATH; no checksum is published; no procedural version)."""
-    if not data_path:
-        raise UserError(f"dataset 'smallnorb' is read from its files: give --data-path FOLDER ({ORIGINAL_FILE}) "
-                        f"or set {PATH_VARIABLE}")
-    member_files(data_path)
     return SmallNORB.from_folder(Path(data_path))

@@ -202,22 +202,32 @@ def decided(family: list[dict], entry: dict) -> list[dict]:
     return family
 
 
-def family_decisions(table: pd.DataFrame, by_budget: pd.DataFrame) -> pd.DataFrame:
-    """The claims table (COLUMNS, the last step) with each claim that was tested at several budgets
-    decided by its family (claims_by_budget) at the last budget it was scored at: its statistic
-    (a "near" claim's widened interval), adjusted p (Holm's, or its own at a primary budget; none
-    at an exploratory one), rule and verdict."""
+def family_decisions(table: pd.DataFrame, by_budget: pd.DataFrame, claims: list[dict],
+                     metric: str | None = None) -> pd.DataFrame:
+    """The claims table (COLUMNS, the last step; one row per claim of `claims`, in their order, as
+    test_claims makes it) with each claim that was tested at several budgets decided by its family
+    (claims_by_budget) at the last budget it was scored at: its statistic (a "near" claim's widened
+    interval), adjusted p (decisive_p), rule and verdict."""
     table = table.copy()
-    for index, claim in table["claim"].items():
-        family = by_budget[by_budget["claim"] == claim]
+    for index, entry in zip(table.index, claims, strict=True):
+        family = by_budget[(by_budget["claim"] == entry["claim"])
+                           & (by_budget["metric"] == claim_metric(entry, metric))]
         if family.empty:
             continue
         last = family.iloc[-1]
-        exploratory = last["verdict"].startswith("exploratory")
-        primary = last["rule"].startswith("primary")
-        table.loc[index, "p_adjusted"] = math.nan if exploratory else last["p_value"] if primary else last["p_holm"]
+        table.loc[index, "p_adjusted"] = decisive_p(entry, last)
         table.loc[index, ["statistic", "rule", "verdict"]] = [last["statistic"], last["rule"], last["verdict"]]
     return table
+
+
+def decisive_p(entry: dict, row: pd.Series) -> float:
+    """The p that a claim's rule decides by at one of its budgets (a claims_by_budget row): with a
+    primary budget (`primary_steps`), its raw p there and none at the other, exploratory budgets;
+    otherwise Holm's over the family (a family of one: its own p)."""
+    primary = entry.get("primary_steps")
+    if primary is None:
+        return row["p_holm"]
+    return row["p_value"] if row["step"] == primary else math.nan
 
 
 def holding_from(by_budget: pd.DataFrame, claims: list[dict], metric: str | None = None) -> list[str]:

@@ -40,6 +40,10 @@ class Execution:
                              for name in self.curve_metrics},
                       warm_start=self.warm_start)
 
+    def metric_names(self) -> list[str]:
+        """Every metric these options score: at the last step, along training, over model sets."""
+        return list(dict.fromkeys([*self.metrics, *self.curve_metrics]))
+
 
 NOT_STARTED = "not started"          # a run a sweep did not start: a write had failed for lack of space
 
@@ -88,7 +92,7 @@ def execute(spec, store: RunStore, options: ExecutionOptions) -> RunOutcome:
         print(f"{spec.run_id}: another process is working on this run; waiting for it", file=sys.stderr, flush=True)
 
     with store.folder(spec.run_id).lock(on_wait=say_waiting):
-        folder = store.begin(spec)
+        folder = store.begin(spec, options.metric_names())
         return carry_out(plan(spec, store, options.wanted(spec)), spec, folder, options)
 
 

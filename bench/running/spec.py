@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass, field
 
 import methods
+import metrics
 from bench import data
 from bench.data.base import PROCEDURAL, DataSource
 from bench.errors import UserError
@@ -75,10 +76,12 @@ class RunSpec:
     def run_id(self) -> str:
         return run_id_of(self.method, self.seed, self.identity())
 
-    def to_json(self) -> dict:
+    def to_json(self, metric_plugins: dict | None = None) -> dict:
         """spec.json: the identity with the precision and the data source always written, and where
-        the run's plug-ins come from (`plugins`) if it names any."""
-        plugins = self.plugins()
+        the run's plug-ins come from (`plugin`) if it names any: its method and dataset
+        (plugin_provenance) and `metric_plugins`, name -> provenance of the plug-in metrics its
+        scores were made with (RunStore.begin)."""
+        plugins = {**self.plugins(), **({"metrics": metric_plugins} if metric_plugins else {})}
         return {**self.identity(), "precision": self.precision, "data": self.data.to_json(),
                 "overrides": {name: param_text(value) for name, value in self.params}, "run_id": self.run_id,
                 **({"plugin": plugins} if plugins else {})}
@@ -111,7 +114,8 @@ class StoredSpec:
     overrides: dict          # the parameters set, as --set spells them
     precision: str           # fp32 or bf16
     data: DataSource
-    plugin: dict = field(default_factory=dict)    # "method"/"dataset" -> provenance of a plug-in (RunSpec.plugins)
+    # "method"/"dataset" -> provenance of a plug-in (RunSpec.plugins); "metrics": name -> provenance
+    plugin: dict = field(default_factory=dict)
 
     @classmethod
     def from_json(cls, value) -> StoredSpec | None:
@@ -126,6 +130,11 @@ class StoredSpec:
         plugin = fields.get("plugin", {})
         return cls(**{name: fields[name] for name in STORED_FIELDS}, data=DataSource.from_json(fields["data"]),
                    plugin=plugin if isinstance(plugin, dict) else {})
+
+    def metric_plugins(self) -> dict:
+        """Name -> recorded provenance of each plug-in metric the run was scored with."""
+        recorded = self.plugin.get("metrics", {})
+        return recorded if isinstance(recorded, dict) else {}
 
     def configuration_key(self, ignore: tuple[str, ...] = ()) -> str:
         """What the run is, less the CONFIGURATION fields in `ignore`, as one comparable text: two
@@ -152,9 +161,15 @@ def plugin_provenance(method: str, dataset: str) -> dict:
     return found
 
 
-def changed_plugin(stored: StoredSpec) -> str | None:
+def metric_provenance(names) -> dict:
+    """Name -> the provenance of each plug-in metric of `names`; empty for built-ins."""
+    return {name: metrics.METRICS.provenance(name) for name in names if metrics.METRICS.is_plugin(name)}
+
+
+def changed_plugin(stored: StoredSpec, metric_names=()) -> str | None:
     """What changed, in words, where a plug-in the run recorded in spec.json (`plugin`) has another
-    source now; None where none has (or the run names no plug-in)."""
+    source now: its method, its dataset, or a metric of `metric_names` that it was scored with;
+    None where none has (or the run names no plug-in)."""
     if not stored.plugin:
         return None
     current = plugin_provenance(stored.method, stored.dataset)
@@ -163,6 +178,12 @@ def changed_plugin(stored: StoredSpec) -> str | None:
             change = changed_source(role, name, stored.plugin[role], current.get(role, {}))
             if change:
                 return change
+    recorded = stored.metric_plugins()
+    scored_again = [name for name in metric_names if name in recorded]
+    for name, now in metric_provenance(scored_again).items():
+        change = changed_source("metric", name, recorded[name], now)
+        if change:
+            return change
     return None
 
 

@@ -26,7 +26,7 @@ from bench.running.files import file_lock, write_atomically
 from bench.running.legacy import same_run_but_steps
 from bench.running.replicas import configurations_apart
 from bench.running.run_folder import DONE, RUNNING, RUNS, RunFolder, run_folders
-from bench.running.spec import StoredSpec
+from bench.running.spec import StoredSpec, metric_provenance
 from bench.running.stored_score import StoredScore
 
 SCORE_COLUMNS = ["run_id", "method", "dataset", "seed", "steps", "precision", "params", "metric", "value",
@@ -55,15 +55,19 @@ class RunStore:
     def folder(self, run_id: str) -> RunFolder:
         return RunFolder(self.runs_dir / run_id)
 
-    def begin(self, spec) -> RunFolder:
-        """The run's folder with its spec.json; called under the folder's lock, so the temporary
-        files of a writer that was killed before its rename can go."""
+    def begin(self, spec, metric_names=()) -> RunFolder:
+        """The run's folder with its spec.json, which records the provenance of the plug-in metrics
+        of `metric_names` (those asked of the run now) beside those it was scored with before;
+        called under the folder's lock, so the temporary files of a writer that was killed before
+        its rename can go."""
         folder = self.folder(spec.run_id)
         folder.path.mkdir(parents=True, exist_ok=True)
         folder.remove_leftovers()
         for line in folder.damaged_lines(RunFolder.SPEC, RunFolder.STATUS):
             print(line, file=sys.stderr, flush=True)
-        folder.write_spec(spec.to_json())
+        recorded = folder.spec() if folder.spec_file.exists() else None
+        scored_before = recorded.metric_plugins() if recorded is not None else {}
+        folder.write_spec(spec.to_json({**scored_before, **metric_provenance(metric_names)}))
         if folder.state != DONE:
             folder.set_status(RUNNING)
         return folder

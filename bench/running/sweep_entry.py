@@ -77,7 +77,7 @@ def run(config: SweepConfig, progress: bool = True) -> SweepResult:
     check_compute(config.device, config.precision)           # a missing GPU fails here, before any run
     specs = config.specs()                                  # the data file is checked and fingerprinted
     if not config.accept_changed_plugins:
-        refuse_changed_plugins(specs, config.out_dir)
+        refuse_changed_plugins(specs, config.out_dir, [*config.metrics, *config.curve_metrics])
     if config.warm_start and not (Path(config.warm_start) / RUNS).is_dir():
         raise UserError(f"--warm-start {config.warm_start}: not a results folder (it has no runs/ folder)")
     dataset = data.load(config.dataset, config.data_path)   # reads the file, builds the cache
@@ -108,14 +108,15 @@ def run(config: SweepConfig, progress: bool = True) -> SweepResult:
     return SweepResult(outcomes, scores[scores["run_id"].isin({spec.run_id for spec in specs})], store, lines)
 
 
-def refuse_changed_plugins(specs, out_dir: Path) -> None:
+def refuse_changed_plugins(specs, out_dir: Path, metric_names=()) -> None:
     """A UserError where a run of `specs` is already in `out_dir` and was recorded with a plug-in
-    whose source has changed since (its sha256 in spec.json, bench/plugins.py): resuming it, or
-    keeping or rescoring what it computed, would mix two versions of the plug-in's code."""
+    (its method, its dataset, or a metric of `metric_names` it was scored with) whose source has
+    changed since (its sha256 in spec.json, bench/plugins.py): resuming it, or keeping or
+    rescoring what it computed, would mix two versions of the plug-in's code."""
     for spec in specs:
         folder = RunFolder(Path(out_dir) / RUNS / spec.run_id)
         recorded = folder.spec() if folder.spec_file.exists() else None
-        change = changed_plugin(recorded) if recorded is not None else None
+        change = changed_plugin(recorded, metric_names) if recorded is not None else None
         if change:
             raise UserError(f"{change}, so run {spec.run_id} in {out_dir}/ would mix two versions of its "
                             f"code; pass --accept-changed-plugins to go on with it, or --out a new folder")
