@@ -2,8 +2,9 @@
 and with how many threads (default_threads: the cores free at the start, split among the runs).
 
 CUDA when available, else CPU. bf16 autocast is used where it trains faster than fp32 (CUDA with
-bf16, CPUs with AMX: bf16_pays, precision_choice); on other CPUs bf16 is slower (AVX-512 bf16 without
-AMX ~0.8x, converted on plain AVX-512 ~0.3x, on AVX2 ~0.1x), so "auto" keeps fp32 there. channels_last is used on every CPU, fp32 too: oneDNN's convolutions and
+bf16, CPUs with AMX: bf16_pays, precision_choice); "auto" keeps fp32 on other CPUs: converted bf16
+is slower (plain AVX-512 ~0.3x, AVX2 ~0.1x), and AVX-512 bf16 without AMX differs by CPU (0.81x on a
+Xeon capped there, 1.3-1.6x on an AMD EPYC (Zen 4): docs/performance.md), with bf16's plateau test run on AMX only. channels_last is used on every CPU, fp32 too: oneDNN's convolutions and
 transposed convolutions want it (conv beta-VAE training step 1.5x faster in fp32 on a 2-core AVX2
 CPU, paired rounds; the FC model is unaffected). torch.compile is an option, off by default: on that
 CPU it took 86 s to compile and gained nothing (0.98x); `bench speed --compile` measures it.
@@ -146,7 +147,8 @@ def precision_choice(device: str = "auto", precision: str = "auto") -> tuple[str
     if bf16_pays(chosen):
         return "bf16", f"auto: this CPU computes bf16 in AMX tiles ({', '.join(cpu_bf16_units())})"
     if cpu_bf16_units():
-        return "fp32", "auto: this CPU has AVX-512 bf16 but no AMX, where bf16 trains at ~0.8x fp32's images/s"
+        return "fp32", ("auto: this CPU has AVX-512 bf16 but no AMX, where bf16's speed differs by CPU (0.81x fp32 "
+                        "on a Xeon, 1.3-1.6x on an AMD EPYC (Zen 4); `bench speed --precision bf16` measures it)")
     return "fp32", "auto: this CPU has no native bf16 (AMX or AVX-512 bf16); converted bf16 would be slower"
 
 

@@ -70,8 +70,8 @@ RUN_SETTINGS = (
     RunSetting("precision", str, "auto", "auto (default): bf16 autocast where it trains faster than fp32 (a CUDA "
                "GPU with bf16, a CPU with AMX), else fp32", identity=True, choices=PRECISIONS, executes=True,
                more="; on the project's Xeon with AMX bf16 gave 1.75x fp32's images/s and no later escape from "
-                    "the posterior-collapse plateau over 20 seeds; AVX-512 bf16 without AMX trains bf16 at ~0.8x "
-                    "fp32; the first line of `bench run` says which and why"),
+                    "the posterior-collapse plateau over 20 seeds; AVX-512 bf16 without AMX trains bf16 at 0.81x "
+                    "fp32 on a Xeon and 1.3-1.6x on an AMD EPYC (Zen 4); the first line of `bench run` says which and why"),
     RunSetting("quick", bool, False, "small metric sample sizes (previews, tests)", identity=False, executes=True),
     RunSetting("data_path", str, None, "the original dataset file (dSprites .npz, Shapes3D .h5, MPI3D .npz, "
                "Scream-dSprites' picture) or folder (SmallNORB's six files, Cars3D's .mat files) instead of the "

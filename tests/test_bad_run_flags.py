@@ -94,13 +94,18 @@ def test_reproduce_quick_with_zero_steps_is_refused(tmp_path, refused):
             "--steps must be a positive number of training steps, not 0", untouched=[tmp_path / "r"])
 
 
-def test_bf16_on_a_cpu_without_amx_warns_in_one_line(monkeypatch, capsys):
+def test_bf16_on_a_cpu_without_amx_warns_in_one_line_by_what_the_cpu_has(monkeypatch, capsys):
     import bench.device
     from bench.running.sweep_entry import check_compute
-    monkeypatch.setattr(bench.device, "cpu_flags", lambda: {"avx512f", "avx512_bf16"})
+    monkeypatch.setattr(bench.device, "cpu_flags", lambda: {"avx512f", "avx512bw"})         # bf16 converted
     check_compute("cpu", "bf16")
     error = capsys.readouterr().err
-    assert error.count("\n") == 1 and error.startswith("bench: warning: --precision bf16 on a CPU without AMX")
+    assert error.count("\n") == 1 and error.startswith("bench: warning: --precision bf16 on a CPU without native "
+                                                        "bf16 trains slower than fp32")
+    monkeypatch.setattr(bench.device, "cpu_flags", lambda: {"avx512f", "avx512_bf16"})     # bf16 dot products
+    check_compute("cpu", "bf16")
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "AVX-512 bf16 but no AMX: its speed differs by CPU" in error
     monkeypatch.setattr(bench.device, "cpu_flags", lambda: {"avx512f", "avx512_bf16", "amx_bf16"})
     check_compute("cpu", "bf16")
     assert capsys.readouterr().err == ""
