@@ -130,7 +130,7 @@ def test_a_rescore_records_nothing_a_baselines_fit_records_itself_and_the_report
     assert f"\nTrained on (machine.json): {cpu_model()}: 2 run(s)\n" in (out / "table.md").read_text()
 
 
-def test_the_machines_line_counts_runs_by_machine_and_says_none_for_older_results(tmp_path):
+def test_the_machines_line_counts_runs_by_machine_and_says_none_for_older_results(tmp_path, capsys):
     def run(name, machine_json=None):
         folder = tmp_path / "runs" / name
         folder.mkdir(parents=True)
@@ -149,3 +149,5 @@ def test_the_machines_line_counts_runs_by_machine_and_says_none_for_older_result
     assert machines_line(tmp_path) == ("Trained on (machine.json): NVIDIA H100: 1 run(s); Xeon: 1 run(s); "
                                        "Xeon (oneDNN capped at AVX512_CORE_BF16): 1 run(s); Xeon then EPYC: 1 run(s); "
                                        "not recorded: 3 run(s)")
+    assert capsys.readouterr().err == ("bench: damaged: machine.json is damaged (not JSON); counted as not recorded "
+                                       "in table.md\n")

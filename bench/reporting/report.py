@@ -4,6 +4,7 @@ Reads only scores.csv and the run folders; never retrains.
 """
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import metrics
 from bench.errors import UserError
 from bench.reporting import labels
 from bench.reporting.health import HEALTHY_KEY, unhealthy_run_ids
-from bench.running.run_folder import FAILED, readable_specs, run_folders
+from bench.running.run_folder import FAILED, RunFolder, readable_specs, run_folders
 from bench.running.store import final_scores
 
 
@@ -180,11 +181,14 @@ def machine_name(entry: dict) -> str:
 
 def machines_line(results_dir: Path) -> str | None:
     """Which machines trained the folder's runs (each run's machine.json) and how many runs each; a
-    run resumed on another machine counts under both names joined by " then ", one without a
-    readable machine.json (trained before it was written) as "not recorded". None where no run has
-    a record, so the tables of older results stay as they were."""
+    run resumed on another machine counts under both names joined by " then ", one without
+    machine.json (trained before it was written) as "not recorded", and a damaged one too, with a
+    line. None where no run has a record, so the tables of older results stay as they were."""
     trained_on = Counter()
     for folder in run_folders(results_dir):
+        for why in folder.damaged(RunFolder.MACHINE).values():
+            print(f"bench: {folder.run_id}: {RunFolder.MACHINE} is damaged ({why}); counted as {NOT_RECORDED} "
+                  f"in table.md", file=sys.stderr)
         if folder.spec_file.exists():
             names = dict.fromkeys(machine_name(entry) for entry in folder.machines())
             trained_on[" then ".join(names) or NOT_RECORDED] += 1
