@@ -174,7 +174,7 @@ class RunFolder:
 
 # What is done about each damaged file (RunFolder.damaged_lines): spec.json and status when a run
 # begins (store.py), scores.json and curve.json when it is planned (plan.py), machine.json when it
-# trains (runner.py).
+# trains (runner.py) or a baseline is fitted (execute.py); `bench report` counts a damaged one as not recorded.
 DAMAGE_DONE = {RunFolder.SPEC: "written again from the run's settings",
                RunFolder.STATUS: "the run is taken as unfinished: it resumes from its checkpoint and scores "
                                  "what it lacks",
