@@ -79,16 +79,23 @@ def keep_freed_memory() -> bool:
     return _kept
 
 
-def cpu_flags() -> set[str]:
-    """The CPU's feature flags (/proc/cpuinfo); empty where that file is absent (not Linux)."""
+def cpuinfo_field(name: str) -> str | None:
+    """The value of the first CPU's field `name` in /proc/cpuinfo ("flags", "model name"); None
+    where that file or the field is absent (not Linux)."""
     try:
         with open("/proc/cpuinfo") as cpuinfo:
             for line in cpuinfo:
-                if line.startswith("flags"):
-                    return set(line.partition(":")[2].split())
+                key, _, value = line.partition(":")
+                if key.strip() == name:
+                    return value.strip()
     except OSError:
         pass
-    return set()
+    return None
+
+
+def cpu_flags() -> set[str]:
+    """The CPU's feature flags (/proc/cpuinfo); empty where that file is absent (not Linux)."""
+    return set((cpuinfo_field("flags") or "").split())
 
 
 def cpu_bf16_units() -> tuple[str, ...]:

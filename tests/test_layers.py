@@ -13,7 +13,7 @@ ORDER = ["bottom", "running", "reporting", "speed", "commands"]            # low
 FOLDERS = {"running": "running", "reporting": "reporting", "speed": "speed", "data": "bottom"}   # bench/FOLDER/ -> layer
 COMMANDS = {"cli.py", "reproduce.py"}
 BOTTOM_FILES = {"__init__.py", "errors.py", "defaults.py", "device.py", "settings.py", "run_settings.py",
-                "plugins.py"}
+                "plugins.py", "machine.py"}
 
 
 def module_name(path: Path) -> str:

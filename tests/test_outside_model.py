@@ -60,6 +60,7 @@ def test_an_exported_encoder_scores_exactly_the_run_it_came_from(results, encode
         ("my_vae", 0, 0, "dsprites_small", {})
     assert spec["scored_from"]["encoder"] == "beta_vae.pt2" and len(spec["scored_from"]["sha256"]) == 64
     assert (ours / "status").read_text() == "done"
+    assert not (ours / "machine.json").exists() and (theirs / "machine.json").exists()   # trained elsewhere
     table = pd.read_csv(results / "scores.csv")
     assert set(table["method"]) == {"beta_vae", "pca", "my_vae"}
     assert main(["report", str(results), "--no-plots"]) == 0

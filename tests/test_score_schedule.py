@@ -145,7 +145,8 @@ def test_curve_metrics_asked_later_score_the_snapshots_without_retraining(schedu
     out = tmp_path / "copy"
     shutil.copytree(scheduled, out)
     folder = only_run(out)
-    trained = {name: (folder.path / name).read_bytes() for name in ("log.csv", "checkpoint.pt", "scores.json")}
+    trained = {name: (folder.path / name).read_bytes()
+               for name in ("log.csv", "checkpoint.pt", "scores.json", "machine.json")}
     assert main([*TINY, *SCHEDULE, "--score-at-metrics", "beta_vae,mig", "--out", str(out)]) == 0
     assert {step: sorted(entry) for step, entry in folder.curve_scores().items()} == {
         "10": ["beta_vae", "mig"], "20": ["beta_vae", "mig"]}

@@ -66,9 +66,11 @@ def test_a_sweep_killed_with_sigkill_resumes_to_the_uninterrupted_scores(referen
     interrupted = [folder for folder in folders if (folder / "status").read_text() == "running"]
     assert interrupted, "both runs finished before the kill"
     before = {}
+    resumed_from = {}
     for folder in interrupted:
         step = checkpoint_step(folder / "checkpoint.pt")
         assert 10 <= step <= STEPS          # at STEPS: killed while scoring, after its last checkpoint
+        resumed_from[folder] = [step] if step < STEPS else []      # trained to the end: nothing to resume
         with open(folder / "log.csv", newline="") as handle:
             before[folder] = [row for row in csv.DictReader(handle) if int(row["step"]) <= step]
     (folders[0] / ".checkpoint.pt.999-1.tmp").write_bytes(b"half a checkpoint")   # a kill before a rename
@@ -79,6 +81,8 @@ def test_a_sweep_killed_with_sigkill_resumes_to_the_uninterrupted_scores(referen
     for folder in folders:
         assert (folder / "status").read_text() == "done"
         assert log_rows(folder / "log.csv") == log_rows(reference / "runs" / folder.name / "log.csv")
+        machines = json.loads((folder / "machine.json").read_text())           # one entry per training
+        assert [entry["from_step"] for entry in machines] == [0, *resumed_from.get(folder, [])]
     for folder, rows in before.items():                        # rows up to the checkpoint were kept,
         with open(folder / "log.csv", newline="") as handle:   # not trained again (same timings)
             resumed = list(csv.DictReader(handle))

@@ -4,6 +4,7 @@ Reads only scores.csv and the run folders; never retrains.
 """
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import metrics
 from bench.errors import UserError
 from bench.reporting import labels
 from bench.reporting.health import HEALTHY_KEY, unhealthy_run_ids
-from bench.running.run_folder import FAILED, readable_specs, run_folders
+from bench.running.run_folder import FAILED, RunFolder, readable_specs, run_folders
 from bench.running.store import final_scores
 
 
@@ -143,8 +144,8 @@ def markdown(frame: pd.DataFrame) -> str:
 
 def write_tables(results_dir: Path, scores: pd.DataFrame, extra: pd.DataFrame | None = None) -> list[Path]:
     """table.csv (every key: `long_table`) and table.md (the headline table, with failed and
-    unhealthy runs listed below it); `extra` replaces the headline table when a caller (e.g.
-    `bench reproduce`) writes its own."""
+    unhealthy runs listed below it, then the machines the runs trained on where any run recorded
+    one); `extra` replaces the headline table when a caller (e.g. `bench reproduce`) writes its own."""
     results_dir = Path(results_dir)
     table = summary(scores)
     specs = readable_specs(results_dir)
@@ -160,8 +161,41 @@ def write_tables(results_dir: Path, scores: pd.DataFrame, extra: pd.DataFrame | 
     unhealthy = unhealthy_table(scores)
     if len(unhealthy):
         text += "\nUnhealthy runs (trained to the end, but left out of every number above):\n\n" + markdown(unhealthy)
+    trained_on = machines_line(results_dir)
+    if trained_on:
+        text += f"\n{trained_on}\n"
     md_path.write_text(text)
     return [csv_path, md_path]
+
+
+NOT_RECORDED = "not recorded"
+
+
+def machine_name(entry: dict) -> str:
+    """What computed one training of machine.json (bench/machine.py): the CUDA device, else the CPU's
+    model, with oneDNN's ISA cap where one was set (it decides which bf16 kernels run)."""
+    name = str(entry.get("cuda_device") or entry.get("cpu") or "unknown")
+    cap = entry.get("onednn_max_cpu_isa")
+    return f"{name} (oneDNN capped at {cap})" if cap else name
+
+
+def machines_line(results_dir: Path) -> str | None:
+    """Which machines trained the folder's runs (each run's machine.json) and how many runs each; a
+    run resumed on another machine counts under both names joined by " then ", one without
+    machine.json (trained before it was written) as "not recorded", and a damaged one too, with a
+    line. None where no run has a record, so the tables of older results stay as they were."""
+    trained_on = Counter()
+    for folder in run_folders(results_dir):
+        for why in folder.damaged(RunFolder.MACHINE).values():
+            print(f"bench: {folder.run_id}: {RunFolder.MACHINE} is damaged ({why}); counted as {NOT_RECORDED} "
+                  f"in table.md", file=sys.stderr)
+        if folder.spec_file.exists():
+            names = dict.fromkeys(machine_name(entry) for entry in folder.machines())
+            trained_on[" then ".join(names) or NOT_RECORDED] += 1
+    if set(trained_on) <= {NOT_RECORDED}:
+        return None
+    names = sorted(trained_on, key=lambda name: (name == NOT_RECORDED, name))       # "not recorded" last
+    return "Trained on (machine.json): " + "; ".join(f"{name}: {trained_on[name]} run(s)" for name in names)
 
 
 def write_report(results_dir: Path, plots: bool = True, scores: pd.DataFrame | None = None) -> list[Path]:

@@ -10,6 +10,7 @@ import metrics
 import methods
 from bench import data
 from bench.device import choose_policy
+from bench.machine import describe
 from bench.run_settings import RUN_SETTINGS, TABLES
 from bench.running.plan import RESCORE, SKIP, TRAIN, Plan, Wanted, plan
 from bench.running.restore import fitting_rng
@@ -124,7 +125,8 @@ def train_and_score(plan: Plan, spec, folder: RunFolder, options: ExecutionOptio
             if method.trainable:       # resumes from the checkpoint; returns at once when trained
                 train(method, dataset, spec.steps, spec.seed, folder.path, options.progress,
                       options.checkpoint_every, options.log_every, plan.schedule)
-            else:
+            else:                      # a fit is the model's training, a rescore's fit too
+                folder.add_machine(0, describe(method.policy.device))
                 method.fit(dataset, fitting_rng(spec.seed))
         except TrainingDiverged as error:
             folder.set_status(FAILED, str(error))

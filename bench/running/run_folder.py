@@ -1,5 +1,5 @@
 """One run's folder, RESULTS/runs/RUN_ID/ (docs/design.md, "Results"): the one place that names
-its files and reads and writes its spec.json, status and scores.json.
+its files and reads and writes its spec.json, status, scores.json and machine.json.
 
     spec.json      what the run is (bench/running/spec.py: RunSpec.to_json writes it, StoredSpec reads it)
     status         "done", "running" or "failed: REASON"; no file: the run is new
@@ -11,10 +11,14 @@ its files and reads and writes its spec.json, status and scores.json.
                    (bench/running/stored_score.py, StoredScore)
     curve.json     the same at the earlier steps of the schedule: {"1000": {metric name: ...}}
     protocols.json the run rescored under a preset's metric protocols (bench/reporting/protocol_study.py)
+    machine.json   where each training of the run started and on what machine (bench/machine.py): a list
+                   of {"from_step": N, "cpu": ..., ...}, one entry per start (0: from scratch); provenance,
+                   not identity
 """
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 from bench.running.files import file_lock, read_json, write_atomically
@@ -27,7 +31,7 @@ DONE, RUNNING, FAILED, NEW = "done", "running", "failed", "new"
 
 class RunFolder:
     SPEC, STATUS, LOG, CHECKPOINT, SCORES = "spec.json", "status", "log.csv", "checkpoint.pt", "scores.json"
-    PROTOCOLS, LOCK, SNAPSHOTS, CURVE = "protocols.json", ".lock", "snapshots", "curve.json"
+    PROTOCOLS, LOCK, SNAPSHOTS, CURVE, MACHINE = "protocols.json", ".lock", "snapshots", "curve.json", "machine.json"
 
     def __init__(self, path):
         self.path = Path(path)
@@ -61,9 +65,12 @@ class RunFolder:
         return sorted(int(path.stem.removeprefix("step-")) for path in (self.path / self.SNAPSHOTS).glob("step-*.pt"))
 
     def take_training_of(self, shorter: RunFolder) -> None:
-        """Copy the log, checkpoint and snapshots of `shorter`, the same run trained for fewer steps
-        (a warm start: bench/running/store.py), so that training goes on from there."""
+        """Copy the log, checkpoint, snapshots and machine.json of `shorter`, the same run trained for
+        fewer steps (a warm start: bench/running/store.py), so that training goes on from there; a
+        machine.json of this folder's own earlier training goes (those steps are trained again)."""
+        (self.path / self.MACHINE).unlink(missing_ok=True)
         for source, target in ((shorter.log, self.log), (shorter.checkpoint, self.checkpoint),
+                               (shorter.path / self.MACHINE, self.path / self.MACHINE),
                                *((shorter.snapshot(step), self.snapshot(step)) for step in shorter.snapshot_steps())):
             if source.exists():
                 target.parent.mkdir(exist_ok=True)
@@ -121,15 +128,30 @@ class RunFolder:
         ordered = {step: scores_json(scores) for step, scores in sorted(curve.items(), key=lambda item: int(item[0]))}
         write_atomically(self.path / self.CURVE, json.dumps(ordered, indent=2))
 
+    def machines(self) -> list[dict]:
+        """machine.json: one entry per training of the run, {"from_step": N, ...bench/machine.py's
+        description}, in order; none where the file is missing or damaged (`damaged` says what)."""
+        return read_machines(self.path / self.MACHINE)[0]
+
+    def add_machine(self, from_step: int, description: dict) -> None:
+        """Record that training starts at `from_step` (0: from scratch) on the machine `description`
+        describes. Entries from `from_step` on are dropped, like log.csv's rows past a resume point:
+        their steps are trained again. A damaged machine.json is said in one line and started again."""
+        for line in self.damaged_lines(self.MACHINE):
+            print(line, file=sys.stderr, flush=True)
+        kept = [entry for entry in self.machines() if entry["from_step"] < from_step]
+        write_atomically(self.path / self.MACHINE,
+                         json.dumps([*kept, {"from_step": from_step, **description}], indent=2))
+
     def damaged(self, *names: str) -> dict[str, str]:
         """file name -> what is wrong with it, for each file of `names` (spec.json, status,
-        scores.json, curve.json) that exists but cannot be read as this harness writes it."""
+        scores.json, curve.json, machine.json) that exists but cannot be read as this harness writes it."""
         found = {}
         if self.SPEC in names and self.spec_file.exists() and self.spec() is None:
             found[self.SPEC] = "not a run's spec.json"
         if self.STATUS in names and (state := self.state) not in (NEW, DONE, RUNNING, FAILED):
             found[self.STATUS] = f"reads {state[:40]!r}, not done, running or failed"
-        for name, read in ((self.SCORES, read_scores), (self.CURVE, read_curve)):
+        for name, read in ((self.SCORES, read_scores), (self.CURVE, read_curve), (self.MACHINE, read_machines)):
             if name in names and (why := read(self.path / name)[1]):
                 found[name] = why
         return dict(sorted(found.items(), key=lambda item: names.index(item[0])))
@@ -151,13 +173,16 @@ class RunFolder:
 
 
 # What is done about each damaged file (RunFolder.damaged_lines): spec.json and status when a run
-# begins (store.py), scores.json and curve.json when it is planned (plan.py).
+# begins (store.py), scores.json and curve.json when it is planned (plan.py), machine.json when it
+# trains (runner.py) or a baseline is fitted (execute.py); `bench report` counts a damaged one as not recorded.
 DAMAGE_DONE = {RunFolder.SPEC: "written again from the run's settings",
                RunFolder.STATUS: "the run is taken as unfinished: it resumes from its checkpoint and scores "
                                  "what it lacks",
                RunFolder.SCORES: "its metrics are scored again (from checkpoint.pt where the run is finished)",
                RunFolder.CURVE: "its earlier steps are scored again from their snapshots where --score-at asks "
-                                "for them, else left out of scores.csv"}
+                                "for them, else left out of scores.csv",
+               RunFolder.MACHINE: "started again with this training's entry (where earlier training ran is not "
+                                  "known)"}
 
 
 def library_versions() -> dict[str, str]:
@@ -201,3 +226,18 @@ def read_curve(path: Path) -> tuple[dict[str, dict[str, StoredScore]], str | Non
         return {step: stored_scores(scores) for step, scores in content.items()}, None
     except ValueError as error:
         return {}, " ".join(str(error).split())[:160]
+
+
+def read_machines(path: Path) -> tuple[list[dict], str | None]:
+    """machine.json as its list of entries, and what is wrong with it, as read_scores: a damaged
+    file (not a list of objects, each with an integer from_step) reads as no entries."""
+    content = read_json(path, path) if path.exists() else []
+    if content is path:
+        return [], "not JSON"
+    if not isinstance(content, list):
+        return [], f"holds {type(content).__name__}, not a list of trainings"
+    for entry in content:
+        step = entry.get("from_step") if isinstance(entry, dict) else None
+        if isinstance(step, bool) or not isinstance(step, int):
+            return [], f"an entry without an integer from_step: {json.dumps(entry)[:60]}"
+    return content, None

@@ -4,7 +4,8 @@ Each step (`training_step`, which `bench speed` times as it is) draws a batch by
 batch_kind and runs `train_step` under the compute policy; the loop appends interval means to
 log.csv, and checkpoints model, optimisers, step and RNG states so that a resumed run ends with
 exactly the weights of an uninterrupted one (on CPU). At the steps of a score schedule it also
-keeps the weights alone (snapshots/, scored after training: bench/running/score_schedule.py).
+keeps the weights alone (snapshots/, scored after training: bench/running/score_schedule.py), and
+each time it trains it records where it starts and on what machine (machine.json, bench/machine.py).
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from tqdm.auto import tqdm
 
 from bench.defaults import CHECKPOINT_EVERY, LOG_EVERY
 from bench.errors import BenchWarning
+from bench.machine import describe
 from bench.running.files import append_whole, write_atomically
 from bench.running.run_folder import RunFolder
 from bench.running.sampler import BatchSampler
@@ -212,7 +214,9 @@ def train(method, dataset, steps: int, seed: int, run_dir: Path, progress: bool 
           checkpoint_every: int = CHECKPOINT_EVERY, log_every: int = LOG_EVERY, snapshot_at=()) -> Path:
     """Train `method` to `steps` steps in the run folder `run_dir`, resuming from its checkpoint;
     returns the checkpoint's path. At each step of `snapshot_at` the weights are kept in
-    snapshots/; a step that training passes again after a resume writes the same weights again."""
+    snapshots/; a step that training passes again after a resume writes the same weights again.
+    Where there are steps to train, machine.json gets this training's start and machine; a run
+    already trained (rescoring) returns at once and records nothing."""
     if checkpoint_every % log_every:
         raise ValueError(f"checkpoint_every ({checkpoint_every}) must be a multiple of log_every ({log_every})")
     folder = RunFolder(run_dir)
@@ -220,6 +224,8 @@ def train(method, dataset, steps: int, seed: int, run_dir: Path, progress: bool 
     checkpoint = folder.checkpoint
     sampler = BatchSampler(dataset, method.batch_kind, method.params.batch_size, sampler_rng(seed), method.policy)
     start = load_checkpoint(checkpoint, method, sampler)
+    if start < steps:
+        folder.add_machine(start, describe(method.policy.device))
     if start in snapshot_at and not folder.snapshot(start).exists():     # a warm start from a run that ended there
         save_snapshot(folder.snapshot(start), method)
     log = TrainingLog(folder.log, start)
