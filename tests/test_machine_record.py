@@ -14,14 +14,11 @@ from bench.machine import cpu_model, describe
 from bench.reporting.report import machines_line
 from bench.running.run_folder import RunFolder
 from bench.running.runner import train
+from killed_training import Killed, dying_at
 
 PARAMS = {"architecture": "fc", "batch_size": 16}
 TINY = ["--methods", "vae,pca", "--dataset", "dsprites_small", "--steps", "20", "--quick", "--no-progress",
         "--threads", "1", "--metrics", "beta_vae", "--set", "vae.architecture=fc"]
-
-
-class Killed(Exception):
-    pass
 
 
 def entries(folder) -> list[dict]:
@@ -47,14 +44,7 @@ def test_the_description_is_this_machine_in_plain_json_without_its_hostname(monk
 
 def test_a_fresh_run_records_step_0_and_a_resumed_one_adds_its_checkpoints_step(small_dsprites, cpu_fp32, tmp_path):
     method = methods.create("beta_vae", PARAMS, (1, 64, 64), cpu_fp32, 0)
-    original_step = method.train_step
-
-    def dies_at_step_14(batch):
-        if method.step == 13:
-            raise Killed
-        return original_step(batch)
-
-    method.train_step = dies_at_step_14
+    dying_at(method, 14)
     with pytest.raises(Killed):
         train(method, small_dsprites, 20, 0, tmp_path, False, checkpoint_every=10, log_every=5)
     assert entries(tmp_path) == [{"from_step": 0, **this_machine()}]

@@ -6,6 +6,7 @@ import torch
 
 import methods
 from bench.running.runner import TrainingDiverged, load_weights, train
+from killed_training import Killed, dying_at
 
 PARAMS = {"architecture": "fc", "batch_size": 16}
 
@@ -14,23 +15,12 @@ def weights(method):
     return torch.cat([p.detach().flatten() for m in method.modules().values() for p in m.parameters()])
 
 
-class Killed(Exception):
-    pass
-
-
 def test_killed_run_resumes_to_the_same_weights_and_log(small_dsprites, cpu_fp32, tmp_path):
     whole = methods.create("beta_vae", PARAMS, (1, 64, 64), cpu_fp32, 0)
     train(whole, small_dsprites, 20, 0, tmp_path / "whole", False, checkpoint_every=10, log_every=5)
 
     interrupted = methods.create("beta_vae", PARAMS, (1, 64, 64), cpu_fp32, 0)
-    original_step = interrupted.train_step
-
-    def dies_at_step_14(batch):
-        if interrupted.step == 13:
-            raise Killed
-        return original_step(batch)
-
-    interrupted.train_step = dies_at_step_14
+    dying_at(interrupted, 14)
     with pytest.raises(Killed):
         train(interrupted, small_dsprites, 20, 0, tmp_path / "resumed", False, checkpoint_every=10, log_every=5)
     resumed = methods.create("beta_vae", PARAMS, (1, 64, 64), cpu_fp32, 0)
