@@ -98,6 +98,11 @@ def cpu_flags() -> set[str]:
     return set((cpuinfo_field("flags") or "").split())
 
 
+# bf16 on AVX-512 bf16 without AMX, conv beta-VAE, one thread (docs/performance.md, docs/reproduction.md).
+BF16_WITHOUT_AMX = ("0.81x fp32 on a Xeon, 1.3-1.6x on an AMD EPYC (Zen 4); "
+                    "`bench speed --precision bf16` measures it")
+
+
 def cpu_bf16_units() -> tuple[str, ...]:
     """The units that compute bf16 natively on this CPU: "AMX" (amx_bf16) and "AVX-512 bf16"
     (avx512_bf16). oneDNN also runs bf16 on plain AVX-512 (and torch's own check says yes there),
@@ -154,8 +159,7 @@ def precision_choice(device: str = "auto", precision: str = "auto") -> tuple[str
     if bf16_pays(chosen):
         return "bf16", f"auto: this CPU computes bf16 in AMX tiles ({', '.join(cpu_bf16_units())})"
     if cpu_bf16_units():
-        return "fp32", ("auto: this CPU has AVX-512 bf16 but no AMX, where bf16's speed differs by CPU (0.81x fp32 "
-                        "on a Xeon, 1.3-1.6x on an AMD EPYC (Zen 4); `bench speed --precision bf16` measures it)")
+        return "fp32", f"auto: this CPU has AVX-512 bf16 but no AMX, where bf16's speed differs by CPU ({BF16_WITHOUT_AMX})"
     return "fp32", "auto: this CPU has no native bf16 (AMX or AVX-512 bf16); converted bf16 would be slower"
 
 

@@ -19,7 +19,7 @@ import pandas as pd
 import metrics
 import methods
 from bench import data
-from bench.device import bf16_pays, choose_policy, cpu_bf16_units, precision_choice
+from bench.device import BF16_WITHOUT_AMX, bf16_pays, choose_policy, cpu_bf16_units, precision_choice
 from bench.errors import UserError
 from bench.running import model_sets
 from bench.running.config import SweepConfig
@@ -128,9 +128,8 @@ def check_compute(device: str, precision: str) -> None:
     policy = choose_policy(device, precision)
     if policy.autocast_dtype is not None and policy.device.type == "cpu" and not bf16_pays(policy.device):
         if cpu_bf16_units():
-            print("bench: warning: --precision bf16 on a CPU with AVX-512 bf16 but no AMX: its speed differs by CPU "
-                  "(0.81x fp32 on a Xeon, 1.3-1.6x on an AMD EPYC (Zen 4); `bench speed --precision bf16` measures this "
-                  "one; docs/performance.md)", file=sys.stderr)
+            print(f"bench: warning: --precision bf16 on a CPU with AVX-512 bf16 but no AMX: its speed differs by CPU "
+                  f"({BF16_WITHOUT_AMX}; docs/performance.md)", file=sys.stderr)
         else:
             print("bench: warning: --precision bf16 on a CPU without native bf16 trains slower than fp32 (~0.3x on "
                   "plain AVX-512, ~0.1x on AVX2; docs/reproduction.md)", file=sys.stderr)

@@ -85,9 +85,9 @@ def convolution_gemm(kind: str, problem: str) -> Gemm:
 
 
 def direction_product(gemm: Gemm, direction: str) -> tuple[int, int, int]:
-    forward, weights, *inputs = gemm.products()
-    return {"forward_training": forward, "backward_weights": weights,
-            "backward_data": (gemm.m, gemm.n, gemm.k)}[direction]
+    """The (rows, inner, columns) product of one direction: one of Gemm.products()."""
+    m, k, n = gemm.m, gemm.k, gemm.n
+    return {"forward_training": (m, k, n), "backward_weights": (k, m, n), "backward_data": (m, n, k)}[direction]
 
 
 def captured_verbose(work) -> str:
@@ -142,10 +142,11 @@ def convolution_rows(calls: list[PrimitiveCall], steps: int, names: dict, dtype:
         product = direction_product(gemm, direction)
         flops = 2 * product[0] * product[1] * product[2]
         ms = sum(call.ms for call in found) / steps
+        flops_per_step = flops * len(found) / steps
         gemm_seconds = product_seconds(*product, dtype, device)
         implementations = sorted({call.implementation for call in found})
         rows.append(LayerDirection(names.get((gemm.m, gemm.k, gemm.n), f"{kind} {problem}"), direction,
-                                   "+".join(implementations), ms, flops / (ms / 1e3) / 1e9 * len(found) / steps,
+                                   "+".join(implementations), ms, flops_per_step / (ms / 1e3) / 1e9,
                                    flops / gemm_seconds / 1e9))
     return rows
 
