@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.func import functional_call
 
 from methods.base import Batch
 from methods.vae import GaussianVAE, GaussianVAEParams
@@ -82,13 +83,19 @@ class FactorVAE(GaussianVAE):
 
     def regulariser(self, kl, mean, log_var, z):
         """KL + gamma TC, TC = mean over the batch of logit_joint - logit_permuted = log D/(1-D)."""
-        logits = self.discriminator(z).float()
+        logits = self.discriminator_of_fixed_weights(z).float()
         tc = (logits[:, 0] - logits[:, 1]).mean()
         return kl + self.params.gamma * tc, {"tc": tc.detach()}
 
+    def discriminator_of_fixed_weights(self, z: torch.Tensor) -> torch.Tensor:
+        """D(z) whose backward reaches z but not D's weights: the VAE's step only needs dTC/dz, so
+        the weight gradients it would otherwise compute (and D's step would drop) are never made.
+        The same numbers as D(z): autograd computes the input gradient apart from the weights'."""
+        weights = {name: weight.detach() for name, weight in self.discriminator.named_parameters()}
+        return functional_call(self.discriminator, weights, (z,))
+
     def auxiliary_step(self, z: torch.Tensor, batch: Batch) -> dict:
-        """One step of D on the batch's codes and their permutation. (The VAE's backward pass
-        also left gradients in D; zero_grad drops them, and the VAE's optimiser holds no D weight.)"""
+        """One step of D on the batch's codes and their permutation (the VAE's optimiser holds no D weight)."""
         return self.train_discriminator(z)
 
     def train_discriminator(self, z: torch.Tensor) -> dict:

@@ -1,6 +1,7 @@
 """The VAE family's regularisers: each equation on tensors with a known answer, a falling loss on
 dSprites for every method and codes of the right shape (an exact resume: tests/test_contracts.py)."""
 import math
+import types
 
 import numpy as np
 import pytest
@@ -141,3 +142,36 @@ def test_codes_are_one_row_of_latent_dim_values_per_image(small_dsprites, cpu_fp
     method = methods.create(name, {"latent_dim": 6}, small_dsprites.image_shape, cpu_fp32, 0)
     assert method.codes_of(np.arange(0, 1536, 200), small_dsprites).shape == (8, 6)
 
+
+
+
+def regulariser_through_trainable_d(method, kl, mean, log_var, z):
+    """FactorVAE's KL + gamma TC with the TC through D as it stands, weights trainable: the plain
+    formulation, whose backward also makes D's weight gradients (and D's step drops them)."""
+    logits = method.discriminator(z).float()
+    tc = (logits[:, 0] - logits[:, 1]).mean()
+    return kl + method.params.gamma * tc, {"tc": tc.detach()}
+
+
+def test_factor_vaes_step_makes_no_weight_gradient_of_d_and_trains_as_the_plain_formulation(small_dsprites,
+                                                                                             cpu_fp32):
+    def trained(plain: bool):
+        method = methods.create("factor_vae", {"batch_size": 16}, small_dsprites.image_shape, cpu_fp32, 0)
+        if plain:
+            method.regulariser = types.MethodType(regulariser_through_trainable_d, method)
+        sampler = BatchSampler(small_dsprites, IID, 16, np.random.default_rng(0), cpu_fp32)
+        logs = [method.train_step(sampler.next()) for _ in range(6)]
+        return method, logs
+
+    fast, fast_logs = trained(plain=False)
+    plain, plain_logs = trained(plain=True)
+    assert fast_logs == plain_logs
+    for name, module in fast.modules().items():
+        for (key, value), other in zip(module.state_dict().items(), plain.modules()[name].state_dict().values()):
+            assert torch.equal(value, other), f"{name}.{key}"
+
+    z = torch.randn(8, 10, requires_grad=True)
+    fast.discriminator.zero_grad(set_to_none=True)
+    fast.regulariser(torch.tensor(0.0), None, None, z)[0].backward()
+    assert z.grad is not None and z.grad.abs().sum() > 0
+    assert all(weight.grad is None for weight in fast.discriminator.parameters())
