@@ -137,7 +137,19 @@ def test_no_preset_claim_names_an_unknown_key():
     from bench.reporting.preset import preset_table
     for name in presets():
         claims.check(preset_table(name, "claims"), preset_table(name, "paper").get("metric"))
-    assert np.all([not entry.get("primary_steps") for entry in preset_table("vae_family_budget", "claims")])
+    study = preset_table("vae_family_budget", "claims")
+    seen_first = [entry for entry in study if {entry["first"], entry["second"]} == {"beta_vae", "vae"}]
+    assert seen_first and not any("primary_steps" in entry for entry in seen_first)   # their data came first
+    assert {entry.get("primary_steps") for entry in study if "added_after_data" not in entry} - {None} == {31250}
+    assert not any("primary_steps" in entry for entry in study if "added_after_data" in entry)
+
+
+def test_a_primary_claim_without_runs_names_its_rule():
+    table = claims.test_claims(along({300: (HIGH, LOW)}), [{**CLAIM, "first": "absent", "primary_steps": 300}])
+    assert table.loc[0, "rule"] == "primary budget (step 300)" and table.loc[0, "verdict"] == "inconclusive (no runs)"
+    unscored = claims.claims_by_budget(along({300: (HIGH, LOW)}), [{**CLAIM, "first": "absent", "primary_steps": 300}])
+    assert claims.holding_from(unscored, [{**CLAIM, "first": "absent", "primary_steps": 300}]) == [
+        "b above v (m.acc): undecided: its primary budget, step 300, is not scored yet"]
 
 
 def test_a_claim_scored_at_one_budget_is_one_test():

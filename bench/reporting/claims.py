@@ -129,7 +129,7 @@ def claim_row(values: pd.DataFrame, entry: dict, confidence: float = CONFIDENCE)
     first, second = (runs[side]["value"].to_numpy(dtype=float) for side in ("first", "second"))
     row = {"claim": entry["claim"], "rows": f"{entry['first']} vs {entry['second']}",
            "n": f"{len(first)} vs {len(second)}",
-           "rule": ONE_TEST if entry["kind"] == "greater" else interval(confidence)}
+           "rule": declared_rule(entry, confidence)}
     if pooled:
         row.update(statistic="", p_value=math.nan, effect_size=math.nan,
                    verdict=f"{INCONCLUSIVE} ({'; '.join(pooled)}: one each, or one results folder per configuration)")
@@ -140,6 +140,18 @@ def claim_row(values: pd.DataFrame, entry: dict, confidence: float = CONFIDENCE)
     else:
         row.update(near_claim(first, second, float(entry["margin"]), confidence))
     return {**row, "p_adjusted": row["p_value"]}
+
+
+def declared_rule(entry: dict, confidence: float) -> str:
+    """The rule a claim is decided by before its budgets are known: its primary budget where it
+    names one, else one test (a "near" claim: its interval)."""
+    if "primary_steps" in entry:
+        return primary_rule(entry["primary_steps"])
+    return ONE_TEST if entry["kind"] == "greater" else interval(confidence)
+
+
+def primary_rule(primary: int) -> str:
+    return f"primary budget (step {primary})"
 
 
 def interval(confidence: float) -> str:
@@ -190,7 +202,7 @@ def decided(family: list[dict], entry: dict) -> list[dict]:
     for row, p_holm, p_reverse in zip(family, adjusted, reverse):
         row["p_holm"] = p_holm
         if primary is not None:
-            row["rule"] = f"primary budget (step {primary})"
+            row["rule"] = primary_rule(primary)
             if row["step"] != primary:
                 row["verdict"] = f"exploratory (step {primary} decides)"
         elif entry["kind"] == "near":
@@ -237,11 +249,11 @@ def holding_from(by_budget: pd.DataFrame, claims: list[dict], metric: str | None
     for entry in claims:
         key = claim_metric(entry, metric)
         rows = by_budget[(by_budget["claim"] == entry["claim"]) & (by_budget["metric"] == key)]
-        if rows.empty:
-            lines.append(f"{entry['claim']} ({key}): never within the steps scored (no step has runs of both rows)")
-            continue
         if "primary_steps" in entry:
             lines.append(primary_line(entry, key, rows))
+            continue
+        if rows.empty:
+            lines.append(f"{entry['claim']} ({key}): never within the steps scored (no step has runs of both rows)")
             continue
         supported = list(rows["verdict"] == SUPPORTED)
         since = len(rows)                                  # the first budget of the last supported stretch
