@@ -314,6 +314,7 @@ def parser() -> argparse.ArgumentParser:
     add_speed_parser(commands)
     add_reproduce_parser(commands)
     add_compare_parser(commands)
+    add_gather_parser(commands)
     add_check_parser(commands)
     add_score_parsers(commands)
     report_parser = commands.add_parser("report", help="tables and plots of a results folder",
@@ -327,6 +328,27 @@ def parser() -> argparse.ArgumentParser:
                                     "(no retraining): protocols.csv, protocols.md, protocols.png")
     report_parser.add_argument("--jobs", type=int, default=1, help="runs rescored at once (default 1)")
     return top
+
+
+def add_gather_parser(commands) -> None:
+    parser = commands.add_parser(
+        "gather", help="copy the finished runs of one results folder into another",
+        description="Copy every finished run of SOURCE (e.g. the folder of the machine or clone that "
+                    "trained it) into DEST, created if missing, and assemble DEST's scores.csv from its run "
+                    "folders. Unfinished runs, runs DEST already has and runs with an unreadable file stay "
+                    "behind, each said. Then `bench report DEST` redraws the tables.")
+    parser.add_argument("source", help="a results folder (runs/ inside)")
+    parser.add_argument("dest", help="the results folder to copy into")
+    parser.add_argument("--without-weights", action="store_true",
+                        help="leave checkpoint.pt and snapshots/ behind (what a repository commits; the "
+                             "runs can no longer be rescored or drawn from DEST)")
+
+
+def command_gather(args) -> int:
+    from bench.running import gather
+    result = gather.gather(args.source, args.dest, weights=not args.without_weights)
+    print(gather.summary(result, args.source, args.dest))
+    return 0
 
 
 def add_compare_parser(commands) -> None:
@@ -421,7 +443,7 @@ def check_results_folder(results_dir: Path) -> None:
 
 COMMANDS = {"run": command_run, "list": command_list, "report": command_report, "speed": command_speed,
             "reproduce": command_reproduce, "compare": command_compare, "check": command_check,
-            "score": command_score, "export": command_export}
+            "score": command_score, "export": command_export, "gather": command_gather}
 
 
 def main(argv=None) -> int:
