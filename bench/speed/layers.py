@@ -1,6 +1,6 @@
 """`bench speed --layers`: where a VAE-family training step spends its time, layer by layer.
 
-Three views of the same step, each on warmed-up steps of one fixed batch:
+Four views of the same step, each on warmed-up steps of one fixed batch:
 - oneDNN's own timings (its verbose mode, which prints every primitive it executes with its
   implementation, problem and milliseconds): each convolution and transposed convolution, per
   direction (forward, backward_data, backward_weights), against a torch.mm of the matrix product
@@ -9,6 +9,8 @@ Three views of the same step, each on warmed-up steps of one fixed batch:
 - torch.profiler over the runner's own step (runner.training_step): each operator's self time per
   step, the element-wise kernels (ReLU and its backward), dtype copies, matrix products and the
   optimiser among them.
+- the memory layout of each layer's output and of its gradient (layouts.py): layers where the two
+  differ, and NCHW outputs where the step asks for channels_last.
 The convolutions are timed inside the network's forward and backward (not alone), so their
 sum is comparable with the step: what oneDNN reports is what the step paid.
 """
@@ -31,6 +33,7 @@ from bench.errors import UserError
 from bench.running.runner import sampler_rng, training_step
 from bench.running.sampler import BatchSampler
 from bench.speed.ceiling import Gemm, NetworkAlone, product_seconds
+from bench.speed.layouts import layout_rows, step_layouts
 from bench.speed.measure import Rows, SpeedSettings, conditions, prepared, write
 from bench.speed.plain_loop import timed
 from methods.vae import GaussianVAE
@@ -219,6 +222,7 @@ def run(name: str, dataset_name: str, policy: ComputePolicy, settings: SpeedSett
     profiled_ms, per_operator = operator_ms(step, settings.steps)
     for operator, ms in per_operator[:TOP_OPERATORS]:
         rows.add(f"op_ms.{operator}", ms, f"self ms per step ({ms / profiled_ms:.1%} of the profiled step)")
+    layout_rows(step_layouts(method.modules(), step), rows, policy.channels_last)
     rows.add("load_average_end", os.getloadavg()[0], "runnable processes (1 min), for context")
     return rows
 
