@@ -80,7 +80,7 @@ def copy_run(folder: RunFolder, target: Path, weights: bool) -> None:
 def refuse_orphan_rows(dest: Path) -> None:
     """A UserError where DEST's scores.csv has rows of runs with no folder in DEST (assembling
     scores.csv from the folders would drop them)."""
-    scores_csv = dest / "scores.csv"
+    scores_csv = dest / "scores.csv"            # RunStore(dest).scores_csv, without creating DEST
     if not scores_csv.exists():
         return
     try:

@@ -51,7 +51,7 @@ def step_layouts(modules: dict[str, torch.nn.Module], step) -> list[LayerLayout]
 
     for key, network in modules.items():
         for path, module in network.named_modules(prefix=key):
-            if not any(True for _ in module.children()):
+            if next(module.children(), None) is None:            # a leaf: its output is one layer's
                 handles.append(module.register_forward_hook(watch(path)))
     try:
         step()
